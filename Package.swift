@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "edge",
+  platforms: [.macOS(.v15)],
+  products: [.executable(name: "edge", targets: ["edge"])],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+  ],
+  targets: [
+    // C libraries, each behind one Swift module that owns it.
+    .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+    .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+    // Compiled C for what Swift cannot call (macros, static inline): one function each.
+    .target(
+      name: "CEdgeShims", dependencies: ["CLibUV", "COpenSSL", "CHiredis"],
+      linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("uv"), .linkedLibrary("hiredis")]),
+
+    .target(name: "EdgeCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
+    .target(name: "EdgeLoop", dependencies: ["EdgeCore", "CLibUV", "CEdgeShims"]),
+    .target(name: "EdgeHTTP1"),
+    .target(name: "EdgeCaddyfile"),
+    .target(name: "EdgeConfig", dependencies: ["EdgeCaddyfile"]),
+    .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1"]),
+    .target(name: "EdgeHTTP", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig"]),
+    .target(name: "EdgeServer", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig"]),
+    .executableTarget(
+      name: "edge",
+      dependencies: [
+        "EdgeServer", "EdgeConfig", "EdgeCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+
+    .testTarget(name: "EdgeHTTP1Tests", dependencies: ["EdgeHTTP1"]),
+    .testTarget(name: "EdgeCaddyfileTests", dependencies: ["EdgeCaddyfile"]),
+    .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig", "EdgeCaddyfile"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

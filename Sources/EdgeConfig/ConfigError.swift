@@ -1,0 +1,11 @@
+/// A configuration that cannot be used, with where it went wrong when known:
+/// `Caddyfile:7:5: unknown directive 'revers_proxy' (did you mean 'reverse_proxy'?)`.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+  public var location: SourceLocation?
+  public var message: String
+  public init(_ message: String, at location: SourceLocation? = nil) {
+    self.message = message
+    self.location = location
+  }
+  public var description: String { location.map { "\($0): \(message)" } ?? message }
+}

@@ -1,0 +1,95 @@
+/// The whole configuration of a node: one immutable value, validated as a whole.
+/// JSON (Codable) is its wire form; the Caddyfile is adapted into it (`CaddyfileAdapter`).
+public struct EdgeConfig: Codable, Sendable, Equatable {
+  /// Format version of this model. Bumped on incompatible changes.
+  public var version: Int
+  public var global: GlobalOptions
+  /// Sites in the order they were written.
+  public var sites: [Site]
+
+  public init(version: Int = 1, global: GlobalOptions = .init(), sites: [Site] = []) {
+    self.version = version
+    self.global = global
+    self.sites = sites
+  }
+}
+
+/// Caddyfile: the global options block `{ … }` at the top of the file.
+public struct GlobalOptions: Codable, Sendable, Equatable {
+  /// `workers N`: worker event loops. Default (nil): one per CPU core.
+  public var workers: Int?
+  /// `http_port N`: the port of sites without a scheme or port that are served over plain HTTP. Default 80.
+  public var httpPort: Int
+  /// `https_port N`: the default port of sites served over HTTPS. Default 443.
+  public var httpsPort: Int
+  /// `grace_period 30s`: on SIGTERM/SIGINT, how long in-flight requests and tunnels may take to finish
+  /// before they are closed. Default 30 s.
+  public var gracePeriod: Duration
+  /// `servers { … }`: limits and timeouts of every listener.
+  public var servers: ServerOptions
+  /// `email a@b`: ACME account contact. Stored; used once ACME lands.
+  public var email: String?
+  /// `admin off | ADDRESS`: admin endpoint address; nil means the default (localhost:2019), "off" disables.
+  public var admin: String?
+  /// `log { level debug|info|warn|error }` (only the level for now). Default info.
+  public var logLevel: String
+
+  public init(
+    workers: Int? = nil, httpPort: Int = 80, httpsPort: Int = 443, gracePeriod: Duration = .seconds(30),
+    servers: ServerOptions = .init(), email: String? = nil, admin: String? = nil, logLevel: String = "info"
+  ) {
+    self.workers = workers
+    self.httpPort = httpPort
+    self.httpsPort = httpsPort
+    self.gracePeriod = gracePeriod
+    self.servers = servers
+    self.email = email
+    self.admin = admin
+    self.logLevel = logLevel
+  }
+}
+
+/// Caddyfile: `servers { timeouts { … } max_header_size 16KB … }` in the global options.
+public struct ServerOptions: Codable, Sendable, Equatable {
+  /// `timeouts { read_header 10s }`: time allowed to receive a whole request head (→ 408). Default 10 s.
+  public var readHeaderTimeout: Duration
+  /// `timeouts { read_body 60s }`: longest pause while receiving a request body. Default 60 s.
+  public var readBodyTimeout: Duration
+  /// `timeouts { write 60s }`: longest pause while a client does not take response bytes. Default 60 s.
+  public var writeTimeout: Duration
+  /// `timeouts { idle 5m }`: how long an idle keep-alive connection is kept. Default 5 min (Caddy's).
+  public var idleTimeout: Duration
+  /// `max_header_size 16KB`: the request line and headers together (→ 431). Default 16 KiB.
+  public var maxHeaderBytes: Int
+  /// `max_uri_length 8KB` (edge): the request target (→ 414). Default 8 KiB.
+  public var maxURIBytes: Int
+  /// `max_header_count 100` (edge): header fields per request (→ 431). Default 100.
+  public var maxHeaderCount: Int
+
+  public init(
+    readHeaderTimeout: Duration = .seconds(10), readBodyTimeout: Duration = .seconds(60),
+    writeTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(300),
+    maxHeaderBytes: Int = 16 * 1024, maxURIBytes: Int = 8 * 1024, maxHeaderCount: Int = 100
+  ) {
+    self.readHeaderTimeout = readHeaderTimeout
+    self.readBodyTimeout = readBodyTimeout
+    self.writeTimeout = writeTimeout
+    self.idleTimeout = idleTimeout
+    self.maxHeaderBytes = maxHeaderBytes
+    self.maxURIBytes = maxURIBytes
+    self.maxHeaderCount = maxHeaderCount
+  }
+}
+
+/// Where a config value came from, for errors found after adapting (file:line:column).
+public struct SourceLocation: Codable, Sendable, Equatable, CustomStringConvertible {
+  public var file: String
+  public var line: Int
+  public var column: Int
+  public init(file: String, line: Int, column: Int) {
+    self.file = file
+    self.line = line
+    self.column = column
+  }
+  public var description: String { "\(file):\(line):\(column)" }
+}

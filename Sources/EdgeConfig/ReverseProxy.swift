@@ -1,0 +1,84 @@
+/// Caddyfile:
+/// ```
+/// reverse_proxy [<matcher>] [<upstreams…>] {
+///     to <upstreams…>
+///     lb_policy round_robin            # only round_robin for now
+///     header_up   [+|-]<field> [<value>]
+///     header_down [+|-]<field> [<value>]
+///     flush_interval <duration>|-1     # accepted; edge always streams
+///     stream_idle_timeout <duration>   # edge: close a tunnel idle this long (default 1h)
+///     stream_timeout <duration>        # close tunnels after this long (default none)
+///     transport http {
+///         dial_timeout <duration>              # default 3s
+///         response_header_timeout <duration>   # default 60s (→ 504)
+///         keepalive <duration>|off             # idle pooled connection lifetime, default 90s
+///         keepalive_idle_conns <n>             # per upstream per worker, default 32
+///     }
+/// }
+/// ```
+public struct ReverseProxy: Codable, Sendable, Equatable {
+  public var upstreams: [Upstream]
+  /// Only "round_robin" for now.
+  public var loadBalancing: String
+  public var headerUp: [HeaderOperation]
+  public var headerDown: [HeaderOperation]
+  public var streamIdleTimeout: Duration?
+  public var streamTimeout: Duration?
+  public var transport: HTTPTransport
+
+  public init(
+    upstreams: [Upstream], loadBalancing: String = "round_robin", headerUp: [HeaderOperation] = [],
+    headerDown: [HeaderOperation] = [], streamIdleTimeout: Duration? = .seconds(3600),
+    streamTimeout: Duration? = nil, transport: HTTPTransport = .init()
+  ) {
+    self.upstreams = upstreams
+    self.loadBalancing = loadBalancing
+    self.headerUp = headerUp
+    self.headerDown = headerDown
+    self.streamIdleTimeout = streamIdleTimeout
+    self.streamTimeout = streamTimeout
+    self.transport = transport
+  }
+}
+
+/// An upstream address: `host:port`, `http://host:port`, `localhost:9000`, `[::1]:8080`, `:9000`
+/// (meaning localhost). https:// upstreams come with [proxy+h2].
+public struct Upstream: Codable, Sendable, Equatable, CustomStringConvertible {
+  public var host: String
+  public var port: Int
+  public init(host: String, port: Int) {
+    self.host = host
+    self.port = port
+  }
+  public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// `header_up Name value` (set), `header_up +Name value` (add), `header_up -Name` (delete).
+public struct HeaderOperation: Codable, Sendable, Equatable {
+  public enum Kind: String, Codable, Sendable { case set, add, delete }
+  public var kind: Kind
+  public var name: String
+  public var value: String
+  public init(kind: Kind, name: String, value: String = "") {
+    self.kind = kind
+    self.name = name
+    self.value = value
+  }
+}
+
+public struct HTTPTransport: Codable, Sendable, Equatable {
+  public var dialTimeout: Duration
+  public var responseHeaderTimeout: Duration
+  /// nil: keep-alive to upstreams off.
+  public var keepAlive: Duration?
+  public var keepAliveIdleConns: Int
+  public init(
+    dialTimeout: Duration = .seconds(3), responseHeaderTimeout: Duration = .seconds(60),
+    keepAlive: Duration? = .seconds(90), keepAliveIdleConns: Int = 32
+  ) {
+    self.dialTimeout = dialTimeout
+    self.responseHeaderTimeout = responseHeaderTimeout
+    self.keepAlive = keepAlive
+    self.keepAliveIdleConns = keepAliveIdleConns
+  }
+}

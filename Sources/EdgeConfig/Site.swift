@@ -1,0 +1,94 @@
+/// One site block: the addresses it answers and its routes, in evaluation order.
+public struct Site: Codable, Sendable, Equatable {
+  public var addresses: [SiteAddress]
+  /// Routes tried in order; the first whose matcher matches handles the request. The adapter sorts them
+  /// the way Caddy does: by directive order, then by path specificity (longest first), unmatched last.
+  public var routes: [Route]
+  public var location: SourceLocation?
+
+  public init(addresses: [SiteAddress], routes: [Route] = [], location: SourceLocation? = nil) {
+    self.addresses = addresses
+    self.routes = routes
+    self.location = location
+  }
+}
+
+/// A site address as written: `example.com`, `http://example.com:8080`, `:8080`, `*.example.com`,
+/// `https://127.0.0.1`, `localhost:8443/path`.
+public struct SiteAddress: Codable, Sendable, Equatable, CustomStringConvertible {
+  /// "http", "https" or nil when not written.
+  public var scheme: String?
+  /// Host name, wildcard (`*.example.com`) or IP literal (IPv6 without brackets). nil: any host.
+  public var host: String?
+  /// Port when written.
+  public var port: Int?
+  /// The path part when written (`/api/*`); nil: every path.
+  public var path: String?
+  /// The text as written.
+  public var original: String
+
+  public init(scheme: String? = nil, host: String? = nil, port: Int? = nil, path: String? = nil, original: String) {
+    self.scheme = scheme
+    self.host = host
+    self.port = port
+    self.path = path
+    self.original = original
+  }
+  public var description: String { original }
+}
+
+/// One handler with the matcher that selects it.
+public struct Route: Codable, Sendable, Equatable {
+  /// nil: every request of the site.
+  public var matcher: RequestMatcher?
+  public var handler: Handler
+  public var location: SourceLocation?
+
+  public init(matcher: RequestMatcher? = nil, handler: Handler, location: SourceLocation? = nil) {
+    self.matcher = matcher
+    self.handler = handler
+    self.location = location
+  }
+}
+
+/// What selects a request. For now the inline path matcher (`reverse_proxy /api/* …`); named matchers come
+/// with the full configuration language.
+public struct RequestMatcher: Codable, Sendable, Equatable {
+  /// Path patterns, any of which matches: exact (`/a`), prefix (`/api/*`), suffix (`*.png`), or `*`.
+  public var paths: [String]
+  public init(paths: [String]) { self.paths = paths }
+}
+
+/// Terminal handlers (`respond`, `reverse_proxy`) end the route chain; the others (`request_body`) apply
+/// to the request and let evaluation go on to the next matching route, as in Caddy.
+public enum Handler: Codable, Sendable, Equatable {
+  case reverseProxy(ReverseProxy)
+  case respond(Respond)
+  case requestBody(RequestBody)
+
+  public var isTerminal: Bool {
+    switch self {
+    case .reverseProxy, .respond: true
+    case .requestBody: false
+    }
+  }
+}
+
+/// Caddyfile: `request_body [<matcher>] { max_size 10MB }`. A larger body gets 413.
+public struct RequestBody: Codable, Sendable, Equatable {
+  public var maxSize: Int?
+  public init(maxSize: Int? = nil) { self.maxSize = maxSize }
+}
+
+/// Caddyfile: `respond [<matcher>] <status>|<body> [<status>] { body <text>; close }`.
+public struct Respond: Codable, Sendable, Equatable {
+  public var status: Int
+  public var body: String
+  /// `close`: close the client connection after responding.
+  public var close: Bool
+  public init(status: Int = 200, body: String = "", close: Bool = false) {
+    self.status = status
+    self.body = body
+    self.close = close
+  }
+}
