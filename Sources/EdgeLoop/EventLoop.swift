@@ -1,0 +1,125 @@
+internal import CEdgeShims
+internal import CLibUV
+import Glibc
+
+/// One libuv loop on its own thread, and the Swift `SerialExecutor` of every actor bound to it.
+///
+/// Jobs and closures from other threads are queued under a pthread mutex and the loop is woken with
+/// `uv_async_send`. libuv callbacks already run on the loop thread, so actors bound to this executor are
+/// entered from them with `assumeIsolated`: no task and no hop per event.
+public final class EventLoop: SerialExecutor, @unchecked Sendable {
+  // Invariant: `raw`, `pool` and every handle are touched only on the loop thread (checked by
+  // `precondition(inLoop)` in `run`'s callers); `pending` only under `mutex`.
+  let raw: UnsafeMutablePointer<uv_loop_t>
+  private let wake: UnsafeMutablePointer<uv_async_t>
+  private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+  private var pending: [Work] = []
+  private var running: [Work] = []
+  private var thread = pthread_t()
+  private var threadKnown = false
+  /// The index of this loop among the node's workers (the control loop has -1).
+  public let index: Int
+  /// Buffers for reads and queued writes.
+  let pool = BufferPool()
+
+  private enum Work {
+    case job(UnownedJob)
+    case closure(() -> Void)
+  }
+
+  public init(index: Int) {
+    self.index = index
+    raw = .allocate(capacity: 1)
+    let status = uv_loop_init(raw)
+    precondition(status == 0, "uv_loop_init failed: \(status)")
+    mutex = .allocate(capacity: 1)
+    pthread_mutex_init(mutex, nil)
+    wake = .allocate(capacity: 1)
+    uv_async_init(raw, wake) { handle in
+      Unmanaged<EventLoop>.fromOpaque(handle!.pointee.data).takeUnretainedValue().drain()
+    }
+    wake.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+  }
+
+  /// True on this loop's thread.
+  public var inLoop: Bool { threadKnown && pthread_equal(thread, pthread_self()) != 0 }
+
+  public func enqueue(_ job: consuming ExecutorJob) {
+    push(.job(UnownedJob(job)))
+  }
+
+  /// Runs `work` on the loop thread soon. Safe from any thread.
+  public func execute(_ work: @escaping @Sendable () -> Void) {
+    push(.closure(work))
+  }
+
+  private func push(_ work: Work) {
+    pthread_mutex_lock(mutex)
+    pending.append(work)
+    pthread_mutex_unlock(mutex)
+    uv_async_send(wake)
+  }
+
+  private func drain() {
+    pthread_mutex_lock(mutex)
+    swap(&pending, &running)
+    pthread_mutex_unlock(mutex)
+    let executor = asUnownedSerialExecutor()
+    for work in running {
+      switch work {
+      case .job(let job): job.runSynchronously(on: executor)
+      case .closure(let closure): closure()
+      }
+    }
+    running.removeAll(keepingCapacity: true)
+  }
+
+  public func checkIsolated() {
+    precondition(inLoop, "not on the thread of event loop \(index)")
+  }
+
+  public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+    UnownedSerialExecutor(ordinary: self)
+  }
+
+  /// Runs the loop on the calling thread until `stop()`.
+  public func run() {
+    thread = pthread_self()
+    threadKnown = true
+    uv_run(raw, UV_RUN_DEFAULT)
+  }
+
+  /// Runs the loop on a new thread. `started` is called on that thread before the first event.
+  public func runOnNewThread(name: String) {
+    final class Box: @unchecked Sendable {  // handed to exactly one new thread
+      let loop: EventLoop
+      let name: String
+      init(_ loop: EventLoop, _ name: String) {
+        self.loop = loop
+        self.name = name
+      }
+    }
+    let box = Unmanaged.passRetained(Box(self, name)).toOpaque()
+    var tid = pthread_t()
+    let status = pthread_create(
+      &tid, nil,
+      { raw in
+        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+        edge_set_thread_name(String(box.name.prefix(15)))
+        box.loop.run()
+        return nil
+      }, box)
+    precondition(status == 0, "pthread_create failed: \(status)")
+    // Publish the thread id before anyone asks `inLoop` from outside (the loop sets it again itself).
+    thread = tid
+    threadKnown = true
+  }
+
+  /// Stops the loop after the current iteration. Loop thread only.
+  public func stop() {
+    uv_stop(raw)
+  }
+
+  /// Milliseconds of the loop's cached clock.
+  public var now: UInt64 { uv_now(raw) }
+}

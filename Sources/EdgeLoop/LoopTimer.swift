@@ -1,0 +1,48 @@
+internal import CLibUV
+
+/// A one-shot or repeating timer on one loop. `close()` releases it; a closed timer never fires.
+public final class LoopTimer {
+  let handle: UnsafeMutablePointer<uv_timer_t>
+  private var fire: (() -> Void)?
+  private var closed = false
+
+  public init(loop: EventLoop) {
+    handle = .allocate(capacity: 1)
+    uv_timer_init(loop.raw, handle)
+    handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+  }
+
+  /// (Re)arms the timer: `fire` runs once after `milliseconds`, then every `repeat` ms if non-zero.
+  public func start(after milliseconds: UInt64, repeat: UInt64 = 0, _ fire: @escaping () -> Void) {
+    guard !closed else { return }
+    self.fire = fire
+    uv_timer_start(
+      handle,
+      { raw in
+        let me = Unmanaged<LoopTimer>.fromOpaque(raw!.pointee.data).takeUnretainedValue()
+        me.fire?()
+      }, milliseconds, `repeat`)
+  }
+
+  public func stop() {
+    guard !closed else { return }
+    uv_timer_stop(handle)
+    fire = nil
+  }
+
+  public var isActive: Bool { !closed && uv_is_active(UnsafeRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) != 0 }
+
+  public func close() {
+    guard !closed else { return }
+    closed = true
+    fire = nil
+    uv_timer_stop(handle)
+    uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { raw in
+      let me = Unmanaged<LoopTimer>.fromOpaque(raw!.pointee.data).takeRetainedValue()
+      me.handle.deallocate()
+    }
+  }
+}
+
+@available(*, unavailable)
+extension LoopTimer: Sendable {}

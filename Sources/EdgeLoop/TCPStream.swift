@@ -1,0 +1,245 @@
+internal import CLibUV
+import Glibc
+
+/// What a stream tells its owner. Called on the stream's loop.
+public protocol TCPStreamDelegate: AnyObject {
+  /// Bytes arrived. They are valid only during the call: consume or copy them.
+  func streamDidRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer)
+  /// The peer finished sending (FIN). Writing may go on.
+  func streamDidReachEOF(_ stream: TCPStream)
+  /// Reading or writing failed; the owner should close the stream.
+  func streamDidFail(_ stream: TCPStream, _ error: UVError)
+  /// Queued writes fell to the low watermark (only after `isWritable` was false).
+  func streamDidDrain(_ stream: TCPStream)
+}
+
+/// A TCP connection on one loop, with a bounded view of its write queue for back-pressure.
+/// Not thread-safe: every call happens on `loop`.
+public final class TCPStream {
+  public let loop: EventLoop
+  let handle: UnsafeMutablePointer<uv_tcp_t>
+  /// Strong until the stream is closed, so an owner lives as long as its socket.
+  public var delegate: (any TCPStreamDelegate)?
+  /// Bytes handed to `write` that the kernel has not taken yet.
+  public private(set) var queuedBytes = 0
+  public private(set) var isReading = false
+  public private(set) var isClosed = false
+  private var drainPending = false
+  private var onClose: (() -> Void)?
+  private var connectCompletion: ((Result<TCPStream, UVError>) -> Void)?
+  private var connectTimer: LoopTimer?
+
+  /// Above this many queued bytes the stream reports not writable; producers stop reading their source.
+  public var highWatermark = 256 * 1024
+  /// At or below this many queued bytes after being above `highWatermark`, `streamDidDrain` is called.
+  public var lowWatermark = 64 * 1024
+  public var isWritable: Bool { queuedBytes <= highWatermark }
+
+  init(loop: EventLoop) {
+    self.loop = loop
+    handle = .allocate(capacity: 1)
+    uv_tcp_init(loop.raw, handle)
+    handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+  }
+
+  var stream: UnsafeMutablePointer<uv_stream_t> {
+    UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
+  }
+
+  static func from(_ raw: UnsafeMutableRawPointer?) -> TCPStream {
+    Unmanaged<TCPStream>.fromOpaque(raw!).takeUnretainedValue()
+  }
+
+  // MARK: Reading
+
+  public func startReading() {
+    guard !isReading, !isClosed else { return }
+    isReading = true
+    uv_read_start(
+      stream,
+      { handle, _, buf in
+        let pool = TCPStream.from(handle!.pointee.data).loop.pool
+        buf!.pointee = uv_buf_init(pool.readBuffer.assumingMemoryBound(to: CChar.self), UInt32(BufferPool.readSize))
+      },
+      { handle, nread, buf in
+        let me = TCPStream.from(handle!.pointee.data)
+        if nread > 0 {
+          me.delegate?.streamDidRead(me, UnsafeRawBufferPointer(start: buf!.pointee.base, count: nread))
+        } else if nread == Int(UV_EOF.rawValue) {
+          me.stopReading()
+          me.delegate?.streamDidReachEOF(me)
+        } else if nread < 0 {
+          me.stopReading()
+          me.delegate?.streamDidFail(me, UVError(code: Int32(nread), call: "read"))
+        }
+      })
+  }
+
+  public func stopReading() {
+    guard isReading, !isClosed else { return }
+    isReading = false
+    uv_read_stop(stream)
+  }
+
+  // MARK: Writing
+
+  /// Writes bytes in order. What the kernel does not take at once is copied and queued.
+  public func write(_ bytes: UnsafeRawBufferPointer) {
+    guard !isClosed, bytes.count > 0 else { return }
+    var offset = 0
+    if queuedBytes == 0 {
+      var buf = uv_buf_init(
+        UnsafeMutableRawPointer(mutating: bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+        UInt32(bytes.count))
+      let n = uv_try_write(stream, &buf, 1)
+      if n >= 0 {
+        offset = Int(n)
+      } else if n != UV_EAGAIN.rawValue {
+        // The failure surfaces through the next read or the queued write; keep the bytes queued.
+        offset = 0
+      }
+    }
+    if offset < bytes.count { enqueue(UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
+  }
+
+  public func write(_ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { write($0) }
+  }
+
+  /// A queued write: `uv_write_t`, the payload size and the payload in one pooled block.
+  private static let header = (MemoryLayout<uv_write_t>.stride + 15) & ~15
+
+  private func enqueue(_ bytes: UnsafeRawBufferPointer) {
+    let total = Self.header + bytes.count
+    let block = loop.pool.take(total)
+    (block + Self.header).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+    let req = block.assumingMemoryBound(to: uv_write_t.self)
+    req.pointee.data = UnsafeMutableRawPointer(bitPattern: bytes.count)
+    var buf = uv_buf_init((block + Self.header).assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
+    queuedBytes += bytes.count
+    if queuedBytes > highWatermark { drainPending = true }
+    let status = uv_write(req, stream, &buf, 1) { req, status in
+      let block = UnsafeMutableRawPointer(req!)
+      let size = Int(bitPattern: req!.pointee.data)
+      let me = TCPStream.from(req!.pointee.handle.pointee.data)
+      me.loop.pool.give(block, size: TCPStream.header + size)
+      me.queuedBytes -= size
+      if status < 0 {
+        if !me.isClosed && status != UV_ECANCELED.rawValue {
+          me.delegate?.streamDidFail(me, UVError(code: status, call: "write"))
+        }
+        return
+      }
+      if me.drainPending && me.queuedBytes <= me.lowWatermark {
+        me.drainPending = false
+        me.delegate?.streamDidDrain(me)
+      }
+    }
+    if status < 0 {
+      queuedBytes -= bytes.count
+      loop.pool.give(block, size: total)
+    }
+  }
+
+  /// Sends FIN after the queued writes. Reading may go on.
+  public func shutdownWrite() {
+    guard !isClosed else { return }
+    let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+    if uv_shutdown(req, stream, { req, _ in req!.deallocate() }) < 0 { req.deallocate() }
+  }
+
+  // MARK: Closing
+
+  /// Closes the socket. Queued writes are dropped. `onClose` runs once the handle is released.
+  public func close(then onClose: (() -> Void)? = nil) {
+    guard !isClosed else { return }
+    isClosed = true
+    isReading = false
+    self.onClose = onClose
+    connectTimer?.close()
+    connectTimer = nil
+    uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { raw in
+      let me = Unmanaged<TCPStream>.fromOpaque(raw!.pointee.data).takeRetainedValue()
+      me.delegate = nil
+      let done = me.onClose
+      me.onClose = nil
+      me.handle.deallocate()
+      done?()
+    }
+  }
+
+  /// Closes with RST instead of FIN (SO_LINGER 0): for connections abandoned mid-response.
+  public func reset() {
+    guard !isClosed else { return }
+    var fd: uv_os_fd_t = -1
+    if uv_fileno(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self), &fd) == 0 {
+      var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+    close()
+  }
+
+  // MARK: Addresses and options
+
+  public func setNoDelay(_ on: Bool) { uv_tcp_nodelay(handle, on ? 1 : 0) }
+
+  /// The peer's IP address as text (no port), or nil if the socket has none.
+  public func peerIP() -> String? {
+    var storage = sockaddr_storage()
+    var len = Int32(MemoryLayout<sockaddr_storage>.size)
+    let status = withUnsafeMutablePointer(to: &storage) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_getpeername(handle, $0, &len) }
+    }
+    guard status == 0 else { return nil }
+    return SocketAddress(storage: storage).ip
+  }
+
+  // MARK: Connecting
+
+  /// Connects to `address`; `completion` runs once on the loop with the stream or the error.
+  public static func connect(
+    on loop: EventLoop, to address: SocketAddress, timeoutMilliseconds: UInt64,
+    completion: @escaping (Result<TCPStream, UVError>) -> Void
+  ) {
+    let me = TCPStream(loop: loop)
+    me.connectCompletion = completion
+    let req = UnsafeMutablePointer<uv_connect_t>.allocate(capacity: 1)
+    var storage = address.storage
+    let status = withUnsafePointer(to: &storage) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { addr in
+        uv_tcp_connect(req, me.handle, addr) { req, status in
+          let me = TCPStream.from(req!.pointee.handle.pointee.data)
+          req!.deallocate()
+          me.finishConnect(status)
+        }
+      }
+    }
+    if status < 0 {
+      req.deallocate()
+      me.connectCompletion = nil
+      me.close()
+      completion(.failure(UVError(code: status, call: "connect")))
+      return
+    }
+    let timer = LoopTimer(loop: loop)
+    me.connectTimer = timer
+    timer.start(after: timeoutMilliseconds) { [unowned me] in me.finishConnect(UVError.timedOut.code) }
+  }
+
+  private func finishConnect(_ status: Int32) {
+    guard let completion = connectCompletion else { return }
+    connectCompletion = nil
+    connectTimer?.close()
+    connectTimer = nil
+    if status < 0 {
+      close()
+      completion(.failure(UVError(code: status, call: "connect")))
+    } else {
+      setNoDelay(true)
+      completion(.success(self))
+    }
+  }
+}
+
+@available(*, unavailable)
+extension TCPStream: Sendable {}
