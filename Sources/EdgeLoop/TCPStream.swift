@@ -148,14 +148,33 @@ public final class TCPStream {
     if uv_shutdown(req, stream, { req, _ in req!.deallocate() }) < 0 { req.deallocate() }
   }
 
+  /// Sends FIN once the queued writes are out, then closes. For responses that end the connection.
+  public func closeAfterFlush(then onClose: (() -> Void)? = nil) {
+    guard !isClosed else { return }
+    stopReading()
+    if let onClose { self.onClose = onClose }
+    if queuedBytes == 0 { return close() }
+    let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+    let status = uv_shutdown(req, stream) { req, _ in
+      let me = TCPStream.from(req!.pointee.handle.pointee.data)
+      req!.deallocate()
+      me.close()
+    }
+    if status < 0 {
+      req.deallocate()
+      close()
+    }
+  }
+
   // MARK: Closing
 
-  /// Closes the socket. Queued writes are dropped. `onClose` runs once the handle is released.
+  /// Closes the socket. Queued writes are dropped. `onClose` runs once the handle is released (and
+  /// replaces one given to an earlier `closeAfterFlush`).
   public func close(then onClose: (() -> Void)? = nil) {
     guard !isClosed else { return }
     isClosed = true
     isReading = false
-    self.onClose = onClose
+    if let onClose { self.onClose = onClose }
     connectTimer?.close()
     connectTimer = nil
     uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { raw in

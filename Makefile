@@ -1,0 +1,48 @@
+# edge: `make run` starts a node; `make test` runs every test. Both install what is missing first.
+SHELL := /bin/bash
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SWIFT ?= swift
+CONFIG ?= release
+EDGE := .build/$(CONFIG)/edge
+
+# Debian packages the build and the tests need; the benchmarks add the proxies they compare against.
+DEB_BUILD := pkg-config libuv1-dev libssl-dev libhiredis-dev
+DEB_TEST := curl python3 python3-pip
+DEB_BENCH := nginx-light wrk haproxy caddy
+PY_TEST := websockets pytest
+
+.PHONY: deps deps-bench build run test unit integration bench lint clean
+
+deps:
+	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+	@python3 -c 'import websockets, pytest' 2>/dev/null || python3 -m pip install -q $(PY_TEST)
+
+deps-bench: deps
+	@missing=""; for p in $(DEB_BENCH); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+
+build: deps
+	$(SWIFT) build -c $(CONFIG) --product edge
+
+# A node on http://localhost:8080 with a proxied route to a demo upstream (stopped when edge stops).
+run: build
+	@python3 deploy/demo/upstream.py 8081 & up=$$!; trap "kill $$up 2>/dev/null" EXIT; \
+	echo "edge on http://localhost:8080 (demo upstream on 127.0.0.1:8081); Ctrl-C stops both"; \
+	$(EDGE) run --config deploy/demo/Caddyfile
+
+test: build unit integration
+
+unit: deps
+	$(SWIFT) test
+
+integration: build
+	EDGE_BIN=$(abspath $(EDGE)) python3 -m pytest -q Tests/integration
+
+bench: deps-bench build
+	EDGE_BIN=$(abspath $(EDGE)) loadtest/core/bench.sh
+
+clean:
+	rm -rf .build

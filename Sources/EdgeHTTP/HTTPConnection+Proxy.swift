@@ -1,0 +1,397 @@
+import EdgeConfig
+import EdgeCore
+import EdgeHTTP1
+import EdgeLoop
+import EdgeProxy
+import Logging
+
+extension HTTPConnection {
+  // MARK: Starting
+
+  func startProxy(_ head: RequestHead, route: ProxyRoute, bodyLimit: Int?) {
+    let exchange = ProxyExchange(request: head, route: route, target: route.nextUpstream(), bodyLimit: bodyLimit)
+    self.exchange = exchange
+    phase = .proxying
+    connectUpstream(exchange, fresh: false)
+  }
+
+  func connectUpstream(_ exchange: ProxyExchange, fresh: Bool) {
+    exchange.attempts += 1
+    let transport = exchange.route.config.transport
+    let timeout = transport.dialTimeout.milliseconds
+    let target = exchange.target
+    let done: (Result<UpstreamConnection, UVError>) -> Void = { [weak self] result in
+      guard let self else {
+        if case .success(let conn) = result { conn.stream.close() }
+        return
+      }
+      nonisolated(unsafe) let result = result
+      self.assumeIsolated { $0.upstreamConnected(exchange, result) }
+    }
+    if fresh || transport.keepAlive == nil {
+      worker.pool.dial(host: target.host, port: target.port, dialTimeoutMilliseconds: timeout, done)
+    } else {
+      worker.pool.acquire(host: target.host, port: target.port, dialTimeoutMilliseconds: timeout, done)
+    }
+  }
+
+  func upstreamConnected(_ exchange: ProxyExchange, _ result: Result<UpstreamConnection, UVError>) {
+    guard self.exchange === exchange, phase == .proxying else {
+      if case .success(let conn) = result { conn.stream.close() }
+      return
+    }
+    switch result {
+    case .failure(let error):
+      worker.logger.warning(
+        "upstream unreachable", metadata: ["upstream": "\(exchange.target)", "error": "\(error)"])
+      return failExchange(status: 502, "upstream unreachable")
+    case .success(let conn):
+      exchange.upstream = conn
+      conn.stream.delegate = UpstreamEvents(self)
+      sendRequestHead(exchange)
+      conn.stream.startReading()
+      armUpstreamTimer(exchange)
+      if !exchange.requestBodyDone {
+        if exchange.request.expectContinue && inbound.isEmpty {
+          client.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        }
+        armClientTimer(limits.readBodyTimeout)
+        pumpRequestBody()
+      }
+    }
+  }
+
+  /// The request as the upstream sees it: hop-by-hop fields gone, X-Forwarded-* set, the body re-framed.
+  func sendRequestHead(_ exchange: ProxyExchange) {
+    var head = exchange.request
+    let originalHost = head.host
+    head.headers.removeHopByHop()
+    head.headers.remove("expect")
+    head.headers.set("X-Forwarded-For", remoteIP)
+    head.headers.set("X-Forwarded-Proto", "http")
+    if let originalHost { head.headers.set("X-Forwarded-Host", originalHost) }
+    if let upgrade = exchange.request.upgrade {
+      head.headers.set("Connection", "Upgrade")
+      head.headers.set("Upgrade", upgrade)
+    } else if exchange.route.config.transport.keepAlive == nil {
+      head.headers.set("Connection", "close")
+    }
+    if exchange.chunkedUpstream { head.headers.set("Transfer-Encoding", "chunked") }
+    head.headers.apply(exchange.route.config.headerUp)
+    var out: [UInt8] = []
+    out.reserveCapacity(512)
+    head.encode(into: &out)
+    exchange.upstream!.stream.write(out)
+  }
+
+  // MARK: Request body
+
+  /// Moves buffered request-body bytes upstream, re-framed, respecting the upstream's write queue.
+  func pumpRequestBody() {
+    guard let exchange, !exchange.requestBodyDone, let upstream = exchange.upstream?.stream else { return }
+    do {
+      var chunkHeader: [UInt8] = []
+      let (consumed, finished) = try exchange.requestBody.decode(inbound.readable) { data in
+        exchange.requestBodyBytes += data.count
+        if exchange.chunkedUpstream {
+          chunkHeader.removeAll(keepingCapacity: true)
+          ChunkedEncoder.writeChunkHeader(size: data.count, into: &chunkHeader)
+          upstream.write(chunkHeader)
+          upstream.write(data)
+          upstream.write(ChunkedEncoder.chunkEnd)
+        } else {
+          upstream.write(data)
+        }
+      }
+      inbound.consume(consumed)
+      if let limit = exchange.bodyLimit, exchange.requestBodyBytes > limit {
+        return failExchange(status: 413, "request body too large")
+      }
+      if finished {
+        exchange.requestBodyDone = true
+        if exchange.chunkedUpstream { upstream.write(ChunkedEncoder.lastChunk) }
+        timer.stop()
+        armUpstreamTimer(exchange)
+      } else {
+        armClientTimer(limits.readBodyTimeout)
+        if !upstream.isWritable { client.stopReading() }
+      }
+    } catch {
+      failExchange(status: error.status, "bad request body: \(error)")
+    }
+  }
+
+  // MARK: Response
+
+  func upstreamDidRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
+    guard let exchange, stream === exchange.upstream?.stream else { return stream.close() }
+    exchange.receivedAnything = true
+    if exchange.response == nil {
+      exchange.upstreamInbound.append(bytes)
+      parseResponseHead(exchange)
+    } else if exchange.upstreamInbound.isEmpty {
+      pumpResponseBody(exchange, bytes)
+    } else {
+      exchange.upstreamInbound.append(bytes)
+      pumpBufferedResponse(exchange)
+    }
+  }
+
+  func parseResponseHead(_ exchange: ProxyExchange) {
+    while exchange.response == nil, phase == .proxying {
+      switch exchange.responseParser.parse(exchange.upstreamInbound.readable, requestMethod: exchange.request.method) {
+      case .needMoreBytes:
+        return
+      case .invalid(let error):
+        worker.logger.warning(
+          "bad response from upstream", metadata: ["upstream": "\(exchange.target)", "error": "\(error)"])
+        return failExchange(status: 502, "bad response from upstream")
+      case .complete(let head, let consumed):
+        exchange.upstreamInbound.consume(consumed)
+        exchange.responseParser.reset()
+        if head.status == 101 {
+          guard exchange.isUpgrade else { return failExchange(status: 502, "unexpected 101 from upstream") }
+          return switchProtocols(exchange, head)
+        }
+        if head.status < 200 {
+          // Interim responses (103 Early Hints…) go to HTTP/1.1 clients; our own 100 was already sent.
+          if head.status != 100 && exchange.request.version == .http1_1 {
+            var out: [UInt8] = []
+            head.encode(into: &out)
+            client.write(out)
+          }
+          continue
+        }
+        startResponse(exchange, head)
+      }
+    }
+  }
+
+  func startResponse(_ exchange: ProxyExchange, _ upstreamHead: ResponseHead) {
+    upstreamTimer.stop()
+    var head = upstreamHead
+    head.headers.removeHopByHop()
+    head.headers.apply(exchange.route.config.headerDown)
+    let clientIs11 = exchange.request.version == .http1_1
+    switch head.framing {
+    case .chunked, .untilClose:
+      if clientIs11 {
+        exchange.chunkedToClient = true
+        head.headers.set("Transfer-Encoding", "chunked")
+      } else {
+        exchange.closeClientAfter = true
+      }
+    case .length, .none:
+      break
+    }
+    if !exchange.request.keepAlive || draining || !exchange.requestBodyDone { exchange.closeClientAfter = true }
+    if exchange.closeClientAfter { head.headers.set("Connection", "close") }
+    var out: [UInt8] = []
+    out.reserveCapacity(512)
+    head.encode(into: &out)
+    client.write(out)
+    exchange.response = upstreamHead
+    exchange.responseBody = BodyReader(upstreamHead.framing)
+    exchange.responseHeadSent = true
+    if exchange.responseBody.isNone { return finishResponse(exchange) }
+    pumpBufferedResponse(exchange)
+  }
+
+  func pumpBufferedResponse(_ exchange: ProxyExchange) {
+    guard !exchange.upstreamInbound.isEmpty else { return }
+    let consumed = pumpResponseBody(exchange, exchange.upstreamInbound.readable)
+    if self.exchange === exchange { exchange.upstreamInbound.consume(consumed) }
+  }
+
+  /// Forwards body bytes to the client; returns how many of `input` were used.
+  @discardableResult
+  func pumpResponseBody(_ exchange: ProxyExchange, _ input: UnsafeRawBufferPointer) -> Int {
+    do {
+      var chunkHeader: [UInt8] = []
+      let client = self.client
+      let (consumed, finished) = try exchange.responseBody.decode(input) { data in
+        exchange.responseBytes += data.count
+        if exchange.chunkedToClient {
+          chunkHeader.removeAll(keepingCapacity: true)
+          ChunkedEncoder.writeChunkHeader(size: data.count, into: &chunkHeader)
+          client.write(chunkHeader)
+          client.write(data)
+          client.write(ChunkedEncoder.chunkEnd)
+        } else {
+          client.write(data)
+        }
+      }
+      if finished {
+        if exchange.chunkedToClient { client.write(ChunkedEncoder.lastChunk) }
+        if consumed < input.count { exchange.response?.keepAlive = false }  // extra bytes: not reusable
+        finishResponse(exchange)
+      } else if !client.isWritable {
+        exchange.upstream?.stream.stopReading()
+        armClientTimer(limits.writeTimeout)
+      }
+      return consumed
+    } catch {
+      worker.logger.warning(
+        "bad response body from upstream", metadata: ["upstream": "\(exchange.target)", "error": "\(error)"])
+      abort()
+      return input.count
+    }
+  }
+
+  /// The response is complete: park or close the upstream connection, then serve the next request.
+  func finishResponse(_ exchange: ProxyExchange) {
+    let transport = exchange.route.config.transport
+    if let upstream = exchange.upstream {
+      exchange.upstream = nil
+      let reusable =
+        exchange.response?.keepAlive == true && exchange.requestBodyDone && exchange.upstreamInbound.isEmpty
+      if reusable, let keepAlive = transport.keepAlive {
+        worker.pool.release(
+          upstream, keepAliveMilliseconds: keepAlive.milliseconds, maxIdle: transport.keepAliveIdleConns)
+      } else {
+        upstream.stream.close()
+      }
+    }
+    upstreamTimer.stop()
+    timer.stop()
+    if exchange.closeClientAfter {
+      closeAfterFlush()
+    } else {
+      becomeIdle()
+      parseRequests()
+    }
+  }
+
+  // MARK: Protocol switch
+
+  func switchProtocols(_ exchange: ProxyExchange, _ head: ResponseHead) {
+    guard let upstream = exchange.upstream else { return }
+    upstreamTimer.stop()
+    timer.stop()
+    var out: [UInt8] = []
+    head.encode(into: &out)
+    client.write(out)
+    exchange.upstream = nil
+    self.exchange = nil
+    phase = .tunnelled
+    let config = exchange.route.config
+    let worker = self.worker
+    var tunnelID: ObjectIdentifier?
+    let tunnel = Tunnel(
+      loop: loop, client: client, upstream: upstream.stream, clientPending: inbound,
+      upstreamPending: exchange.upstreamInbound, idleTimeout: config.streamIdleTimeout,
+      lifetime: config.streamTimeout
+    ) {
+      if let tunnelID { worker.tunnelDidClose(tunnelID) }
+    }
+    tunnelID = ObjectIdentifier(tunnel)
+    worker.adopt(tunnel)
+    stopTimers()
+    worker.connectionDidClose(self)
+  }
+
+  // MARK: Failures
+
+  /// Ends the exchange with an error status if the response has not started, else by closing.
+  func failExchange(status: Int, _ message: String) {
+    guard let exchange else { return }
+    exchange.upstream?.stream.close()
+    exchange.upstream = nil
+    upstreamTimer.stop()
+    if exchange.responseHeadSent {
+      self.exchange = nil
+      return close()
+    }
+    self.exchange = nil
+    phase = .readingHead  // so the local response path treats the connection as live
+    respondLocally(status: status, body: message + "\n", request: exchange.request, close: true)
+  }
+
+  func upstreamEnded(_ stream: TCPStream, error: UVError?) {
+    guard let exchange, stream === exchange.upstream?.stream else { return stream.close() }
+    if exchange.response == nil {
+      // A pooled connection the upstream closed while idle: try once more on a new one, if nothing of
+      // the request body is lost by doing so.
+      if let conn = exchange.upstream, conn.reused, !exchange.receivedAnything, exchange.requestBodyBytes == 0,
+        exchange.attempts < 2
+      {
+        conn.stream.close()
+        exchange.upstream = nil
+        return connectUpstream(exchange, fresh: true)
+      }
+      worker.logger.warning(
+        "upstream closed before responding",
+        metadata: ["upstream": "\(exchange.target)", "error": "\(error.map { "\($0)" } ?? "EOF")"])
+      return failExchange(status: 502, "upstream closed the connection")
+    }
+    if error == nil, case .untilClose = exchange.responseBody {
+      exchange.response?.keepAlive = false
+      if exchange.chunkedToClient { client.write(ChunkedEncoder.lastChunk) }
+      return finishResponse(exchange)
+    }
+    worker.logger.warning("upstream response truncated", metadata: ["upstream": "\(exchange.target)"])
+    abort()
+  }
+
+  func upstreamDidDrain(_ stream: TCPStream) {
+    guard let exchange, stream === exchange.upstream?.stream, !exchange.requestBodyDone else { return }
+    client.startReading()
+  }
+
+  func armUpstreamTimer(_ exchange: ProxyExchange) {
+    let wait = exchange.route.config.transport.responseHeaderTimeout.milliseconds
+    upstreamTimer.start(after: wait) { [weak self] in
+      self?.assumeIsolated { connection in
+        guard connection.exchange === exchange, exchange.response == nil else { return }
+        connection.worker.logger.warning(
+          "upstream response timed out", metadata: ["upstream": "\(exchange.target)"])
+        connection.failExchange(status: 504, "upstream timed out")
+      }
+    }
+  }
+
+  func exchangeClientTimedOut() {
+    guard let exchange else { return }
+    if !exchange.requestBodyDone && !exchange.responseHeadSent {
+      return failExchange(status: 408, "request body timeout")
+    }
+    abort()  // the client stopped taking the response
+  }
+
+  /// The client hung up or failed: cancel the upstream request.
+  func clientGone() {
+    if phase == .proxying, let exchange {
+      worker.logger.debug("client gone; upstream request cancelled", metadata: ["upstream": "\(exchange.target)"])
+    }
+    abort()
+  }
+
+  func clientDidDrain() {
+    guard let exchange, exchange.responseHeadSent else { return }
+    timer.stop()
+    exchange.upstream?.stream.startReading()
+  }
+}
+
+/// An upstream socket's events, entered into the connection's isolation.
+final class UpstreamEvents: TCPStreamDelegate {
+  let connection: HTTPConnection
+  init(_ connection: HTTPConnection) { self.connection = connection }
+
+  func streamDidRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
+    nonisolated(unsafe) let (stream, bytes) = (stream, bytes)
+    connection.assumeIsolated { $0.upstreamDidRead(stream, bytes) }
+  }
+  func streamDidReachEOF(_ stream: TCPStream) {
+    nonisolated(unsafe) let stream = stream
+    connection.assumeIsolated { $0.upstreamEnded(stream, error: nil) }
+  }
+  func streamDidFail(_ stream: TCPStream, _ error: UVError) {
+    nonisolated(unsafe) let stream = stream
+    connection.assumeIsolated { $0.upstreamEnded(stream, error: error) }
+  }
+  func streamDidDrain(_ stream: TCPStream) {
+    nonisolated(unsafe) let stream = stream
+    connection.assumeIsolated { $0.upstreamDidDrain(stream) }
+  }
+}

@@ -1,0 +1,263 @@
+import EdgeConfig
+import EdgeCore
+import EdgeHTTP1
+import EdgeLoop
+import EdgeProxy
+import Logging
+
+/// One client connection: HTTP/1.1 requests in order (keep-alive, pipelining), each routed to a local
+/// response or proxied upstream, until it closes or switches protocols into a `Tunnel`.
+///
+/// Isolated to its worker's loop. The socket's callbacks already run there and enter with
+/// `assumeIsolated`: no task and no hop per read.
+public actor HTTPConnection {
+  public nonisolated let loop: EventLoop
+  public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+
+  enum Phase {
+    /// Between requests: no byte of the next one yet.
+    case idle
+    /// Some bytes of a request head have arrived.
+    case readingHead
+    /// A request is being proxied (`exchange`).
+    case proxying
+    case tunnelled
+    case closed
+  }
+
+  let worker: Worker
+  let client: TCPStream
+  let port: Int
+  let remoteIP: String
+  let inbound = ByteBuffer()
+  var parser: RequestHeadParser
+  var phase = Phase.idle
+  var exchange: ProxyExchange?
+  /// Header-read, idle, body-read and write timeouts of the client side.
+  let timer: LoopTimer
+  /// The response-header timeout of the upstream side.
+  let upstreamTimer: LoopTimer
+  var servedRequests = 0
+  var draining = false
+  var limits: ServerOptions
+
+  init(worker: Worker, client: TCPStream, port: Int) {
+    let loop = worker.loop
+    let limits = worker.routes.config.global.servers
+    self.loop = loop
+    self.worker = worker
+    self.client = client
+    self.port = port
+    self.remoteIP = client.peerIP() ?? "-"
+    self.limits = limits
+    self.parser = RequestHeadParser(limits: HTTP1Limits(limits))
+    let timer = LoopTimer(loop: loop)
+    self.timer = timer
+    self.upstreamTimer = LoopTimer(loop: loop)
+    client.delegate = ConnectionEvents(self)
+    client.startReading()
+    timer.start(after: limits.readHeaderTimeout.milliseconds) { [weak self] in
+      self?.assumeIsolated { $0.clientTimedOut() }
+    }
+  }
+
+  // MARK: Reading requests
+
+  func clientDidRead(_ bytes: UnsafeRawBufferPointer) {
+    switch phase {
+    case .idle, .readingHead:
+      inbound.append(bytes)
+      parseRequests()
+    case .proxying:
+      inbound.append(bytes)
+      pumpRequestBody()
+      // Bytes of a pipelined request wait; stop reading once a whole head's worth is queued.
+      if exchange?.requestBodyDone ?? true, inbound.count > limits.maxHeaderBytes { client.stopReading() }
+    case .tunnelled, .closed:
+      break
+    }
+  }
+
+  /// Parses and handles buffered requests until one needs to wait (more bytes, or an upstream).
+  func parseRequests() {
+    while phase == .idle || phase == .readingHead {
+      if inbound.isEmpty {
+        if draining { return close() }
+        return
+      }
+      let result = parser.parse(inbound.readable)
+      switch result {
+      case .needMoreBytes:
+        if phase == .idle {
+          phase = .readingHead
+          armClientTimer(limits.readHeaderTimeout)
+        }
+        client.startReading()
+        return
+      case .invalid(let error):
+        worker.logger.debug("bad request", metadata: ["remote": "\(remoteIP)", "error": "\(error)"])
+        return respondLocally(status: error.status, body: StatusText.reason(error.status) + "\n", request: nil, close: true)
+      case .complete(let head, let consumed):
+        inbound.consume(consumed)
+        parser.reset()
+        servedRequests += 1
+        route(head)
+      }
+    }
+  }
+
+  // MARK: Routing
+
+  func route(_ head: RequestHead) {
+    timer.stop()
+    let table = worker.routes
+    guard let site = table.listeners[port]?.site(forHost: head.host) else {
+      return respondLocally(status: 404, body: "no site for this host\n", request: head, close: false)
+    }
+    var bodyLimit: Int?
+    var path = head.path
+    let matched: CompiledHandler? = path.withUTF8 { raw in
+      let end = raw.firstIndex(of: UInt8(ascii: "?")) ?? raw.count
+      let pathOnly = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[0..<end])
+      for route in site.routes where route.matches(path: pathOnly) {
+        if case .requestBody(let max) = route.handler {
+          if let max { bodyLimit = min(bodyLimit ?? max, max) }
+          continue
+        }
+        return route.handler
+      }
+      return nil
+    }
+    if let bodyLimit, case .length(let n) = head.framing, n > bodyLimit {
+      return respondLocally(status: 413, body: "request body too large\n", request: head, close: true)
+    }
+    switch matched {
+    case .respond(let response):
+      respondLocally(status: response.status, body: response.body, request: head, close: response.close)
+    case .proxy(let route):
+      startProxy(head, route: route, bodyLimit: bodyLimit)
+    case .requestBody, nil:
+      respondLocally(status: 404, body: "not found\n", request: head, close: false)
+    }
+  }
+
+  // MARK: Local responses
+
+  func respondLocally(status: Int, body: String, request: RequestHead?, close: Bool) {
+    respondLocally(status: status, body: Array(body.utf8), request: request, close: close)
+  }
+
+  /// Writes a complete response. A request body that was not read, or any reason to close, closes the
+  /// connection after the response.
+  func respondLocally(status: Int, body: [UInt8], request: RequestHead?, close: Bool) {
+    let mustClose =
+      close || draining || request == nil || !(request!.keepAlive) || request!.framing != .none
+    var out: [UInt8] = []
+    out.reserveCapacity(160 + body.count)
+    out.append(contentsOf: "HTTP/1.1 \(status) \(StatusText.reason(status))\r\n".utf8)
+    out.append(contentsOf: "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.count)\r\n".utf8)
+    if mustClose { out.append(contentsOf: "Connection: close\r\n".utf8) }
+    out.append(contentsOf: "\r\n".utf8)
+    if request?.method != "HEAD" { out.append(contentsOf: body) }
+    client.write(out)
+    if mustClose {
+      closeAfterFlush()
+    } else {
+      becomeIdle()
+    }
+  }
+
+  /// Ready for the next request on this connection.
+  func becomeIdle() {
+    phase = .idle
+    exchange = nil
+    if draining && inbound.isEmpty { return closeAfterFlush() }
+    armClientTimer(inbound.isEmpty ? limits.idleTimeout : limits.readHeaderTimeout)
+    client.startReading()
+  }
+
+  // MARK: Timeouts
+
+  func armClientTimer(_ duration: Duration) {
+    timer.start(after: duration.milliseconds) { [weak self] in self?.assumeIsolated { $0.clientTimedOut() } }
+  }
+
+  func clientTimedOut() {
+    switch phase {
+    case .idle:
+      close()
+    case .readingHead:
+      respondLocally(status: 408, body: "request header timeout\n", request: nil, close: true)
+    case .proxying:
+      exchangeClientTimedOut()
+    case .tunnelled, .closed:
+      break
+    }
+  }
+
+  // MARK: Closing
+
+  /// Shutdown has begun: finish the request under way, then close.
+  func drain() {
+    draining = true
+    if phase == .idle && inbound.isEmpty { close() }
+  }
+
+  /// Closes now, abandoning any exchange.
+  func abort() {
+    exchange?.upstream?.stream.close()
+    exchange = nil
+    close()
+  }
+
+  /// Closes once the response is out. The worker counts the connection until the socket is released,
+  /// so shutdown never exits with a response still queued.
+  func closeAfterFlush() {
+    guard phase != .closed else { return }
+    phase = .closed
+    stopTimers()
+    let worker = self.worker
+    client.closeAfterFlush { worker.connectionDidClose(self) }
+  }
+
+  func close() {
+    guard phase != .closed else { return }
+    phase = .closed
+    stopTimers()
+    let worker = self.worker
+    client.close { worker.connectionDidClose(self) }
+  }
+
+  func stopTimers() {
+    timer.close()
+    upstreamTimer.close()
+  }
+}
+
+/// The client socket's events, entered into the connection's isolation (same loop, no hop).
+final class ConnectionEvents: TCPStreamDelegate {
+  let connection: HTTPConnection
+  init(_ connection: HTTPConnection) { self.connection = connection }
+
+  func streamDidRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
+    nonisolated(unsafe) let bytes = bytes
+    connection.assumeIsolated { $0.clientDidRead(bytes) }
+  }
+  func streamDidReachEOF(_ stream: TCPStream) {
+    connection.assumeIsolated { $0.clientGone() }
+  }
+  func streamDidFail(_ stream: TCPStream, _ error: UVError) {
+    connection.assumeIsolated { $0.clientGone() }
+  }
+  func streamDidDrain(_ stream: TCPStream) {
+    connection.assumeIsolated { $0.clientDidDrain() }
+  }
+}
+
+extension HTTP1Limits {
+  init(_ options: ServerOptions) {
+    self.init(
+      maxHeadBytes: options.maxHeaderBytes, maxURIBytes: options.maxURIBytes,
+      maxHeaderCount: options.maxHeaderCount)
+  }
+}

@@ -1,0 +1,151 @@
+import EdgeConfig
+import Synchronization
+
+/// The compiled, immutable form of a configuration: which listeners to open, and for each request
+/// (port, host, path) which handlers run. Workers read it without locks; a reload builds a new table and
+/// swaps the reference, and requests already under way finish on the table they started with.
+public final class RouteTable: Sendable {
+  public let config: EdgeConfig
+  /// Plain-HTTP listeners by port.
+  public let listeners: [Int: ListenerRoutes]
+
+  public init(config: EdgeConfig) throws(ConfigError) {
+    self.config = config
+    var byPort: [Int: [(SiteAddress, CompiledSite)]] = [:]
+    for site in config.sites {
+      let compiled = CompiledSite(site)
+      for address in site.addresses {
+        let port = try Self.plainHTTPPort(of: address, site: site, global: config.global)
+        byPort[port, default: []].append((address, compiled))
+      }
+    }
+    var listeners: [Int: ListenerRoutes] = [:]
+    for (port, entries) in byPort { listeners[port] = ListenerRoutes(port: port, entries: entries) }
+    self.listeners = listeners
+  }
+
+  /// The port a site is served on over plain HTTP. Sites that need HTTPS are refused until TLS lands.
+  static func plainHTTPPort(of address: SiteAddress, site: Site, global: GlobalOptions) throws(ConfigError) -> Int {
+    if address.scheme == "https" {
+      throw ConfigError(
+        "site '\(address)' asks for HTTPS, which this build does not serve yet; write http://\(address.host ?? "")…",
+        at: site.location)
+    }
+    if address.scheme == "http" { return address.port ?? global.httpPort }
+    if let port = address.port, address.host == nil || port == global.httpPort { return port }
+    if address.port == nil && address.host == nil { return global.httpPort }
+    throw ConfigError(
+      "site '\(address)' would be served over HTTPS (automatic HTTPS), which this build does not do yet; "
+        + "write 'http://\(address.original)' to serve it over plain HTTP", at: site.location)
+  }
+}
+
+/// The sites reachable on one listener, looked up by Host.
+public struct ListenerRoutes: Sendable {
+  public let port: Int
+  private let exact: [String: CompiledSite]
+  private let wildcards: [(suffix: String, site: CompiledSite)]
+  private let fallback: CompiledSite?
+
+  init(port: Int, entries: [(SiteAddress, CompiledSite)]) {
+    self.port = port
+    var exact: [String: CompiledSite] = [:]
+    var wildcards: [(String, CompiledSite)] = []
+    var fallback: CompiledSite?
+    for (address, site) in entries {
+      guard let host = address.host?.lowercased(), !host.isEmpty else {
+        if fallback == nil { fallback = site }
+        continue
+      }
+      if host.hasPrefix("*.") {
+        wildcards.append((String(host.dropFirst(1)), site))
+      } else if exact[host] == nil {
+        exact[host] = site
+      }
+    }
+    self.exact = exact
+    self.wildcards = wildcards
+    self.fallback = fallback
+  }
+
+  /// The site for a Host header value (port stripped, case-folded). A wildcard covers one label.
+  public func site(forHost rawHost: String?) -> CompiledSite? {
+    guard let rawHost, !rawHost.isEmpty else { return fallback }
+    let host = Self.hostOnly(rawHost)
+    if let site = exact[host] { return site }
+    for (suffix, site) in wildcards where host.hasSuffix(suffix) {
+      let label = host.dropLast(suffix.count)
+      if !label.isEmpty && !label.contains(".") { return site }
+    }
+    return fallback
+  }
+
+  static func hostOnly(_ host: String) -> String {
+    var h = Substring(host)
+    if h.hasPrefix("[") {
+      if let end = h.firstIndex(of: "]") { h = h[h.index(after: h.startIndex)..<end] }
+    } else if let colon = h.lastIndex(of: ":") {
+      h = h[..<colon]
+    }
+    if h.hasSuffix(".") { h = h.dropLast() }
+    return h.lowercased()
+  }
+}
+
+/// A site's routes, compiled.
+public final class CompiledSite: Sendable {
+  public let routes: [CompiledRoute]
+  init(_ site: Site) {
+    routes = site.routes.map(CompiledRoute.init)
+  }
+}
+
+public struct CompiledRoute: Sendable {
+  /// nil: every request.
+  public let paths: [PathPattern]?
+  public let handler: CompiledHandler
+
+  init(_ route: Route) {
+    paths = route.matcher.map { $0.paths.map(PathPattern.init) }
+    switch route.handler {
+    case .respond(let r): handler = .respond(StaticResponse(r))
+    case .reverseProxy(let p): handler = .proxy(ProxyRoute(p))
+    case .requestBody(let b): handler = .requestBody(maxSize: b.maxSize)
+    }
+  }
+
+  public func matches(path: UnsafeRawBufferPointer) -> Bool {
+    guard let paths else { return true }
+    return paths.contains { $0.matches(path) }
+  }
+}
+
+public enum CompiledHandler: Sendable {
+  case respond(StaticResponse)
+  case proxy(ProxyRoute)
+  case requestBody(maxSize: Int?)
+}
+
+public struct StaticResponse: Sendable {
+  public let status: Int
+  public let body: [UInt8]
+  public let close: Bool
+  init(_ r: Respond) {
+    status = r.status
+    body = Array(r.body.utf8)
+    close = r.close
+  }
+}
+
+/// A `reverse_proxy` handler: its settings and the round-robin cursor shared by all workers.
+public final class ProxyRoute: Sendable {
+  public let config: ReverseProxy
+  private let cursor = Atomic<Int>(0)
+  init(_ config: ReverseProxy) { self.config = config }
+
+  /// The next upstream in round-robin order.
+  public func nextUpstream() -> Upstream {
+    let n = cursor.add(1, ordering: .relaxed).oldValue
+    return config.upstreams[n % config.upstreams.count]
+  }
+}

@@ -1,0 +1,94 @@
+import EdgeConfig
+import EdgeCore
+import EdgeLoop
+import EdgeProxy
+import Logging
+import Synchronization
+
+/// Everything one worker loop owns: its listeners, connections, tunnels and upstream pool, and the
+/// current route table. A reload swaps `routes`; a connection reads it once per request.
+public final class Worker: @unchecked Sendable {
+  // Invariant: everything but `routeBox` is used only on `loop`'s thread (`loop.checkIsolated()` guards
+  // the entry points called from elsewhere through `loop.execute`).
+  public let loop: EventLoop
+  public let pool: UpstreamPool
+  public let logger: Logger
+  private let routeBox: Mutex<RouteTable>
+  private var connections: [ObjectIdentifier: HTTPConnection] = [:]
+  private var tunnels: [ObjectIdentifier: Tunnel] = [:]
+  private var listeners: [TCPListener] = []
+  public private(set) var draining = false
+  /// Open connections and tunnels, readable from any thread (shutdown waits for it to reach 0).
+  public let live = Atomic<Int>(0)
+
+  public init(loop: EventLoop, routes: RouteTable, logger: Logger) {
+    self.loop = loop
+    self.pool = UpstreamPool(loop: loop, resolver: Resolver(loop: loop))
+    self.logger = logger
+    self.routeBox = Mutex(routes)
+  }
+
+  /// The table new requests use.
+  public var routes: RouteTable {
+    get { routeBox.withLock { $0 } }
+    set { routeBox.withLock { $0 = newValue } }
+  }
+
+  /// Opens this loop's own socket for each address (SO_REUSEPORT). Call on the loop, or before it runs.
+  public func listen(on addresses: [(SocketAddress, Int)]) throws(UVError) {
+    for (address, port) in addresses {
+      let listener = try TCPListener(loop: loop, address: address) { [unowned self] stream in
+        self.accept(stream, port: port)
+      }
+      listeners.append(listener)
+    }
+  }
+
+  private func accept(_ stream: TCPStream, port: Int) {
+    if draining { return stream.close() }
+    let connection = HTTPConnection(worker: self, client: stream, port: port)
+    connections[ObjectIdentifier(connection)] = connection
+    live.add(1, ordering: .relaxed)
+  }
+
+  func connectionDidClose(_ connection: HTTPConnection) {
+    if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil { live.subtract(1, ordering: .relaxed) }
+  }
+
+  func adopt(_ tunnel: Tunnel) {
+    tunnels[ObjectIdentifier(tunnel)] = tunnel
+    live.add(1, ordering: .relaxed)
+  }
+
+  func tunnelDidClose(_ id: ObjectIdentifier) {
+    if tunnels.removeValue(forKey: id) != nil { live.subtract(1, ordering: .relaxed) }
+  }
+
+  public var activeConnections: Int { connections.count }
+  public var activeTunnels: Int { tunnels.count }
+
+  /// Graceful shutdown, step 1: stop accepting, close idle keep-alive connections, and let every request
+  /// under way finish with `Connection: close`. Tunnels go on until `closeEverything`.
+  public func beginDrain() {
+    loop.checkIsolated()
+    draining = true
+    for listener in listeners { listener.close() }
+    listeners.removeAll()
+    for connection in Array(connections.values) {
+      connection.assumeIsolated { $0.drain() }
+    }
+    pool.closeAll()
+  }
+
+  /// Graceful shutdown, step 2 (grace period over): close whatever is left.
+  public func closeEverything() {
+    loop.checkIsolated()
+    for connection in Array(connections.values) {
+      connection.assumeIsolated { $0.abort() }
+    }
+    for tunnel in Array(tunnels.values) {
+      tunnel.assumeIsolated { $0.close() }
+    }
+    pool.closeAll()
+  }
+}

@@ -1,0 +1,114 @@
+import EdgeLoop
+
+/// Keep-alive connections to upstreams, per worker loop (never shared between threads).
+///
+/// An idle connection keeps reading: data or EOF from an idle upstream means it is unusable, and it is
+/// closed at once rather than handed to the next request.
+public final class UpstreamPool {
+  public let loop: EventLoop
+  public let resolver: Resolver
+  private var idle: [String: [UpstreamConnection]] = [:]
+  /// Connections dialled, for tests and metrics.
+  public private(set) var dialled = 0
+
+  public init(loop: EventLoop, resolver: Resolver) {
+    self.loop = loop
+    self.resolver = resolver
+  }
+
+  /// An idle connection to `host:port`, or a new one.
+  public func acquire(
+    host: String, port: Int, dialTimeoutMilliseconds: UInt64,
+    _ done: @escaping (Result<UpstreamConnection, UVError>) -> Void
+  ) {
+    let key = "\(host):\(port)"
+    while let conn = idle[key]?.popLast() {
+      conn.idleTimer?.close()
+      conn.idleTimer = nil
+      conn.stream.stopReading()
+      conn.stream.delegate = nil
+      guard !conn.stream.isClosed else { continue }
+      conn.reused = true
+      return done(.success(conn))
+    }
+    dial(key: key, host: host, port: port, timeout: dialTimeoutMilliseconds, done)
+  }
+
+  /// A new connection, never from the pool (for retries).
+  public func dial(
+    host: String, port: Int, dialTimeoutMilliseconds: UInt64,
+    _ done: @escaping (Result<UpstreamConnection, UVError>) -> Void
+  ) {
+    dial(key: "\(host):\(port)", host: host, port: port, timeout: dialTimeoutMilliseconds, done)
+  }
+
+  private func dial(
+    key: String, host: String, port: Int, timeout: UInt64,
+    _ done: @escaping (Result<UpstreamConnection, UVError>) -> Void
+  ) {
+    let loop = self.loop
+    resolver.resolve(host: host, port: port) { [weak self] result in
+      switch result {
+      case .failure(let error): done(.failure(error))
+      case .success(let addresses):
+        self?.dialled += 1
+        TCPStream.connect(on: loop, to: addresses[0], timeoutMilliseconds: timeout) { result in
+          done(result.map { UpstreamConnection(key: key, stream: $0) })
+        }
+      }
+    }
+  }
+
+  /// Parks a connection whose last exchange ended cleanly, for at most `keepAliveMilliseconds`.
+  public func release(_ conn: UpstreamConnection, keepAliveMilliseconds: UInt64, maxIdle: Int) {
+    guard !conn.stream.isClosed, conn.stream.queuedBytes == 0 else { return conn.stream.close() }
+    var list = idle[conn.key] ?? []
+    guard list.count < maxIdle else { return conn.stream.close() }
+    let watcher = IdleWatcher(pool: self, conn: conn)
+    conn.stream.delegate = watcher
+    conn.stream.startReading()
+    let timer = LoopTimer(loop: loop)
+    timer.start(after: keepAliveMilliseconds) { [weak self, unowned conn] in self?.discard(conn) }
+    conn.idleTimer = timer
+    list.append(conn)
+    idle[conn.key] = list
+  }
+
+  func discard(_ conn: UpstreamConnection) {
+    conn.idleTimer?.close()
+    conn.idleTimer = nil
+    if var list = idle[conn.key], let i = list.firstIndex(where: { $0 === conn }) {
+      list.remove(at: i)
+      idle[conn.key] = list
+    }
+    conn.stream.close()
+  }
+
+  /// Closes every idle connection (shutdown).
+  public func closeAll() {
+    for conn in idle.values.joined() {
+      conn.idleTimer?.close()
+      conn.stream.close()
+    }
+    idle.removeAll()
+  }
+
+  public var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
+}
+
+/// The delegate of a parked connection: anything it hears makes the connection unusable.
+private final class IdleWatcher: TCPStreamDelegate {
+  unowned let pool: UpstreamPool
+  unowned let conn: UpstreamConnection
+  init(pool: UpstreamPool, conn: UpstreamConnection) {
+    self.pool = pool
+    self.conn = conn
+  }
+  func streamDidRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) { pool.discard(conn) }
+  func streamDidReachEOF(_ stream: TCPStream) { pool.discard(conn) }
+  func streamDidFail(_ stream: TCPStream, _ error: UVError) { pool.discard(conn) }
+  func streamDidDrain(_ stream: TCPStream) {}
+}
+
+@available(*, unavailable)
+extension UpstreamPool: Sendable {}

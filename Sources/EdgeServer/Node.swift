@@ -1,0 +1,91 @@
+import EdgeConfig
+import EdgeCore
+import EdgeHTTP
+import EdgeLoop
+import Glibc
+import Logging
+
+/// A running edge node: worker loops with their listeners, and the control loop (this thread) that
+/// handles signals and shutdown.
+public final class Node {
+  public let config: EdgeConfig
+  private let routes: RouteTable
+  private let logger: Logger
+  private let control = EventLoop(index: -1)
+  private var workers: [Worker] = []
+  private var signals: [SignalWatcher] = []
+  private var shutdownTimer: LoopTimer?
+  private var shuttingDown = false
+
+  public init(config: EdgeConfig, logger: Logger) throws(ConfigError) {
+    self.config = config
+    self.routes = try RouteTable(config: config)
+    self.logger = logger
+  }
+
+  /// Binds every listener on every worker, runs until SIGTERM/SIGINT has drained the node, and returns
+  /// the exit status.
+  public func run() throws(UVError) -> Int32 {
+    let fileLimit = ProcessSetup.prepare()
+    let count = config.global.workers ?? ProcessSetup.cpuCount
+    let ports = routes.listeners.keys.sorted()
+    for index in 0..<count {
+      let loop = EventLoop(index: index)
+      let worker = Worker(loop: loop, routes: routes, logger: Logger(label: "edge.worker.\(index)"))
+      for port in ports { try Self.bind(worker, port: port) }
+      workers.append(worker)
+    }
+    for (index, worker) in workers.enumerated() { worker.loop.runOnNewThread(name: "edge-worker-\(index)") }
+    logger.info(
+      "edge is serving",
+      metadata: [
+        "workers": "\(count)", "ports": "\(ports.map(String.init).joined(separator: ","))",
+        "sites": "\(config.sites.flatMap(\.addresses).map(\.original).joined(separator: " "))",
+        "open_files": "\(fileLimit)",
+      ])
+    for signal in [SIGTERM, SIGINT] {
+      signals.append(SignalWatcher(loop: control, signal: signal) { [unowned self] in self.shutdown(signal: $0) })
+    }
+    control.run()
+    return 0
+  }
+
+  /// Binds the dual-stack wildcard address, or IPv4's where IPv6 is unavailable.
+  private static func bind(_ worker: Worker, port: Int) throws(UVError) {
+    do {
+      try worker.listen(on: [(SocketAddress(ip: "::", port: port)!, port)])
+    } catch where !error.isAddressInUse {
+      try worker.listen(on: [(SocketAddress(ip: "0.0.0.0", port: port)!, port)])
+    }
+  }
+
+  /// First signal: stop accepting and let requests finish within the grace period. Second: exit now.
+  private func shutdown(signal: Int32) {
+    if shuttingDown {
+      logger.warning("second signal: exiting without waiting")
+      exit(1)
+    }
+    shuttingDown = true
+    let grace = config.global.gracePeriod
+    logger.info("shutting down: draining", metadata: ["signal": "\(signal)", "grace_period": "\(grace)"])
+    for worker in workers { worker.loop.execute { worker.beginDrain() } }
+    let deadline = control.now + grace.milliseconds
+    let timer = LoopTimer(loop: control)
+    shutdownTimer = timer
+    timer.start(after: 20, repeat: 50) { [unowned self] in
+      let live = self.workers.reduce(0) { $0 + $1.live.load(ordering: .relaxed) }
+      if live == 0 {
+        self.logger.info("drained; exiting")
+        exit(0)
+      }
+      if self.control.now >= deadline {
+        self.logger.warning("grace period over; closing what is left", metadata: ["open": "\(live)"])
+        for worker in self.workers { worker.loop.execute { worker.closeEverything() } }
+        timer.start(after: 200) {
+          self.logger.info("exiting")
+          exit(0)
+        }
+      }
+    }
+  }
+}

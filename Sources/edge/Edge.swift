@@ -1,0 +1,111 @@
+import ArgumentParser
+import EdgeConfig
+import EdgeCore
+import EdgeServer
+import Glibc
+import Logging
+
+@main
+struct Edge: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "edge",
+    abstract: "A clustered edge proxy: TLS and HTTP termination, reverse proxy, WebSockets.",
+    version: EdgeVersion.current,
+    subcommands: [Run.self, Validate.self, Adapt.self, Version.self],
+    defaultSubcommand: Run.self)
+}
+
+enum EdgeVersion {
+  static let current = "0.1.0-dev"
+}
+
+/// Where a node's configuration comes from: `--config FILE`, else ./Caddyfile, else the embedded default.
+struct ConfigOptions: ParsableArguments {
+  @Option(name: .shortAndLong, help: "Path to a Caddyfile (or a .json file in edge's JSON form).")
+  var config: String?
+
+  func load() throws(ConfigError) -> (EdgeConfig, String) {
+    if let config { return (try Self.read(config), config) }
+    if access("Caddyfile", R_OK) == 0 { return (try Self.read("Caddyfile"), "Caddyfile") }
+    return (try CaddyfileAdapter.adapt(text: DefaultConfig.caddyfile, filename: "<embedded default>"), "<embedded default>")
+  }
+
+  static func read(_ path: String) throws(ConfigError) -> EdgeConfig {
+    let config = path.hasSuffix(".json") ? try EdgeConfig.load(jsonFile: path) : try CaddyfileAdapter.adapt(contentsOf: path)
+    try config.validate()
+    return config
+  }
+}
+
+struct Run: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Run a node in the foreground until SIGTERM or SIGINT.")
+  @OptionGroup var options: ConfigOptions
+
+  func run() throws {
+    let config: EdgeConfig
+    let source: String
+    do {
+      (config, source) = try options.load()
+    } catch {
+      printError("edge: \(error)")
+      throw ExitCode(1)
+    }
+    EdgeLogging.bootstrap(level: Logger.Level(rawValue: config.global.logLevel) ?? .info)
+    let logger = Logger(label: "edge")
+    logger.info("configuration loaded", metadata: ["source": "\(source)", "version": "\(EdgeVersion.current)"])
+    do {
+      let node = try Node(config: config, logger: logger)
+      throw ExitCode(try node.run())
+    } catch let error as ConfigError {
+      printError("edge: \(error)")
+      throw ExitCode(1)
+    } catch let error as ExitCode {
+      throw error
+    } catch {
+      printError("edge: cannot start: \(error)")
+      throw ExitCode(1)
+    }
+  }
+}
+
+struct Validate: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Check a configuration without running it.")
+  @OptionGroup var options: ConfigOptions
+
+  func run() throws {
+    do {
+      let (config, source) = try options.load()
+      _ = try Node(config: config, logger: Logger(label: "edge"))
+      print("\(source): valid configuration (\(config.sites.count) site(s))")
+    } catch {
+      printError("edge: \(error)")
+      throw ExitCode(1)
+    }
+  }
+}
+
+struct Adapt: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Print a Caddyfile as edge's JSON configuration.")
+  @OptionGroup var options: ConfigOptions
+  @Flag(help: "Indent the JSON.") var pretty = false
+
+  func run() throws {
+    do {
+      let (config, _) = try options.load()
+      print(config.jsonString(pretty: pretty))
+    } catch {
+      printError("edge: \(error)")
+      throw ExitCode(1)
+    }
+  }
+}
+
+struct Version: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Print the version.")
+  func run() { print("edge \(EdgeVersion.current)") }
+}
+
+func printError(_ message: String) {
+  var bytes = Array((message + "\n").utf8)
+  _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+}
