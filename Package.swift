@@ -35,7 +35,9 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
 
+    .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
     .testTarget(name: "EdgeHTTP1Tests", dependencies: ["EdgeHTTP1"]),
+    .testTarget(name: "EdgeHTTPTests", dependencies: ["EdgeHTTP", "EdgeConfig"]),
     .testTarget(name: "EdgeCaddyfileTests", dependencies: ["EdgeCaddyfile"]),
     .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig", "EdgeCaddyfile"]),
   ],

@@ -1,0 +1,76 @@
+import EdgeConfig
+import EdgeHTTP
+import Testing
+
+@Suite("Path patterns")
+struct PathPatternTests {
+  @Test(
+    "Caddy path matcher forms",
+    arguments: [
+      ("/api/*", "/api/v1/x", true), ("/api/*", "/API/v1", true), ("/api/*", "/apix", false),
+      ("/a", "/a", true), ("/a", "/a/", false), ("*.png", "/img/x.PNG", true), ("*.png", "/x.png.txt", false),
+      ("*/live/*", "/api/live/ws", true), ("*", "/anything", true),
+    ])
+  func matches(_ pattern: String, _ path: String, _ expected: Bool) {
+    var p = path
+    let result = p.withUTF8 { PathPattern(pattern).matches(UnsafeRawBufferPointer($0)) }
+    #expect(result == expected)
+  }
+}
+
+@Suite("Route table")
+struct RouteTableTests {
+  func table(_ sites: [Site], httpPort: Int = 8080) throws -> RouteTable {
+    try RouteTable(config: EdgeConfig(global: GlobalOptions(httpPort: httpPort), sites: sites))
+  }
+
+  func site(_ addresses: String..., body: String) -> Site {
+    Site(
+      addresses: addresses.map { text in
+        var a = SiteAddress(original: text)
+        var rest = Substring(text)
+        if rest.hasPrefix("http://") {
+          a.scheme = "http"
+          rest = rest.dropFirst(7)
+        }
+        if let colon = rest.lastIndex(of: ":") {
+          a.port = Int(rest[rest.index(after: colon)...])
+          rest = rest[..<colon]
+        }
+        a.host = rest.isEmpty ? nil : String(rest)
+        return a
+      },
+      routes: [Route(handler: .respond(Respond(status: 200, body: body)))])
+  }
+
+  func body(_ routes: ListenerRoutes?, _ host: String?) -> String? {
+    guard case .respond(let r) = routes?.site(forHost: host)?.routes.first?.handler else { return nil }
+    return String(decoding: r.body, as: UTF8.self)
+  }
+
+  @Test("hosts: exact, wildcard of one label, catch-all, port and case ignored")
+  func hostLookup() throws {
+    let t = try table([
+      site("http://a.test:8080", body: "a"), site("http://*.w.test:8080", body: "w"), site(":8080", body: "any"),
+    ])
+    let routes = t.listeners[8080]
+    #expect(body(routes, "a.test") == "a")
+    #expect(body(routes, "A.TEST:8080") == "a")
+    #expect(body(routes, "x.w.test") == "w")
+    #expect(body(routes, "x.y.w.test") == "any")
+    #expect(body(routes, "other") == "any")
+    #expect(body(routes, nil) == "any")
+  }
+
+  @Test("sites that need HTTPS are refused until TLS exists, with the fix in the message")
+  func httpsRefused() {
+    #expect(throws: ConfigError.self) { try table([site("example.com", body: "x")]) }
+    #expect(throws: ConfigError.self) { try table([site("localhost:8443", body: "x")]) }
+  }
+
+  @Test("a host on the http_port, or no host at all, is plain HTTP")
+  func plainHTTP() throws {
+    let t = try table([site("localhost:8080", body: "l"), site(":9090", body: "n")])
+    #expect(Set(t.listeners.keys) == [8080, 9090])
+  }
+}
