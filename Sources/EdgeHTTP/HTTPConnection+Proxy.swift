@@ -9,7 +9,9 @@ extension HTTPConnection {
   // MARK: Starting
 
   func startProxy(_ head: RequestHead, route: ProxyRoute, bodyLimit: Int?) {
-    let exchange = ProxyExchange(request: head, route: route, target: route.nextUpstream(), bodyLimit: bodyLimit)
+    upstreamInbound.removeAll()
+    let exchange = ProxyExchange(
+      request: head, route: route, target: route.nextUpstream(), bodyLimit: bodyLimit, upstreamInbound: upstreamInbound)
     self.exchange = exchange
     phase = .proxying
     connectUpstream(exchange, fresh: false)
@@ -29,9 +31,9 @@ extension HTTPConnection {
       self.assumeIsolated { $0.upstreamConnected(exchange, result) }
     }
     if fresh || transport.keepAlive == nil {
-      worker.pool.dial(host: target.host, port: target.port, dialTimeoutMilliseconds: timeout, done)
+      worker.pool.dial(key: target.key, host: target.host, port: target.port, dialTimeoutMilliseconds: timeout, done)
     } else {
-      worker.pool.acquire(host: target.host, port: target.port, dialTimeoutMilliseconds: timeout, done)
+      worker.pool.acquire(key: target.key, host: target.host, port: target.port, dialTimeoutMilliseconds: timeout, done)
     }
   }
 
@@ -193,19 +195,31 @@ extension HTTPConnection {
     exchange.response = upstreamHead
     exchange.responseBody = BodyReader(upstreamHead.framing)
     exchange.responseHeadSent = true
-    if exchange.responseBody.isNone { return finishResponse(exchange) }
+    if exchange.responseBody.isNone {
+      if !exchange.upstreamInbound.isEmpty { exchange.response?.keepAlive = false }
+      return finishResponse(exchange)
+    }
     pumpBufferedResponse(exchange)
   }
 
   func pumpBufferedResponse(_ exchange: ProxyExchange) {
     guard !exchange.upstreamInbound.isEmpty else { return }
-    let consumed = pumpResponseBody(exchange, exchange.upstreamInbound.readable)
-    if self.exchange === exchange { exchange.upstreamInbound.consume(consumed) }
+    guard let (consumed, finished) = forwardResponseBody(exchange, exchange.upstreamInbound.readable) else { return }
+    exchange.upstreamInbound.consume(consumed)
+    if finished { finishResponse(exchange) }
   }
 
-  /// Forwards body bytes to the client; returns how many of `input` were used.
-  @discardableResult
-  func pumpResponseBody(_ exchange: ProxyExchange, _ input: UnsafeRawBufferPointer) -> Int {
+  func pumpResponseBody(_ exchange: ProxyExchange, _ input: UnsafeRawBufferPointer) {
+    guard let (consumed, finished) = forwardResponseBody(exchange, input) else { return }
+    if !finished, consumed < input.count {
+      exchange.upstreamInbound.append(UnsafeRawBufferPointer(rebasing: input[consumed...]))
+    }
+    if finished { finishResponse(exchange) }
+  }
+
+  /// Forwards body bytes of `input` to the client. Returns how many were used and whether the body
+  /// ended, or nil when the exchange was aborted.
+  func forwardResponseBody(_ exchange: ProxyExchange, _ input: UnsafeRawBufferPointer) -> (Int, Bool)? {
     do {
       var chunkHeader: [UInt8] = []
       let client = self.client
@@ -223,18 +237,17 @@ extension HTTPConnection {
       }
       if finished {
         if exchange.chunkedToClient { client.write(ChunkedEncoder.lastChunk) }
-        if consumed < input.count { exchange.response?.keepAlive = false }  // extra bytes: not reusable
-        finishResponse(exchange)
+        if consumed < input.count { exchange.response?.keepAlive = false }  // stray bytes: not reusable
       } else if !client.isWritable {
         exchange.upstream?.stream.stopReading()
         armClientTimer(limits.writeTimeout)
       }
-      return consumed
+      return (consumed, finished)
     } catch {
       worker.logger.warning(
         "bad response body from upstream", metadata: ["upstream": "\(exchange.target)", "error": "\(error)"])
       abort()
-      return input.count
+      return nil
     }
   }
 
@@ -243,8 +256,7 @@ extension HTTPConnection {
     let transport = exchange.route.config.transport
     if let upstream = exchange.upstream {
       exchange.upstream = nil
-      let reusable =
-        exchange.response?.keepAlive == true && exchange.requestBodyDone && exchange.upstreamInbound.isEmpty
+      let reusable = exchange.response?.keepAlive == true && exchange.requestBodyDone
       if reusable, let keepAlive = transport.keepAlive {
         worker.pool.release(
           upstream, keepAliveMilliseconds: keepAlive.milliseconds, maxIdle: transport.keepAliveIdleConns)

@@ -30,6 +30,8 @@ public actor HTTPConnection {
   let port: Int
   let remoteIP: String
   let inbound = ByteBuffer()
+  /// Upstream bytes not yet consumed; reused by each exchange.
+  let upstreamInbound = ByteBuffer(capacity: 8192)
   var parser: RequestHeadParser
   var phase = Phase.idle
   var exchange: ProxyExchange?

@@ -7,7 +7,7 @@ import EdgeProxy
 final class ProxyExchange {
   let request: RequestHead
   let route: ProxyRoute
-  let target: Upstream
+  let target: UpstreamTarget
   let bodyLimit: Int?
   let isUpgrade: Bool
   var upstream: UpstreamConnection?
@@ -19,7 +19,8 @@ final class ProxyExchange {
   /// The request body goes upstream chunked (it came chunked).
   let chunkedUpstream: Bool
 
-  let upstreamInbound = ByteBuffer(capacity: 8192)
+  /// The connection's buffer for upstream bytes, reused across exchanges.
+  let upstreamInbound: ByteBuffer
   var responseParser = ResponseHeadParser()
   var response: ResponseHead?
   var responseBody = BodyReader.none
@@ -29,7 +30,8 @@ final class ProxyExchange {
   var receivedAnything = false
   var responseBytes = 0
 
-  init(request: RequestHead, route: ProxyRoute, target: Upstream, bodyLimit: Int?) {
+  init(request: RequestHead, route: ProxyRoute, target: UpstreamTarget, bodyLimit: Int?, upstreamInbound: ByteBuffer) {
+    self.upstreamInbound = upstreamInbound
     self.request = request
     self.route = route
     self.target = target

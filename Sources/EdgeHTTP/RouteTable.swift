@@ -140,12 +140,29 @@ public struct StaticResponse: Sendable {
 /// A `reverse_proxy` handler: its settings and the round-robin cursor shared by all workers.
 public final class ProxyRoute: Sendable {
   public let config: ReverseProxy
-  private let cursor = Atomic<Int>(0)
-  init(_ config: ReverseProxy) { self.config = config }
+  public let targets: [UpstreamTarget]
+  private let cursor = Atomic<UInt>(0)
+  init(_ config: ReverseProxy) {
+    self.config = config
+    targets = config.upstreams.map(UpstreamTarget.init)
+  }
 
   /// The next upstream in round-robin order.
-  public func nextUpstream() -> Upstream {
+  public func nextUpstream() -> UpstreamTarget {
     let n = cursor.add(1, ordering: .relaxed).oldValue
-    return config.upstreams[n % config.upstreams.count]
+    return targets[Int(n % UInt(targets.count))]
   }
+}
+
+/// An upstream address with its pool key made once, not per request.
+public final class UpstreamTarget: Sendable, CustomStringConvertible {
+  public let host: String
+  public let port: Int
+  public let key: String
+  init(_ upstream: Upstream) {
+    host = upstream.host
+    port = upstream.port
+    key = upstream.description
+  }
+  public var description: String { key }
 }

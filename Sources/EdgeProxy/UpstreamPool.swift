@@ -16,12 +16,11 @@ public final class UpstreamPool {
     self.resolver = resolver
   }
 
-  /// An idle connection to `host:port`, or a new one.
+  /// An idle connection to `host:port` (pooled under `key`), or a new one.
   public func acquire(
-    host: String, port: Int, dialTimeoutMilliseconds: UInt64,
+    key: String, host: String, port: Int, dialTimeoutMilliseconds: UInt64,
     _ done: @escaping (Result<UpstreamConnection, UVError>) -> Void
   ) {
-    let key = "\(host):\(port)"
     while let conn = idle[key]?.popLast() {
       conn.idleTimer?.close()
       conn.idleTimer = nil
@@ -36,10 +35,10 @@ public final class UpstreamPool {
 
   /// A new connection, never from the pool (for retries).
   public func dial(
-    host: String, port: Int, dialTimeoutMilliseconds: UInt64,
+    key: String, host: String, port: Int, dialTimeoutMilliseconds: UInt64,
     _ done: @escaping (Result<UpstreamConnection, UVError>) -> Void
   ) {
-    dial(key: "\(host):\(port)", host: host, port: port, timeout: dialTimeoutMilliseconds, done)
+    dial(key: key, host: host, port: port, timeout: dialTimeoutMilliseconds, done)
   }
 
   private func dial(
