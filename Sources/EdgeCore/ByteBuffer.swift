@@ -68,5 +68,6 @@ public final class ByteBuffer {
   }
 }
 
-@available(*, unavailable)
-extension ByteBuffer: Sendable {}
+// Invariant: a buffer belongs to one connection and is used only on that connection's loop thread; it may
+// be handed to another actor on the same loop (a tunnel takes the bytes read before a protocol switch).
+extension ByteBuffer: @unchecked Sendable {}

@@ -288,15 +288,11 @@ extension HTTPConnection {
     phase = .tunnelled
     let config = exchange.route.config
     let worker = self.worker
-    var tunnelID: ObjectIdentifier?
     let tunnel = Tunnel(
       loop: loop, client: client, upstream: upstream.stream, clientPending: inbound,
       upstreamPending: exchange.upstreamInbound, idleTimeout: config.streamIdleTimeout,
       lifetime: config.streamTimeout
-    ) {
-      if let tunnelID { worker.tunnelDidClose(tunnelID) }
-    }
-    tunnelID = ObjectIdentifier(tunnel)
+    ) { id in worker.tunnelDidClose(id) }
     worker.adopt(tunnel)
     stopTimers()
     worker.connectionDidClose(self)

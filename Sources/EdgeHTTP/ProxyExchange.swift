@@ -43,8 +43,9 @@ final class ProxyExchange {
   }
 }
 
-@available(*, unavailable)
-extension ProxyExchange: Sendable {}
+// Invariant: an exchange lives inside one HTTPConnection and is touched only on its loop; callbacks that
+// capture it re-enter the connection with `assumeIsolated` before using it.
+extension ProxyExchange: @unchecked Sendable {}
 
 /// Header fields that describe one connection, not the message (RFC 9110 §7.6.1), in lower case.
 let hopByHopFields = [

@@ -44,5 +44,5 @@ public final class LoopTimer {
   }
 }
 
-@available(*, unavailable)
-extension LoopTimer: Sendable {}
+// Invariant: a timer is used only on its loop's thread (same rule as TCPStream).
+extension LoopTimer: @unchecked Sendable {}

@@ -53,6 +53,7 @@ public final class TCPStream {
   // MARK: Reading
 
   public func startReading() {
+    assert(loop.inLoop, "TCPStream used off its loop")
     guard !isReading, !isClosed else { return }
     isReading = true
     uv_read_start(
@@ -85,6 +86,7 @@ public final class TCPStream {
 
   /// Writes bytes in order. What the kernel does not take at once is copied and queued.
   public func write(_ bytes: UnsafeRawBufferPointer) {
+    assert(loop.inLoop, "TCPStream used off its loop")
     guard !isClosed, bytes.count > 0 else { return }
     var offset = 0
     if queuedBytes == 0 {
@@ -210,7 +212,10 @@ public final class TCPStream {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_getpeername(handle, $0, &len) }
     }
     guard status == 0 else { return nil }
-    return SocketAddress(storage: storage).ip
+    let ip = SocketAddress(storage: storage).ip
+    // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; show them as the IPv4 they are.
+    if ip.hasPrefix("::ffff:") && ip.contains(".") { return String(ip.dropFirst(7)) }
+    return ip
   }
 
   // MARK: Connecting
@@ -260,5 +265,6 @@ public final class TCPStream {
   }
 }
 
-@available(*, unavailable)
-extension TCPStream: Sendable {}
+// Invariant: a stream is used only on its loop's thread; it is handed between actors bound to that same
+// loop (connection → tunnel), never to another thread. Debug builds assert it at every I/O entry point.
+extension TCPStream: @unchecked Sendable {}

@@ -17,7 +17,7 @@ public actor Tunnel {
   private var clientDone = false
   private var upstreamDone = false
   private var closed = false
-  private var onClose: (() -> Void)?
+  private var onClose: (@Sendable (ObjectIdentifier) -> Void)?
   public private(set) var bytesFromClient = 0
   public private(set) var bytesFromUpstream = 0
 
@@ -25,7 +25,8 @@ public actor Tunnel {
   /// the switch (they are forwarded first).
   public init(
     loop: EventLoop, client: TCPStream, upstream: TCPStream, clientPending: ByteBuffer,
-    upstreamPending: ByteBuffer, idleTimeout: Duration?, lifetime: Duration?, onClose: @escaping () -> Void
+    upstreamPending: ByteBuffer, idleTimeout: Duration?, lifetime: Duration?,
+    onClose: @escaping @Sendable (ObjectIdentifier) -> Void
   ) {
     self.loop = loop
     self.client = client
@@ -66,7 +67,7 @@ public actor Tunnel {
       if tunnel.sidesOpen == 0 {
         let done = tunnel.onClose
         tunnel.onClose = nil
-        done?()
+        done?(ObjectIdentifier(tunnel))
       }
     }
   }

@@ -15,5 +15,5 @@ public final class UpstreamConnection {
   }
 }
 
-@available(*, unavailable)
-extension UpstreamConnection: Sendable {}
+// Invariant: used only on the loop of the pool that dialled it.
+extension UpstreamConnection: @unchecked Sendable {}
