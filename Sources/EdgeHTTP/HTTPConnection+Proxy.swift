@@ -20,21 +20,19 @@ extension HTTPConnection {
   func connectUpstream(_ exchange: ProxyExchange, fresh: Bool) {
     exchange.attempts += 1
     let transport = exchange.route.config.transport
-    let timeout = transport.dialTimeout.milliseconds
     let target = exchange.target
+    if !fresh, transport.keepAlive != nil, let idle = worker.pool.takeIdle(key: target.key) {
+      return upstreamConnected(exchange, .success(idle))
+    }
+    let timeout = transport.dialTimeout.milliseconds
     let done: (Result<UpstreamConnection, UVError>) -> Void = { [weak self] result in
       guard let self else {
         if case .success(let conn) = result { conn.stream.close() }
         return
       }
-      nonisolated(unsafe) let result = result
       self.assumeIsolated { $0.upstreamConnected(exchange, result) }
     }
-    if fresh || transport.keepAlive == nil {
-      worker.pool.dial(key: target.key, host: target.host, port: target.port, dialTimeoutMilliseconds: timeout, done)
-    } else {
-      worker.pool.acquire(key: target.key, host: target.host, port: target.port, dialTimeoutMilliseconds: timeout, done)
-    }
+    worker.pool.dial(key: target.key, host: target.host, port: target.port, dialTimeoutMilliseconds: timeout, done)
   }
 
   func upstreamConnected(_ exchange: ProxyExchange, _ result: Result<UpstreamConnection, UVError>) {
@@ -347,15 +345,13 @@ extension HTTPConnection {
   }
 
   func armUpstreamTimer(_ exchange: ProxyExchange) {
-    let wait = exchange.route.config.transport.responseHeaderTimeout.milliseconds
-    upstreamTimer.start(after: wait) { [weak self] in
-      self?.assumeIsolated { connection in
-        guard connection.exchange === exchange, exchange.response == nil else { return }
-        connection.worker.logger.warning(
-          "upstream response timed out", metadata: ["upstream": "\(exchange.target)"])
-        connection.failExchange(status: 504, "upstream timed out")
-      }
-    }
+    upstreamTimer.start(after: exchange.route.config.transport.responseHeaderTimeout.milliseconds)
+  }
+
+  func upstreamTimedOut() {
+    guard let exchange, exchange.response == nil else { return }
+    worker.logger.warning("upstream response timed out", metadata: ["upstream": "\(exchange.target)"])
+    failExchange(status: 504, "upstream timed out")
   }
 
   func exchangeClientTimedOut() {
@@ -387,19 +383,16 @@ final class UpstreamEvents: TCPStreamDelegate {
   init(_ connection: HTTPConnection) { self.connection = connection }
 
   func streamDidRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
-    nonisolated(unsafe) let (stream, bytes) = (stream, bytes)
+    nonisolated(unsafe) let bytes = bytes
     connection.assumeIsolated { $0.upstreamDidRead(stream, bytes) }
   }
   func streamDidReachEOF(_ stream: TCPStream) {
-    nonisolated(unsafe) let stream = stream
     connection.assumeIsolated { $0.upstreamEnded(stream, error: nil) }
   }
   func streamDidFail(_ stream: TCPStream, _ error: UVError) {
-    nonisolated(unsafe) let stream = stream
     connection.assumeIsolated { $0.upstreamEnded(stream, error: error) }
   }
   func streamDidDrain(_ stream: TCPStream) {
-    nonisolated(unsafe) let stream = stream
     connection.assumeIsolated { $0.upstreamDidDrain(stream) }
   }
 }

@@ -58,9 +58,11 @@ public actor HTTPConnection {
     self.upstreamTimer = LoopTimer(loop: loop)
     client.delegate = ConnectionEvents(self)
     client.startReading()
+    // Handlers are set once; re-arming per request allocates nothing.
     timer.start(after: limits.readHeaderTimeout.milliseconds) { [weak self] in
       self?.assumeIsolated { $0.clientTimedOut() }
     }
+    upstreamTimer.setHandler { [weak self] in self?.assumeIsolated { $0.upstreamTimedOut() } }
   }
 
   // MARK: Reading requests
@@ -181,7 +183,7 @@ public actor HTTPConnection {
   // MARK: Timeouts
 
   func armClientTimer(_ duration: Duration) {
-    timer.start(after: duration.milliseconds) { [weak self] in self?.assumeIsolated { $0.clientTimedOut() } }
+    timer.start(after: duration.milliseconds)
   }
 
   func clientTimedOut() {

@@ -21,6 +21,10 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
   public let index: Int
   /// Buffers for reads and queued writes.
   let pool = BufferPool()
+  /// Streams with batched writes to send before the loop next waits for I/O.
+  var dirtyStreams: [TCPStream] = []
+  private let beforePoll: UnsafeMutablePointer<uv_prepare_t>
+  private let afterPoll: UnsafeMutablePointer<uv_check_t>
 
   private enum Work {
     case job(UnownedJob)
@@ -35,10 +39,35 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
     mutex = .allocate(capacity: 1)
     pthread_mutex_init(mutex, nil)
     wake = .allocate(capacity: 1)
+    beforePoll = .allocate(capacity: 1)
+    afterPoll = .allocate(capacity: 1)
     uv_async_init(raw, wake) { handle in
       Unmanaged<EventLoop>.fromOpaque(handle!.pointee.data).takeUnretainedValue().drain()
     }
     wake.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    // Batched writes go out after each round of I/O callbacks (check) and after timers (prepare), so a
+    // response written in pieces leaves in one syscall and never waits for the next poll.
+    uv_prepare_init(raw, beforePoll)
+    uv_check_init(raw, afterPoll)
+    beforePoll.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    afterPoll.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    uv_prepare_start(beforePoll) { handle in
+      Unmanaged<EventLoop>.fromOpaque(handle!.pointee.data).takeUnretainedValue().flushDirtyStreams()
+    }
+    uv_check_start(afterPoll) { handle in
+      Unmanaged<EventLoop>.fromOpaque(handle!.pointee.data).takeUnretainedValue().flushDirtyStreams()
+    }
+    // Neither keeps the loop alive on its own.
+    uv_unref(UnsafeMutableRawPointer(beforePoll).assumingMemoryBound(to: uv_handle_t.self))
+    uv_unref(UnsafeMutableRawPointer(afterPoll).assumingMemoryBound(to: uv_handle_t.self))
+  }
+
+  private func flushDirtyStreams() {
+    while !dirtyStreams.isEmpty {
+      let streams = dirtyStreams
+      dirtyStreams.removeAll(keepingCapacity: true)
+      for stream in streams { stream.flush() }
+    }
   }
 
   /// True on this loop's thread.

@@ -16,6 +16,22 @@ public final class LoopTimer {
   public func start(after milliseconds: UInt64, repeat: UInt64 = 0, _ fire: @escaping () -> Void) {
     guard !closed else { return }
     self.fire = fire
+    arm(milliseconds, `repeat`)
+  }
+
+  /// Re-arms with the handler given before (`start(after:_:)` or `init(loop:handler:)`): no allocation.
+  public func start(after milliseconds: UInt64) {
+    guard !closed, fire != nil else { return }
+    arm(milliseconds, 0)
+  }
+
+  /// Sets what firing does, without arming.
+  public func setHandler(_ handler: @escaping () -> Void) {
+    guard !closed else { return }
+    fire = handler
+  }
+
+  private func arm(_ milliseconds: UInt64, _ repeat: UInt64) {
     uv_timer_start(
       handle,
       { raw in
@@ -24,10 +40,10 @@ public final class LoopTimer {
       }, milliseconds, `repeat`)
   }
 
+  /// Disarms; the handler stays for the next `start(after:)`.
   public func stop() {
     guard !closed else { return }
     uv_timer_stop(handle)
-    fire = nil
   }
 
   public var isActive: Bool { !closed && uv_is_active(UnsafeRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) != 0 }

@@ -1,3 +1,4 @@
+import EdgeCore
 internal import CLibUV
 import Glibc
 
@@ -20,8 +21,13 @@ public final class TCPStream {
   let handle: UnsafeMutablePointer<uv_tcp_t>
   /// Strong until the stream is closed, so an owner lives as long as its socket.
   public var delegate: (any TCPStreamDelegate)?
+  /// Bytes handed to libuv that the kernel has not taken yet.
+  private var libuvQueued = 0
+  /// Small writes of this loop iteration, sent together by `flush()` (see `EventLoop.dirtyStreams`).
+  private let outgoing = ByteBuffer(capacity: 1024)
+  private var flushScheduled = false
   /// Bytes handed to `write` that the kernel has not taken yet.
-  public private(set) var queuedBytes = 0
+  public var queuedBytes: Int { libuvQueued + outgoing.count }
   public private(set) var isReading = false
   public private(set) var isClosed = false
   private var drainPending = false
@@ -84,12 +90,38 @@ public final class TCPStream {
 
   // MARK: Writing
 
-  /// Writes bytes in order. What the kernel does not take at once is copied and queued.
+  /// Writes bytes in order. Small writes are batched until the loop is about to wait (one syscall for a
+  /// response written in pieces); large ones go straight to the kernel. What the kernel does not take at
+  /// once is copied and queued.
   public func write(_ bytes: UnsafeRawBufferPointer) {
     assert(loop.inLoop, "TCPStream used off its loop")
     guard !isClosed, bytes.count > 0 else { return }
+    if outgoing.isEmpty && bytes.count >= Self.directWriteSize { return send(bytes) }
+    outgoing.append(bytes)
+    // Not writable means libuv holds a queue, whose completions will report the drain.
+    if queuedBytes > highWatermark { drainPending = true }
+    if outgoing.count >= Self.batchLimit {
+      flush()
+    } else if !flushScheduled {
+      flushScheduled = true
+      loop.dirtyStreams.append(self)
+    }
+  }
+
+  static let directWriteSize = 16 * 1024
+  static let batchLimit = 64 * 1024
+
+  /// Sends the batched writes now.
+  public func flush() {
+    flushScheduled = false
+    guard !isClosed, !outgoing.isEmpty else { return }
+    send(outgoing.readable)
+    outgoing.removeAll()
+  }
+
+  private func send(_ bytes: UnsafeRawBufferPointer) {
     var offset = 0
-    if queuedBytes == 0 {
+    if libuvQueued == 0 {
       var buf = uv_buf_init(
         UnsafeMutableRawPointer(mutating: bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
         UInt32(bytes.count))
@@ -118,14 +150,14 @@ public final class TCPStream {
     let req = block.assumingMemoryBound(to: uv_write_t.self)
     req.pointee.data = UnsafeMutableRawPointer(bitPattern: bytes.count)
     var buf = uv_buf_init((block + Self.header).assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
-    queuedBytes += bytes.count
+    libuvQueued += bytes.count
     if queuedBytes > highWatermark { drainPending = true }
     let status = uv_write(req, stream, &buf, 1) { req, status in
       let block = UnsafeMutableRawPointer(req!)
       let size = Int(bitPattern: req!.pointee.data)
       let me = TCPStream.from(req!.pointee.handle.pointee.data)
       me.loop.pool.give(block, size: TCPStream.header + size)
-      me.queuedBytes -= size
+      me.libuvQueued -= size
       if status < 0 {
         if !me.isClosed && status != UV_ECANCELED.rawValue {
           me.delegate?.streamDidFail(me, UVError(code: status, call: "write"))
@@ -138,7 +170,7 @@ public final class TCPStream {
       }
     }
     if status < 0 {
-      queuedBytes -= bytes.count
+      libuvQueued -= bytes.count
       loop.pool.give(block, size: total)
     }
   }
@@ -146,6 +178,7 @@ public final class TCPStream {
   /// Sends FIN after the queued writes. Reading may go on.
   public func shutdownWrite() {
     guard !isClosed else { return }
+    flush()
     let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
     if uv_shutdown(req, stream, { req, _ in req!.deallocate() }) < 0 { req.deallocate() }
   }
@@ -155,7 +188,8 @@ public final class TCPStream {
     guard !isClosed else { return }
     stopReading()
     if let onClose { self.onClose = onClose }
-    if queuedBytes == 0 { return close() }
+    flush()
+    if libuvQueued == 0 { return close() }
     let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
     let status = uv_shutdown(req, stream) { req, _ in
       let me = TCPStream.from(req!.pointee.handle.pointee.data)

@@ -136,19 +136,16 @@ private final class Relay: TCPStreamDelegate {
   let tunnel: Tunnel
   init(_ tunnel: Tunnel) { self.tunnel = tunnel }
   func streamDidRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
-    nonisolated(unsafe) let (stream, bytes) = (stream, bytes)
+    nonisolated(unsafe) let bytes = bytes
     tunnel.assumeIsolated { $0.didRead(stream, bytes) }
   }
   func streamDidReachEOF(_ stream: TCPStream) {
-    nonisolated(unsafe) let stream = stream
     tunnel.assumeIsolated { $0.didReachEOF(stream) }
   }
   func streamDidFail(_ stream: TCPStream, _ error: UVError) {
-    nonisolated(unsafe) let stream = stream
     tunnel.assumeIsolated { $0.didFail(stream) }
   }
   func streamDidDrain(_ stream: TCPStream) {
-    nonisolated(unsafe) let stream = stream
     tunnel.assumeIsolated { $0.didDrain(stream) }
   }
 }

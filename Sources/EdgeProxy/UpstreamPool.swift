@@ -16,24 +16,21 @@ public final class UpstreamPool {
     self.resolver = resolver
   }
 
-  /// An idle connection to `host:port` (pooled under `key`), or a new one.
-  public func acquire(
-    key: String, host: String, port: Int, dialTimeoutMilliseconds: UInt64,
-    _ done: @escaping (Result<UpstreamConnection, UVError>) -> Void
-  ) {
+  /// An idle connection pooled under `key`, if one is parked. It is still reading (so the caller's
+  /// delegate hears the response without another epoll change).
+  public func takeIdle(key: String) -> UpstreamConnection? {
     while let conn = idle[key]?.popLast() {
       conn.idleTimer?.close()
       conn.idleTimer = nil
-      conn.stream.stopReading()
       conn.stream.delegate = nil
       guard !conn.stream.isClosed else { continue }
       conn.reused = true
-      return done(.success(conn))
+      return conn
     }
-    dial(key: key, host: host, port: port, timeout: dialTimeoutMilliseconds, done)
+    return nil
   }
 
-  /// A new connection, never from the pool (for retries).
+  /// A new connection to `host:port`, pooled under `key` when released.
   public func dial(
     key: String, host: String, port: Int, dialTimeoutMilliseconds: UInt64,
     _ done: @escaping (Result<UpstreamConnection, UVError>) -> Void

@@ -8,7 +8,7 @@ enum DefaultConfig {
     }
 
     http://localhost:8080, http://127.0.0.1:8080 {
-    	respond "edge is running. Give it a Caddyfile: edge run --config Caddyfile\\n" 200
+    	respond "edge is running. Give it a Caddyfile: edge run --config Caddyfile" 200
     }
     """
 }

@@ -50,7 +50,7 @@ struct Run: ParsableCommand {
       printError("edge: \(error)")
       throw ExitCode(1)
     }
-    EdgeLogging.bootstrap(level: Logger.Level(rawValue: config.global.logLevel) ?? .info)
+    EdgeLogging.bootstrap(level: config.global.logLevel == "warn" ? .warning : Logger.Level(rawValue: config.global.logLevel) ?? .info)
     let logger = Logger(label: "edge")
     logger.info("configuration loaded", metadata: ["source": "\(source)", "version": "\(EdgeVersion.current)"])
     do {

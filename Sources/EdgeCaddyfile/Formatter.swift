@@ -1,0 +1,105 @@
+/// `edge fmt`: rewrites Caddyfile text in a canonical layout without changing its meaning. One tab per
+/// nesting level, one space between tokens, at most one blank line in a row, no blank lines at the start
+/// or end, and a final newline. Comments, quoted strings, backticks and heredocs are kept as written.
+public enum Formatter {
+  public static func format(_ text: String) -> String {
+    var lines: [String] = []
+    var nesting = 0
+    var continued = false
+    for raw in RawLines(text) {
+      guard let first = raw.tokens.first else {
+        if lines.last.map({ !$0.isEmpty }) ?? false { lines.append("") }
+        continue
+      }
+      if first == "}" && !continued { nesting = max(0, nesting - 1) }
+      let indent = String(repeating: "\t", count: nesting + (continued ? 1 : 0))
+      lines.append(indent + raw.tokens.joined(separator: " "))
+      for (i, token) in raw.tokens.enumerated() {
+        if token == "{" { nesting += 1 }
+        if token == "}" && (i > 0 || continued) { nesting = max(0, nesting - 1) }
+      }
+      continued = raw.tokens.last == "\\"
+    }
+    while lines.last == "" { lines.removeLast() }
+    return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+  }
+}
+
+/// Splits text into lines of raw tokens (quotes, comments and heredocs kept verbatim; a token that spans
+/// lines belongs to the line it starts on).
+struct RawLines: Sequence, IteratorProtocol {
+  private let scalars: [Unicode.Scalar]
+  private var index = 0
+
+  init(_ text: String) { scalars = Array(text.unicodeScalars) }
+
+  struct Line { var tokens: [String] }
+
+  mutating func next() -> Line? {
+    guard index < scalars.count else { return nil }
+    var tokens: [String] = []
+    while index < scalars.count {
+      let c = scalars[index]
+      if c == "\n" {
+        index += 1
+        break
+      }
+      if c == " " || c == "\t" || c == "\r" {
+        index += 1
+        continue
+      }
+      let start = index
+      if c == "#" {
+        while index < scalars.count, scalars[index] != "\n" { index += 1 }
+        tokens.append(text(start, trimTrailing: true))
+        continue
+      }
+      if c == "\"" || c == "`" {
+        index += 1
+        while index < scalars.count, scalars[index] != c {
+          index += (c == "\"" && scalars[index] == "\\") ? 2 : 1
+        }
+        index = Swift.min(index + 1, scalars.count)
+      } else if c == "<", heredocMarker() != nil, let marker = heredocMarker() {
+        skipHeredoc(marker)
+      } else {
+        while index < scalars.count, !" \t\r\n".unicodeScalars.contains(scalars[index]) { index += 1 }
+      }
+      tokens.append(text(start, trimTrailing: false))
+    }
+    return Line(tokens: tokens)
+  }
+
+  private func text(_ start: Int, trimTrailing: Bool) -> String {
+    var s = String(String.UnicodeScalarView(scalars[start..<index]))
+    while trimTrailing, let last = s.last, last == " " || last == "\t" || last == "\r" { s.removeLast() }
+    return s
+  }
+
+  /// The marker of `<<MARKER` at the cursor when the line ends right after it.
+  private func heredocMarker() -> String? {
+    guard index + 2 < scalars.count, scalars[index + 1] == "<" else { return nil }
+    var end = index + 2
+    while end < scalars.count, Lexer.isMarkerScalar(scalars[end]) { end += 1 }
+    guard end > index + 2, end < scalars.count, scalars[end] == "\n" || scalars[end] == "\r" else { return nil }
+    return String(String.UnicodeScalarView(scalars[(index + 2)..<end]))
+  }
+
+  /// Moves past the heredoc's closing marker (the rest of that line stays for the next tokens).
+  private mutating func skipHeredoc(_ marker: String) {
+    while index < scalars.count, scalars[index] != "\n" { index += 1 }
+    while index < scalars.count {
+      index += 1
+      var k = index
+      while k < scalars.count, scalars[k] == " " || scalars[k] == "\t" { k += 1 }
+      let m = Array(marker.unicodeScalars)
+      if k + m.count <= scalars.count, Array(scalars[k..<(k + m.count)]) == m,
+        k + m.count == scalars.count || " \t\r\n".unicodeScalars.contains(scalars[k + m.count])
+      {
+        index = k + m.count
+        return
+      }
+      while index < scalars.count, scalars[index] != "\n" { index += 1 }
+    }
+  }
+}

@@ -1,0 +1,64 @@
+extension Lexer {
+  /// Reads `<<MARKER\n…\n    MARKER`. The text is the lines in between, each with the closing line's
+  /// indentation removed; the token counts as quoted.
+  mutating func readHeredoc() throws(CaddyfileError) {
+    let (startLine, startColumn) = (line, column)
+    advance()
+    advance()
+    var marker = String.UnicodeScalarView()
+    while let c = peek(), Self.isMarkerScalar(c) {
+      marker.append(c)
+      advance()
+    }
+    let name = String(marker)
+    if peek() == "\r" { advance() }
+    guard peek() == "\n" else {
+      throw CaddyfileError(
+        "heredoc marker '<<\(name)' must be the last thing on its line; start the text on the next line",
+        file: file, line: line, column: column)
+    }
+    advance()
+    var lines: [(text: String, line: Int)] = []
+    while true {
+      guard peek() != nil else {
+        throw CaddyfileError(
+          "unterminated heredoc; end it with a line holding only '\(name)'", file: file, line: startLine,
+          column: startColumn)
+      }
+      var end = index
+      while end < scalars.count, scalars[end] != "\n" { end += 1 }
+      var text = String(String.UnicodeScalarView(scalars[index..<end]))
+      if text.hasSuffix("\r") { text.removeLast() }
+      let trimmed = text.drop { $0 == " " || $0 == "\t" }
+      let indent = String(text.prefix(text.count - trimmed.count))
+      if trimmed.hasPrefix(name), trimmed.dropFirst(name.count).first.map({ $0 == " " || $0 == "\t" }) ?? true {
+        // The closing marker; anything after it on the line is more tokens (`HTML 200`).
+        let body = try Self.dedent(lines, by: indent, file: file)
+        tokens.append(makeToken(body, line: startLine, column: startColumn, quoted: true))
+        for _ in 0..<(indent.unicodeScalars.count + name.unicodeScalars.count) { advance() }
+        return
+      }
+      lines.append((text, line))
+      while index < end { advance() }
+      if peek() == "\n" { advance() }
+    }
+  }
+
+  private static func dedent(
+    _ lines: [(text: String, line: Int)], by indent: String, file: String
+  ) throws(CaddyfileError) -> String {
+    var out: [String] = []
+    for (text, line) in lines {
+      if text.hasPrefix(indent) {
+        out.append(String(text.dropFirst(indent.count)))
+      } else if text.allSatisfy({ $0 == " " || $0 == "\t" }) {
+        out.append("")
+      } else {
+        throw CaddyfileError(
+          "heredoc line is indented less than its closing marker; indent it at least as much as the marker",
+          file: file, line: line, column: 1)
+      }
+    }
+    return out.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,98 @@
+import EdgeCaddyfile
+import Foundation
+
+/// Turns a Caddyfile into an `EdgeConfig`. Syntax (blocks, snippets, imports, `{$ENV}`) is
+/// `EdgeCaddyfile`'s job; this reads the global options and the site directives edge implements:
+/// `respond`, `reverse_proxy` and `request_body`, each with an optional inline path matcher.
+/// Caddy directives and options edge does not have yet are refused by name ("not supported yet"),
+/// anything else is "unknown", with a suggestion for typos.
+public enum CaddyfileAdapter {
+  /// Adapts Caddyfile `text` read from `filename` (used in error positions and for relative imports).
+  public static func adapt(
+    text: String, filename: String, environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws(ConfigError) -> EdgeConfig {
+    let blocks: [ServerBlock]
+    do {
+      blocks = try Parser.parse(text: text, file: filename, environment: environment)
+    } catch {
+      throw ConfigError(error)
+    }
+    return try adapt(blocks)
+  }
+
+  /// Reads and adapts the Caddyfile at `path`.
+  public static func adapt(contentsOf path: String) throws(ConfigError) -> EdgeConfig {
+    let text: String
+    do {
+      text = try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+      throw ConfigError("cannot read '\(path)': \(error.localizedDescription); check the path and permissions")
+    }
+    return try adapt(text: text, filename: path)
+  }
+
+  /// Adapts already parsed blocks.
+  public static func adapt(_ blocks: [ServerBlock]) throws(ConfigError) -> EdgeConfig {
+    var config = EdgeConfig()
+    for (index, block) in blocks.enumerated() {
+      if block.isGlobalOptions {
+        precondition(index == 0, "the parser only accepts a global options block first")
+        config.global = try GlobalOptionsAdapter.adapt(block)
+      } else {
+        config.sites.append(try site(from: block))
+      }
+    }
+    return config
+  }
+
+  static func site(from block: ServerBlock) throws(ConfigError) -> Site {
+    var addresses: [SiteAddress] = []
+    for key in block.keys {
+      do {
+        addresses.append(try SiteAddress(parsing: key.text))
+      } catch {
+        throw ConfigError(error.message, at: key)
+      }
+    }
+    var routes: [Route] = []
+    for segment in block.segments {
+      routes.append(try route(from: segment))
+    }
+    return Site(addresses: addresses, routes: RouteOrder.sorted(routes), location: SourceLocation(block.keys[0]))
+  }
+
+  static func route(from segment: Segment) throws(ConfigError) -> Route {
+    var d = segment.dispenser
+    _ = d.next()
+    let name = segment.first
+    switch name.text {
+    case "respond": return try RespondDirective.parse(&d)
+    case "reverse_proxy": return try ReverseProxyDirective.parse(&d)
+    case "request_body": return try RequestBodyDirective.parse(&d)
+    case let other where DirectiveCatalog.notYetSupported.contains(other):
+      throw ConfigError("directive '\(other)' is not supported yet", at: name)
+    case let other:
+      let hint = DirectiveCatalog.suggestion(
+        for: other, among: DirectiveCatalog.supported + DirectiveCatalog.notYetSupported)
+      throw ConfigError("unknown directive '\(other)'\(hint)", at: name)
+    }
+  }
+
+  /// The inline matcher of a directive, if its first argument is one: a path starting with `/`, or `*`
+  /// (every request, same as none). Quoted arguments are never matchers. Named matchers are refused.
+  static func matcher(_ d: inout Dispenser) throws(ConfigError) -> (present: Bool, matcher: RequestMatcher?) {
+    let saved = d
+    guard d.nextArg() else { return (false, nil) }
+    let arg = d.token
+    if !arg.isQuoted {
+      if arg.text == "*" { return (true, nil) }
+      if arg.text.hasPrefix("/") { return (true, RequestMatcher(paths: [arg.text])) }
+      if arg.text.hasPrefix("@") {
+        throw ConfigError(
+          "named matchers are not supported yet; use an inline path matcher such as /api/*", at: arg)
+      }
+    }
+    d = saved
+    return (false, nil)
+  }
+}

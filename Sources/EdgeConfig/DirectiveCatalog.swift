@@ -1,0 +1,66 @@
+/// The names the adapter knows: what edge implements, what Caddy has that edge does not do yet (a clear
+/// "not supported yet" instead of "unknown"), and suggestions for typos.
+enum DirectiveCatalog {
+  /// Site directives edge implements, in Caddy's evaluation order (routes are sorted by this).
+  static let supported = ["request_body", "respond", "reverse_proxy"]
+
+  /// Caddy site directives edge does not implement yet.
+  static let notYetSupported: Set<String> = [
+    "abort", "acme_server", "basic_auth", "basicauth", "bind", "copy_response", "copy_response_headers",
+    "encode", "error", "file_server", "forward_auth", "fs", "handle", "handle_errors", "handle_path", "header",
+    "intercept", "invoke", "log", "log_append", "log_name", "log_skip", "skip_log", "map", "method", "metrics",
+    "php_fastcgi", "push", "redir", "request_header", "rewrite", "root", "route", "templates", "tls", "tracing",
+    "try_files", "uri", "vars",
+  ]
+
+  /// Global options edge implements.
+  static let supportedGlobal = [
+    "workers", "http_port", "https_port", "grace_period", "email", "admin", "log", "servers",
+  ]
+
+  /// Caddy global options edge does not implement yet.
+  static let notYetSupportedGlobal: Set<String> = [
+    "debug", "default_bind", "order", "storage", "storage_check", "storage_clean_interval", "renew_interval",
+    "ocsp_interval", "shutdown_delay", "auto_https", "default_sni", "fallback_sni", "local_certs",
+    "skip_install_trust", "acme_ca", "acme_ca_root", "acme_eab", "acme_dns", "on_demand_tls", "key_type",
+    "cert_issuer", "ocsp_stapling", "preferred_chains", "pki", "events", "persist_config", "filesystem",
+    "cert_lifetime", "metrics", "dns", "ech", "renewal_window_ratio",
+  ]
+
+  /// The position of a directive in the evaluation order.
+  static func rank(of handler: Handler) -> Int {
+    switch handler {
+    case .requestBody: 0
+    case .respond: 1
+    case .reverseProxy: 2
+    }
+  }
+
+  /// ` (did you mean 'x'?)` for the closest candidate within edit distance 2, else "".
+  static func suggestion(for name: String, among candidates: some Sequence<String>) -> String {
+    var best: (name: String, distance: Int)?
+    for candidate in candidates.sorted() {
+      let distance = editDistance(name, candidate)
+      if distance <= 2, distance < (best?.distance ?? .max) { best = (candidate, distance) }
+    }
+    return best.map { " (did you mean '\($0.name)'?)" } ?? ""
+  }
+
+  /// Levenshtein distance: insertions, deletions and substitutions.
+  static func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.unicodeScalars)
+    let b = Array(b.unicodeScalars)
+    if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+    var previous = Array(0...b.count)
+    var current = previous
+    for i in 1...a.count {
+      current[0] = i
+      for j in 1...b.count {
+        let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+        current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+      }
+      swap(&previous, &current)
+    }
+    return previous[b.count]
+  }
+}

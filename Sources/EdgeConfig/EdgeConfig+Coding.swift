@@ -1,0 +1,145 @@
+// Hand-written Codable for the model types that hold durations (see DurationCoding.swift) and for
+// Handler, whose JSON is `{"reverseProxy": {…}}` rather than the synthesized `{"reverseProxy": {"_0": …}}`.
+
+extension GlobalOptions {
+  private enum Keys: String, CodingKey {
+    case workers, httpPort, httpsPort, gracePeriod, servers, email, admin, logLevel
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    let d = GlobalOptions()
+    self.init(
+      workers: try c.decodeIfPresent(Int.self, forKey: .workers),
+      httpPort: try c.decode(.httpPort, default: d.httpPort),
+      httpsPort: try c.decode(.httpsPort, default: d.httpsPort),
+      gracePeriod: try c.decodeDuration(.gracePeriod) ?? d.gracePeriod,
+      servers: try c.decode(.servers, default: d.servers),
+      email: try c.decodeIfPresent(String.self, forKey: .email),
+      admin: try c.decodeIfPresent(String.self, forKey: .admin),
+      logLevel: try c.decode(.logLevel, default: d.logLevel))
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encodeIfPresent(workers, forKey: .workers)
+    try c.encode(httpPort, forKey: .httpPort)
+    try c.encode(httpsPort, forKey: .httpsPort)
+    try c.encodeDuration(gracePeriod, forKey: .gracePeriod)
+    try c.encode(servers, forKey: .servers)
+    try c.encodeIfPresent(email, forKey: .email)
+    try c.encodeIfPresent(admin, forKey: .admin)
+    try c.encode(logLevel, forKey: .logLevel)
+  }
+}
+
+extension ServerOptions {
+  private enum Keys: String, CodingKey {
+    case readHeaderTimeout, readBodyTimeout, writeTimeout, idleTimeout, maxHeaderBytes, maxURIBytes, maxHeaderCount
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    let d = ServerOptions()
+    self.init(
+      readHeaderTimeout: try c.decodeDuration(.readHeaderTimeout) ?? d.readHeaderTimeout,
+      readBodyTimeout: try c.decodeDuration(.readBodyTimeout) ?? d.readBodyTimeout,
+      writeTimeout: try c.decodeDuration(.writeTimeout) ?? d.writeTimeout,
+      idleTimeout: try c.decodeDuration(.idleTimeout) ?? d.idleTimeout,
+      maxHeaderBytes: try c.decode(.maxHeaderBytes, default: d.maxHeaderBytes),
+      maxURIBytes: try c.decode(.maxURIBytes, default: d.maxURIBytes),
+      maxHeaderCount: try c.decode(.maxHeaderCount, default: d.maxHeaderCount))
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encodeDuration(readHeaderTimeout, forKey: .readHeaderTimeout)
+    try c.encodeDuration(readBodyTimeout, forKey: .readBodyTimeout)
+    try c.encodeDuration(writeTimeout, forKey: .writeTimeout)
+    try c.encodeDuration(idleTimeout, forKey: .idleTimeout)
+    try c.encode(maxHeaderBytes, forKey: .maxHeaderBytes)
+    try c.encode(maxURIBytes, forKey: .maxURIBytes)
+    try c.encode(maxHeaderCount, forKey: .maxHeaderCount)
+  }
+}
+
+extension ReverseProxy {
+  private enum Keys: String, CodingKey {
+    case upstreams, loadBalancing, headerUp, headerDown, streamIdleTimeout, streamTimeout, transport
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    let d = ReverseProxy(upstreams: [])
+    self.init(
+      upstreams: try c.decode([Upstream].self, forKey: .upstreams),
+      loadBalancing: try c.decode(.loadBalancing, default: d.loadBalancing),
+      headerUp: try c.decode(.headerUp, default: d.headerUp),
+      headerDown: try c.decode(.headerDown, default: d.headerDown),
+      streamIdleTimeout: try c.decodeOptionalDuration(.streamIdleTimeout, default: d.streamIdleTimeout),
+      streamTimeout: try c.decodeOptionalDuration(.streamTimeout, default: d.streamTimeout),
+      transport: try c.decode(.transport, default: d.transport))
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encode(upstreams, forKey: .upstreams)
+    try c.encode(loadBalancing, forKey: .loadBalancing)
+    try c.encode(headerUp, forKey: .headerUp)
+    try c.encode(headerDown, forKey: .headerDown)
+    try c.encodeDuration(streamIdleTimeout, forKey: .streamIdleTimeout)
+    try c.encodeDuration(streamTimeout, forKey: .streamTimeout)
+    try c.encode(transport, forKey: .transport)
+  }
+}
+
+extension HTTPTransport {
+  private enum Keys: String, CodingKey {
+    case dialTimeout, responseHeaderTimeout, keepAlive, keepAliveIdleConns
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    let d = HTTPTransport()
+    self.init(
+      dialTimeout: try c.decodeDuration(.dialTimeout) ?? d.dialTimeout,
+      responseHeaderTimeout: try c.decodeDuration(.responseHeaderTimeout) ?? d.responseHeaderTimeout,
+      keepAlive: try c.decodeOptionalDuration(.keepAlive, default: d.keepAlive),
+      keepAliveIdleConns: try c.decode(.keepAliveIdleConns, default: d.keepAliveIdleConns))
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encodeDuration(dialTimeout, forKey: .dialTimeout)
+    try c.encodeDuration(responseHeaderTimeout, forKey: .responseHeaderTimeout)
+    try c.encodeDuration(keepAlive, forKey: .keepAlive)
+    try c.encode(keepAliveIdleConns, forKey: .keepAliveIdleConns)
+  }
+}
+
+extension Handler {
+  private enum Keys: String, CodingKey { case reverseProxy, respond, requestBody }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    guard c.allKeys.count == 1, let key = c.allKeys.first else {
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: c.codingPath, debugDescription: "a handler is an object with exactly one of "
+          + "'reverseProxy', 'respond', 'requestBody'"))
+    }
+    switch key {
+    case .reverseProxy: self = .reverseProxy(try c.decode(ReverseProxy.self, forKey: key))
+    case .respond: self = .respond(try c.decode(Respond.self, forKey: key))
+    case .requestBody: self = .requestBody(try c.decode(RequestBody.self, forKey: key))
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    switch self {
+    case .reverseProxy(let value): try c.encode(value, forKey: .reverseProxy)
+    case .respond(let value): try c.encode(value, forKey: .respond)
+    case .requestBody(let value): try c.encode(value, forKey: .requestBody)
+    }
+  }
+}

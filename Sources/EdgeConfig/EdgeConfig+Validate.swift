@@ -1,0 +1,106 @@
+/// Whole-configuration checks, for configs from any source (Caddyfile or JSON). Errors carry the site's
+/// or route's position when known.
+extension EdgeConfig {
+  public func validate() throws(ConfigError) {
+    try global.validate()
+    var seen: [String: SourceLocation?] = [:]
+    for site in sites {
+      if site.addresses.isEmpty { throw ConfigError("site has no address; write at least one", at: site.location) }
+      for address in site.addresses {
+        if let port = address.port { try Self.checkPort(port, "site '\(address)'", at: site.location) }
+        if let scheme = address.scheme, scheme != "http" && scheme != "https" {
+          throw ConfigError("site '\(address)' has scheme '\(scheme)'; use http or https", at: site.location)
+        }
+        let key = Self.identity(of: address)
+        if let first = seen[key] {
+          let other = first.map { " (first at \($0))" } ?? ""
+          throw ConfigError(
+            "site address '\(address)' is used by two site blocks\(other); merge them or remove one",
+            at: site.location)
+        }
+        seen[key] = site.location
+      }
+      for route in site.routes { try route.validate(fallback: site.location) }
+    }
+  }
+
+  /// Addresses that mean the same site: scheme, case-folded host, port and path as written.
+  private static func identity(of address: SiteAddress) -> String {
+    [address.scheme ?? "", address.host?.lowercased() ?? "", address.port.map(String.init) ?? "", address.path ?? ""]
+      .joined(separator: "|")
+  }
+
+  static func checkPort(_ port: Int, _ what: String, at location: SourceLocation?) throws(ConfigError) {
+    guard (1...65535).contains(port) else {
+      throw ConfigError("\(what): port \(port) is outside 1–65535", at: location)
+    }
+  }
+}
+
+extension GlobalOptions {
+  func validate() throws(ConfigError) {
+    if let workers, workers < 1 { throw ConfigError("workers must be at least 1 (got \(workers)); or leave it out for one per CPU core") }
+    try EdgeConfig.checkPort(httpPort, "http_port", at: nil)
+    try EdgeConfig.checkPort(httpsPort, "https_port", at: nil)
+    if httpPort == httpsPort { throw ConfigError("http_port and https_port are both \(httpPort); give them different ports") }
+    if gracePeriod < .zero { throw ConfigError("grace_period must not be negative") }
+    if !["debug", "info", "warn", "error"].contains(logLevel) {
+      throw ConfigError("log level '\(logLevel)' is unknown; use debug, info, warn or error")
+    }
+    try servers.validate()
+  }
+}
+
+extension ServerOptions {
+  func validate() throws(ConfigError) {
+    for (name, value) in [("read_header", readHeaderTimeout), ("read_body", readBodyTimeout), ("write", writeTimeout), ("idle", idleTimeout)]
+    where value <= .zero {
+      throw ConfigError("servers timeout '\(name)' must be positive (got \(value.caddyfileString))")
+    }
+    for (name, value) in [("max_header_size", maxHeaderBytes), ("max_uri_length", maxURIBytes), ("max_header_count", maxHeaderCount)]
+    where value < 1 {
+      throw ConfigError("servers option '\(name)' must be at least 1 (got \(value))")
+    }
+  }
+}
+
+extension Route {
+  func validate(fallback: SourceLocation?) throws(ConfigError) {
+    let at = location ?? fallback
+    if let matcher, matcher.paths.isEmpty || matcher.paths.contains(where: \.isEmpty) {
+      throw ConfigError("route matcher has an empty path; write e.g. /api/*", at: at)
+    }
+    switch handler {
+    case .respond(let respond):
+      guard (100...999).contains(respond.status) else {
+        throw ConfigError("respond status \(respond.status) is not an HTTP status; use 100–999", at: at)
+      }
+    case .requestBody(let body):
+      if let size = body.maxSize, size < 0 { throw ConfigError("request_body max_size must not be negative", at: at) }
+    case .reverseProxy(let proxy):
+      try proxy.validate(at: at)
+    }
+  }
+}
+
+extension ReverseProxy {
+  func validate(at location: SourceLocation?) throws(ConfigError) {
+    if upstreams.isEmpty { throw ConfigError("reverse_proxy has no upstreams; add at least one", at: location) }
+    for upstream in upstreams {
+      try EdgeConfig.checkPort(upstream.port, "upstream '\(upstream)'", at: location)
+      if upstream.host.isEmpty { throw ConfigError("upstream with an empty host; write host:port", at: location) }
+    }
+    if loadBalancing != "round_robin" {
+      throw ConfigError("lb_policy '\(loadBalancing)' is not supported yet; use round_robin", at: location)
+    }
+    for (name, value) in [("stream_idle_timeout", streamIdleTimeout), ("stream_timeout", streamTimeout), ("keepalive", transport.keepAlive)] {
+      if let value, value <= .zero { throw ConfigError("\(name) must be positive (got \(value.caddyfileString))", at: location) }
+    }
+    if transport.dialTimeout <= .zero || transport.responseHeaderTimeout <= .zero {
+      throw ConfigError("transport timeouts must be positive", at: location)
+    }
+    if transport.keepAliveIdleConns < 0 {
+      throw ConfigError("keepalive_idle_conns must not be negative (got \(transport.keepAliveIdleConns))", at: location)
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import EdgeCaddyfile
+
+/// Reads the global options block: `workers`, `http_port`, `https_port`, `grace_period`, `email`,
+/// `admin`, `log { level }` and `servers { timeouts { … } max_header_size … }`.
+enum GlobalOptionsAdapter {
+  static func adapt(_ block: ServerBlock) throws(ConfigError) -> GlobalOptions {
+    var options = GlobalOptions()
+    for segment in block.segments {
+      var d = segment.dispenser
+      _ = d.next()
+      let name = segment.first
+      switch name.text {
+      case "workers": options.workers = try d.intArg()
+      case "http_port": options.httpPort = try d.intArg()
+      case "https_port": options.httpsPort = try d.intArg()
+      case "grace_period": options.gracePeriod = try d.durationArg()
+      case "email": options.email = try d.singleArg().text
+      case "admin":
+        // `admin off`, `admin ADDRESS`, `admin [ADDRESS] { … }`: the block is accepted and ignored for now.
+        let args = d.remainingArgTokens()
+        guard args.count <= 1 else { throw ConfigError("'admin' takes one address or 'off'", at: args[1]) }
+        options.admin = args.first?.text
+      case "log": options.logLevel = try logLevel(&d)
+      case "servers": options.servers = try servers(&d, options.servers)
+      case let other where DirectiveCatalog.notYetSupportedGlobal.contains(other):
+        throw ConfigError("global option '\(other)' is not supported yet", at: name)
+      case let other:
+        let hint = DirectiveCatalog.suggestion(
+          for: other, among: DirectiveCatalog.supportedGlobal + DirectiveCatalog.notYetSupportedGlobal)
+        throw ConfigError("unknown global option '\(other)'\(hint)", at: name)
+      }
+    }
+    return options
+  }
+
+  private static let levels = ["debug", "info", "warn", "error"]
+
+  /// `log { level LEVEL }`. Named logs and outputs come later.
+  private static func logLevel(_ d: inout Dispenser) throws(ConfigError) -> String {
+    var level = "info"
+    if d.nextArg() { throw ConfigError("named logs ('log \(d.val)') are not supported yet", at: d.token) }
+    while d.nextBlock(0) {
+      switch d.val {
+      case "level":
+        let arg = try d.singleArg()
+        let value = arg.text.lowercased()
+        guard levels.contains(value) else {
+          throw ConfigError("unknown log level '\(arg.text)'; use one of \(levels.joined(separator: ", "))", at: arg)
+        }
+        level = value
+      default:
+        throw ConfigError("log option '\(d.val)' is not supported yet; only 'level' is", at: d.token)
+      }
+    }
+    return level
+  }
+
+  private static func servers(_ d: inout Dispenser, _ start: ServerOptions) throws(ConfigError) -> ServerOptions {
+    var servers = start
+    if d.nextArg() {
+      throw ConfigError("per-listener 'servers \(d.val)' is not supported yet; write 'servers {'", at: d.token)
+    }
+    while d.nextBlock(0) {
+      switch d.val {
+      case "timeouts":
+        try d.noMoreArgs()
+        while d.nextBlock(1) {
+          switch d.val {
+          case "read_header": servers.readHeaderTimeout = try d.durationArg()
+          case "read_body": servers.readBodyTimeout = try d.durationArg()
+          case "write": servers.writeTimeout = try d.durationArg()
+          case "idle": servers.idleTimeout = try d.durationArg()
+          default:
+            let hint = DirectiveCatalog.suggestion(for: d.val, among: ["read_header", "read_body", "write", "idle"])
+            throw ConfigError("unknown timeout '\(d.val)'\(hint)", at: d.token)
+          }
+        }
+      case "max_header_size": servers.maxHeaderBytes = try d.sizeArg()
+      case "max_uri_length": servers.maxURIBytes = try d.sizeArg()
+      case "max_header_count": servers.maxHeaderCount = try d.intArg()
+      case "listener_wrappers", "trusted_proxies", "trusted_proxies_strict", "client_ip_headers", "metrics",
+        "enable_full_duplex", "log_credentials", "protocols", "strict_sni_host", "keepalive_interval", "name":
+        throw ConfigError("servers option '\(d.val)' is not supported yet", at: d.token)
+      default:
+        let hint = DirectiveCatalog.suggestion(
+          for: d.val, among: ["timeouts", "max_header_size", "max_uri_length", "max_header_count"])
+        throw ConfigError("unknown servers option '\(d.val)'\(hint)", at: d.token)
+      }
+    }
+    return servers
+  }
+}

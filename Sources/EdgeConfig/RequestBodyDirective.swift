@@ -1,0 +1,23 @@
+import EdgeCaddyfile
+
+/// `request_body [<matcher>] { max_size <size> }`: requests with a larger body get 413.
+enum RequestBodyDirective {
+  static func parse(_ d: inout Dispenser) throws(ConfigError) -> Route {
+    let location = SourceLocation(d.token)
+    let (_, matcher) = try CaddyfileAdapter.matcher(&d)
+    try d.noMoreArgs()
+    var body = RequestBody()
+    let level = d.nesting
+    while d.nextBlock(level) {
+      switch d.val {
+      case "max_size": body.maxSize = try d.sizeArg()
+      case "read_timeout", "write_timeout", "set":
+        throw ConfigError("request_body option '\(d.val)' is not supported yet", at: d.token)
+      default:
+        let hint = DirectiveCatalog.suggestion(for: d.val, among: ["max_size"])
+        throw ConfigError("unknown request_body option '\(d.val)'\(hint)", at: d.token)
+      }
+    }
+    return Route(matcher: matcher, handler: .requestBody(body), location: location)
+  }
+}

@@ -1,0 +1,137 @@
+import EdgeCaddyfile
+
+/// `reverse_proxy [<matcher>] [<upstreams…>] { … }` with the subdirectives documented on `ReverseProxy`.
+enum ReverseProxyDirective {
+  private static let options = [
+    "to", "lb_policy", "header_up", "header_down", "flush_interval", "stream_idle_timeout", "stream_timeout",
+    "transport",
+  ]
+  private static let notYet: Set<String> = [
+    "lb_retries", "lb_try_duration", "lb_try_interval", "lb_retry_match", "health_uri", "health_path",
+    "health_port", "health_interval", "health_timeout", "health_status", "health_body", "health_headers",
+    "health_passes", "health_fails", "health_method", "health_request_body", "health_follow_redirects",
+    "fail_duration", "max_fails", "unhealthy_status", "unhealthy_latency", "unhealthy_request_count",
+    "request_buffers", "response_buffers", "stream_close_delay", "trusted_proxies", "method", "rewrite",
+    "handle_response", "replace_status", "verbose_logs", "dynamic", "copy_response", "copy_response_headers",
+  ]
+  private static let lbPolicies: Set<String> = [
+    "random", "random_choose", "least_conn", "first", "ip_hash", "client_ip_hash", "uri_hash", "query",
+    "header", "cookie", "weighted_round_robin",
+  ]
+
+  static func parse(_ d: inout Dispenser) throws(ConfigError) -> Route {
+    let name = d.token
+    let (_, matcher) = try CaddyfileAdapter.matcher(&d)
+    var proxy = ReverseProxy(upstreams: [])
+    for arg in d.remainingArgTokens() { proxy.upstreams.append(try upstream(arg)) }
+    let level = d.nesting
+    while d.nextBlock(level) {
+      let option = d.token
+      switch option.text {
+      case "to":
+        let args = d.remainingArgTokens()
+        guard !args.isEmpty else { throw ConfigError(d.argErr()) }
+        for arg in args { proxy.upstreams.append(try upstream(arg)) }
+      case "lb_policy":
+        let policy = try d.singleArg()
+        if policy.text == "round_robin" {
+          proxy.loadBalancing = "round_robin"
+        } else if lbPolicies.contains(policy.text) {
+          throw ConfigError("lb_policy '\(policy.text)' is not supported yet; use round_robin", at: policy)
+        } else {
+          throw ConfigError("unknown lb_policy '\(policy.text)'; edge supports round_robin", at: policy)
+        }
+        try d.rejectBlock("lb_policy")
+      case "header_up": proxy.headerUp.append(try headerOperation(&d))
+      case "header_down": proxy.headerDown.append(try headerOperation(&d))
+      case "flush_interval":
+        // Accepted for compatibility: edge always streams responses.
+        let arg = try d.singleArg()
+        guard Duration(caddyfile: arg.text) != nil else {
+          throw ConfigError("'\(arg.text)' is not a duration; write e.g. 100ms or -1", at: arg)
+        }
+      case "stream_idle_timeout": proxy.streamIdleTimeout = try d.durationArg()
+      case "stream_timeout": proxy.streamTimeout = try d.durationArg()
+      case "transport": proxy.transport = try transport(&d, proxy.transport)
+      case let other where notYet.contains(other):
+        throw ConfigError("reverse_proxy option '\(other)' is not supported yet", at: option)
+      case let other:
+        let hint = DirectiveCatalog.suggestion(for: other, among: options)
+        throw ConfigError("unknown reverse_proxy option '\(other)'\(hint)", at: option)
+      }
+    }
+    if proxy.upstreams.isEmpty {
+      throw ConfigError(
+        "reverse_proxy needs at least one upstream; write it after the directive or in a 'to' line", at: name)
+    }
+    return Route(matcher: matcher, handler: .reverseProxy(proxy), location: SourceLocation(name))
+  }
+
+  private static func upstream(_ token: Token) throws(ConfigError) -> Upstream {
+    do {
+      return try Upstream(parsing: token.text)
+    } catch {
+      throw ConfigError(error.message, at: token)
+    }
+  }
+
+  /// `Name value` (set), `+Name value` (add), `-Name` (delete).
+  private static func headerOperation(_ d: inout Dispenser) throws(ConfigError) -> HeaderOperation {
+    let directive = d.val
+    let args = d.remainingArgTokens()
+    guard let field = args.first else { throw ConfigError(d.argErr()) }
+    var name = Substring(field.text)
+    if name.hasPrefix("-") {
+      name = name.dropFirst()
+      guard args.count == 1, !name.isEmpty else {
+        throw ConfigError("'\(directive) -Name' deletes a header and takes no value; write '\(directive) -Name'", at: field)
+      }
+      return HeaderOperation(kind: .delete, name: String(name))
+    }
+    let kind: HeaderOperation.Kind = name.hasPrefix("+") ? .add : .set
+    if kind == .add { name = name.dropFirst() }
+    guard !name.isEmpty else { throw ConfigError("missing header name after '+'", at: field) }
+    switch args.count {
+    case 2: return HeaderOperation(kind: kind, name: String(name), value: args[1].text)
+    case 3: throw ConfigError("'\(directive)' search and replace is not supported yet", at: args[1])
+    default:
+      throw ConfigError("'\(directive) \(field.text)' needs a value; write '\(directive) Name value'", at: field)
+    }
+  }
+
+  private static func transport(_ d: inout Dispenser, _ start: HTTPTransport) throws(ConfigError) -> HTTPTransport {
+    let kind = try d.singleArg()
+    guard kind.text == "http" else {
+      throw ConfigError("transport '\(kind.text)' is not supported yet; use 'transport http'", at: kind)
+    }
+    var transport = start
+    let level = d.nesting
+    while d.nextBlock(level) {
+      switch d.val {
+      case "dial_timeout": transport.dialTimeout = try d.durationArg()
+      case "response_header_timeout": transport.responseHeaderTimeout = try d.durationArg()
+      case "keepalive":
+        let arg = try d.singleArg()
+        if arg.text == "off" {
+          transport.keepAlive = nil
+        } else if let duration = Duration(caddyfile: arg.text) {
+          transport.keepAlive = duration
+        } else {
+          throw ConfigError("'\(arg.text)' is not a duration or 'off'; write e.g. 90s or off", at: arg)
+        }
+      case "keepalive_idle_conns": transport.keepAliveIdleConns = try d.intArg()
+      case "read_buffer", "write_buffer", "max_response_header", "proxy_protocol", "dial_fallback_delay",
+        "expect_continue_timeout", "resolvers", "tls", "tls_client_auth", "tls_insecure_skip_verify",
+        "tls_timeout", "tls_trusted_ca_certs", "tls_server_name", "tls_renegotiation", "tls_except_ports",
+        "keepalive_interval", "keepalive_idle_conns_per_host", "versions", "compression", "max_conns_per_host",
+        "forward_proxy_url", "network_proxy", "local_address", "tls_trust_pool", "tls_curves":
+        throw ConfigError("transport option '\(d.val)' is not supported yet", at: d.token)
+      default:
+        let hint = DirectiveCatalog.suggestion(
+          for: d.val, among: ["dial_timeout", "response_header_timeout", "keepalive", "keepalive_idle_conns"])
+        throw ConfigError("unknown transport option '\(d.val)'\(hint)", at: d.token)
+      }
+    }
+    return transport
+  }
+}

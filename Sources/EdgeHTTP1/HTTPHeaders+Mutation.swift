@@ -1,0 +1,131 @@
+extension HTTPHeaders {
+  /// Appends a field. Bytes that could break the message are neutralised rather than sent:
+  /// a name byte that is not a token character becomes "-", and CR, LF or NUL in a value becomes
+  /// a space (RFC 9110 §5.5). Leading and trailing whitespace of the value is dropped.
+  public mutating func add(_ name: String, _ value: String) {
+    let nameStart = storage.count
+    for byte in name.utf8 { storage.append(ASCII.isTchar(byte) ? byte : 0x2D) }
+    let nameLength = storage.count - nameStart
+    var value = Substring(value)
+    while let c = value.utf8.first, ASCII.isOWS(c) { value = value.dropFirst() }
+    while let c = value.utf8.last, ASCII.isOWS(c) { value = value.dropLast() }
+    let valueStart = storage.count
+    for byte in value.utf8 {
+      storage.append(byte == ASCII.cr || byte == ASCII.lf || byte == 0 ? ASCII.space : byte)
+    }
+    fields.append(
+      Field(
+        nameStart: Int32(nameStart), nameLength: Int32(nameLength),
+        valueStart: Int32(valueStart), valueLength: Int32(storage.count - valueStart)))
+  }
+
+  /// Replaces every field named `name` by one field with `value`, where the first of them was
+  /// (at the end if there was none).
+  public mutating func set(_ name: String, _ value: String) {
+    guard let first = firstIndex(of: name) else { return add(name, value) }
+    add(name, value)
+    let added = fields.removeLast()
+    unusedBytes += fields[first].size
+    fields[first] = added
+    removeFields(named: name, from: first + 1)
+  }
+
+  /// Removes every field named `name` (case-insensitive).
+  public mutating func remove(_ name: String) {
+    guard let first = firstIndex(of: name) else { return }
+    removeFields(named: name, from: first)
+  }
+
+  /// Removes the fields for which `shouldRemove(name, value)` is true; the buffers are valid only
+  /// during the call. `HTTPHeaders.name(_:equals:)` compares a name without allocating.
+  public mutating func removeAll(
+    where shouldRemove: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+  ) rethrows {
+    let bytes = storage
+    var removedBytes = 0
+    try bytes.withUnsafeBytes { raw in
+      try fields.removeAll { field in
+        let remove = try shouldRemove(raw.slice(field.name), raw.slice(field.value))
+        if remove { removedBytes += field.size }
+        return remove
+      }
+    }
+    unusedBytes += removedBytes
+    compactIfWasteful()
+  }
+
+  /// Removes the hop-by-hop fields (RFC 9110 §7.6.1) — Connection, Keep-Alive, Proxy-Connection,
+  /// TE, Trailer, Transfer-Encoding, Upgrade — and every field that Connection names.
+  public mutating func removeHopByHopFields() {
+    let listed = values("connection")
+    removeAll { name, _ in
+      for hop in Self.hopByHop where ASCII.equalsIgnoringCase(name, hop) { return true }
+      for value in listed {
+        let named = ASCII.withBytes(of: value) { raw in
+          // The walk stops early exactly when an element names this field.
+          !ASCII.forEachListElement(raw, 0..<raw.count) { element in
+            element.isEmpty || !ASCII.equalsIgnoringCase(name, raw.slice(element))
+          }
+        }
+        if named { return true }
+      }
+      return false
+    }
+  }
+
+  static let hopByHop = [
+    "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+  ]
+
+  /// Appends a field from bytes a parser has already validated.
+  mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+    let nameStart = storage.count
+    name.withMemoryRebound(to: UInt8.self) { storage.append(contentsOf: $0) }
+    let valueStart = storage.count
+    value.withMemoryRebound(to: UInt8.self) { storage.append(contentsOf: $0) }
+    fields.append(
+      Field(
+        nameStart: Int32(nameStart), nameLength: Int32(name.count),
+        valueStart: Int32(valueStart), valueLength: Int32(value.count)))
+  }
+
+  private mutating func removeFields(named name: String, from start: Int) {
+    ASCII.withBytes(of: name) { wanted in
+      let bytes = storage
+      var removedBytes = 0
+      bytes.withUnsafeBytes { raw in
+        var write = start
+        for read in start..<fields.count {
+          let field = fields[read]
+          if ASCII.equalsIgnoringCase(raw.slice(field.name), wanted) {
+            removedBytes += field.size
+          } else {
+            fields[write] = field
+            write += 1
+          }
+        }
+        fields.removeLast(fields.count - write)
+      }
+      unusedBytes += removedBytes
+    }
+    compactIfWasteful()
+  }
+
+  /// Rewrites `storage` without the bytes of removed fields once they are most of it.
+  private mutating func compactIfWasteful() {
+    guard unusedBytes > 256, unusedBytes * 2 > storage.count else { return }
+    var compacted: [UInt8] = []
+    compacted.reserveCapacity(storage.count - unusedBytes)
+    for i in fields.indices {
+      let field = fields[i]
+      let nameStart = compacted.count
+      compacted.append(contentsOf: storage[field.name])
+      let valueStart = compacted.count
+      compacted.append(contentsOf: storage[field.value])
+      fields[i].nameStart = Int32(nameStart)
+      fields[i].valueStart = Int32(valueStart)
+    }
+    storage = compacted
+    unusedBytes = 0
+  }
+}

@@ -1,0 +1,64 @@
+/// The four forms of request-target (RFC 9112 §3.2) and what a proxy takes from each.
+enum RequestTarget {
+  /// What a valid target yields: the path to route on (nil: the target itself is the path) and the
+  /// authority, when the target has one.
+  struct Parts {
+    var path: String?
+    var authority: Range<Int>?
+  }
+
+  static func parse(
+    _ bytes: UnsafeRawBufferPointer, _ target: Range<Int>, method: UnsafeRawBufferPointer
+  ) throws(HTTP1Error) -> Parts {
+    for i in target where !ASCII.isVisible(bytes[i]) { throw HTTP1Error(.invalidTarget) }
+    let isConnect = method.elementsEqual("CONNECT".utf8)
+    let first = bytes[target.lowerBound]
+    if isConnect {
+      guard isAuthorityWithPort(bytes, target) else { throw HTTP1Error(.authorityFormNotConnect) }
+      return Parts(path: "", authority: target)
+    }
+    if first == ASCII.slash { return Parts(path: nil, authority: nil) }
+    if target.count == 1 && first == 0x2A {
+      guard method.elementsEqual("OPTIONS".utf8) else { throw HTTP1Error(.asteriskFormNotOptions) }
+      return Parts(path: nil, authority: nil)
+    }
+    if let afterScheme = schemeEnd(bytes, target) { return try absoluteForm(bytes, afterScheme..<target.upperBound) }
+    if isAuthorityWithPort(bytes, target) { throw HTTP1Error(.authorityFormNotConnect) }
+    throw HTTP1Error(.invalidTarget)
+  }
+
+  /// Just past `http://` or `https://` (scheme case-insensitive) at the start of `target`, or nil.
+  private static func schemeEnd(_ bytes: UnsafeRawBufferPointer, _ target: Range<Int>) -> Int? {
+    for scheme in ["http://", "https://"] {
+      let end = target.lowerBound + scheme.utf8.count
+      if end <= target.upperBound, ASCII.equalsIgnoringCase(bytes.slice(target.lowerBound..<end), scheme) {
+        return end
+      }
+    }
+    return nil
+  }
+
+  /// `authority path-abempty [ "?" query ]` after the scheme: the authority, and the path with a
+  /// "/" in front when it is empty or only a query.
+  private static func absoluteForm(_ bytes: UnsafeRawBufferPointer, _ rest: Range<Int>) throws(HTTP1Error) -> Parts {
+    var end = rest.lowerBound
+    while end < rest.upperBound, bytes[end] != ASCII.slash, bytes[end] != 0x3F, bytes[end] != 0x23 { end += 1 }
+    let authority = rest.lowerBound..<end
+    if bytes[authority].contains(0x40) { throw HTTP1Error(.userinfoInTarget) }
+    guard !authority.isEmpty, bytes[authority].allSatisfy(ASCII.isHostByte) else {
+      throw HTTP1Error(.invalidTarget)
+    }
+    let path = end..<rest.upperBound
+    if !path.isEmpty && bytes[end] == ASCII.slash { return Parts(path: ASCII.string(bytes, path), authority: authority) }
+    return Parts(path: "/" + ASCII.string(bytes, path), authority: authority)
+  }
+
+  /// Whether `range` is `uri-host ":" port` with a non-empty host and a decimal port.
+  static func isAuthorityWithPort(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+    guard let colon = bytes[range].lastIndex(of: ASCII.colon), colon > range.lowerBound,
+      colon + 1 < range.upperBound
+    else { return false }
+    return bytes[range.lowerBound..<colon].allSatisfy(ASCII.isHostByte)
+      && bytes[colon + 1..<range.upperBound].allSatisfy(ASCII.isDigit)
+  }
+}

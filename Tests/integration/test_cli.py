@@ -1,0 +1,67 @@
+"""The edge CLI: `validate` with file:line:col diagnostics, `version`."""
+import re
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.edge_only("edge CLI")
+
+GOOD = """{
+\tworkers 1
+}
+http://127.0.0.1:18080 {
+\trespond /hello "hello" 200
+\treverse_proxy 127.0.0.1:18081
+}
+"""
+
+# line 3, an unknown directive inside a site block
+BROKEN = """http://127.0.0.1:18080 {
+\trespond /hello "hello" 200
+\tno_such_directive foo
+}
+"""
+
+UNCLOSED = """http://127.0.0.1:18080 {
+\treverse_proxy 127.0.0.1:18081 {
+\t\tdial_timeout 2s
+}
+"""
+
+
+def run(edge_bin, *args):
+    return subprocess.run([edge_bin, *args], capture_output=True, text=True, timeout=30)
+
+
+def test_validate_good(edge_bin, tmp_path):
+    f = tmp_path / "Caddyfile"
+    f.write_text(GOOD)
+    p = run(edge_bin, "validate", "--config", str(f))
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+@pytest.mark.parametrize("text,line", [(BROKEN, 3), (UNCLOSED, None)], ids=["unknown-directive", "unclosed-brace"])
+def test_validate_broken(edge_bin, tmp_path, text, line):
+    f = tmp_path / "Caddyfile"
+    f.write_text(text)
+    p = run(edge_bin, "validate", "--config", str(f))
+    out = p.stdout + p.stderr
+    assert p.returncode == 1, "exit %d: %s" % (p.returncode, out)
+    m = re.search(re.escape(str(f)) + r":(\d+):(\d+): \S", out)
+    assert m, "no FILE:line:col: message in %r" % out
+    if line is not None:
+        assert int(m.group(1)) == line, out
+
+
+def test_run_refuses_broken_config(edge_bin, tmp_path):
+    f = tmp_path / "Caddyfile"
+    f.write_text(BROKEN)
+    p = run(edge_bin, "run", "--config", str(f))
+    assert p.returncode != 0
+    assert str(f) in p.stdout + p.stderr
+
+
+def test_version(edge_bin):
+    p = run(edge_bin, "version")
+    assert p.returncode == 0
+    assert re.search(r"\d+\.\d+", p.stdout + p.stderr), p.stdout

@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Core benchmark: edge vs nginx as keep-alive reverse proxies in front of the same nginx upstream.
+# See README.md. Everything listens on 127.0.0.1 on free ports picked at runtime; every process this
+# script starts is stopped (by PID) when it exits.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-1}
+CONNECTIONS=${CONNECTIONS:-64}
+WARMUP=${WARMUP:-2s}
+PROXY_CPU=${PROXY_CPU:-0}   # the proxy under test
+LOAD_CPU=${LOAD_CPU:-1}     # the upstream and wrk
+RESULTS_DIR=${RESULTS_DIR:-}  # if set, raw wrk outputs and results.tsv are copied there
+
+for tool in nginx wrk taskset python3; do
+  command -v "$tool" >/dev/null || { echo "bench.sh: $tool is required (make deps-bench)" >&2; exit 1; }
+done
+
+# --- the edge binary: EDGE_BIN, else the release build; without it, nginx only -------------------------
+EDGE=""
+if [[ -n "${EDGE_BIN:-}" ]]; then
+  [[ -x "$EDGE_BIN" ]] || { echo "bench.sh: EDGE_BIN=$EDGE_BIN is not executable" >&2; exit 1; }
+  EDGE=$EDGE_BIN
+elif [[ -x "$ROOT/.build/release/edge" ]]; then
+  EDGE="$ROOT/.build/release/edge"
+fi
+if [[ -n "$EDGE" ]]; then
+  PROXIES=(edge nginx)
+else
+  PROXIES=(nginx)
+  echo "NOTE: no edge binary (EDGE_BIN unset and $ROOT/.build/release/edge missing): benchmarking nginx ONLY." >&2
+  echo "      Build edge (make build) or set EDGE_BIN to compare." >&2
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/edge-bench.XXXXXX")
+PIDS=()
+
+descendants() {  # PIDs of the children (recursively) of $1, from /proc
+  local pid=$1 kid
+  for kid in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+    echo "$kid"
+    descendants "$kid"
+  done
+}
+
+stop_pid() {
+  local pid=$1 kids i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kids=$(descendants "$pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    kids="$kids $(descendants "$pid")"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  for i in $kids; do kill -KILL "$i" 2>/dev/null || true; done
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local status=$? pid
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  if [[ -n "$RESULTS_DIR" && -d "$WORK" ]]; then
+    mkdir -p "$RESULTS_DIR"
+    cp "$WORK"/*.txt "$WORK"/results.tsv "$WORK"/*.log "$RESULTS_DIR"/ 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+render() {  # render TEMPLATE OUT PORT UPSTREAM
+  sed -e "s|@PORT@|$3|g" -e "s|@UPSTREAM@|$4|g" -e "s|@DIR@|$WORK|g" "$1" >"$2"
+}
+
+wait_port() {  # wait_port NAME PID PORT
+  local i
+  for i in $(seq 100); do
+    if ! kill -0 "$2" 2>/dev/null; then
+      echo "bench.sh: $1 (pid $2) exited before listening on 127.0.0.1:$3; its log:" >&2
+      tail -n 20 "$WORK/$1.log" >&2 || true
+      exit 1
+    fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$3") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "bench.sh: $1 did not listen on 127.0.0.1:$3 within 10s" >&2
+  tail -n 20 "$WORK/$1.log" >&2 || true
+  exit 1
+}
+
+cpu_ticks() {  # utime+stime (clock ticks) of $1 and its current children (nginx master + worker)
+  local pid total=0 t
+  for pid in "$1" $(descendants "$1"); do
+    # fields after "pid (comm) ": state is 1st, utime 12th, stime 13th
+    t=$(sed 's/^.*) //' /proc/"$pid"/stat 2>/dev/null | awk '{print $12 + $13}') || t=0
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
+
+# --- start the upstream and the proxies ----------------------------------------------------------------
+UP_PORT=$(free_port)
+render "$HERE/upstream.nginx.conf" "$WORK/upstream.conf" "$UP_PORT" ""
+taskset -c "$LOAD_CPU" nginx -c "$WORK/upstream.conf" -p "$WORK" -e "$WORK/upstream.log" -g 'daemon off;' \
+  >"$WORK/upstream.log" 2>&1 &
+UP_PID=$!
+PIDS+=("$UP_PID")
+wait_port upstream "$UP_PID" "$UP_PORT"
+
+declare -A PORT PID
+for p in "${PROXIES[@]}"; do
+  PORT[$p]=$(free_port)
+  if [[ $p == edge ]]; then
+    render "$HERE/edge.Caddyfile" "$WORK/Caddyfile" "${PORT[$p]}" "127.0.0.1:$UP_PORT"
+    taskset -c "$PROXY_CPU" "$EDGE" run --config "$WORK/Caddyfile" >"$WORK/edge.log" 2>&1 &
+  else
+    render "$HERE/proxy.nginx.conf" "$WORK/proxy-nginx.conf" "${PORT[$p]}" "127.0.0.1:$UP_PORT"
+    taskset -c "$PROXY_CPU" nginx -c "$WORK/proxy-nginx.conf" -p "$WORK" -e "$WORK/nginx.log" \
+      -g 'daemon off;' >"$WORK/nginx.log" 2>&1 &
+  fi
+  PID[$p]=$!
+  PIDS+=("${PID[$p]}")
+  wait_port "$p" "${PID[$p]}" "${PORT[$p]}"
+  body=$(python3 - "${PORT[$p]}" <<'EOF'
+import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1], timeout=5).read().decode())
+EOF
+  ) || { echo "bench.sh: GET / through $p failed" >&2; tail -n 20 "$WORK/$p.log" >&2; exit 1; }
+  [[ $body == ok ]] || { echo "bench.sh: $p answered '$body', expected 'ok'" >&2; exit 1; }
+done
+
+HZ=$(getconf CLK_TCK)
+echo "# edge core benchmark: ${PROXIES[*]} | wrk -t$THREADS -c$CONNECTIONS -d$DURATION | $ROUNDS rounds" \
+     "| proxies on CPU $PROXY_CPU, upstream + wrk on CPU $LOAD_CPU | $(nproc) CPUs"
+
+run_wrk() {  # run_wrk PROXY DURATION OUTFILE
+  taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency "http://127.0.0.1:${PORT[$1]}/" \
+    >"$3" 2>&1 &
+  local wpid=$!
+  PIDS+=("$wpid")
+  wait "$wpid" || { echo "bench.sh: wrk against $1 failed:" >&2; cat "$3" >&2; exit 1; }
+}
+
+for p in "${PROXIES[@]}"; do run_wrk "$p" "$WARMUP" "$WORK/warmup-$p.txt"; done
+
+printf 'round\tproxy\treq_s\tp99_ms\trequests\tcpu_s\treq_per_cpu_s\terrors\n' >"$WORK/results.tsv"
+printf '%-5s %-6s %12s %9s %10s %8s %14s  %s\n' round proxy "req/s" "p99 ms" requests "cpu s" "req/CPU-s" errors
+for r in $(seq "$ROUNDS"); do
+  for p in "${PROXIES[@]}"; do
+    out="$WORK/round$r-$p.txt"
+    t0=$(cpu_ticks "${PID[$p]}")
+    run_wrk "$p" "$DURATION" "$out"
+    t1=$(cpu_ticks "${PID[$p]}")
+    read -r rps p99 reqs errs < <(awk '
+      function ms(v) {  # wrk prints 1.23us / 4.56ms / 1.20s
+        if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+        if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+        if (v ~ /m$/)  return substr(v, 1, length(v) - 1) * 60000
+        if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
+        return v + 0
+      }
+      /^Requests\/sec:/ { rps = $2 }
+      $1 == "99%" { p99 = ms($2) }
+      / requests in / { reqs = $1 }
+      /Non-2xx or 3xx responses:/ { errs += $NF }
+      /Socket errors:/ { gsub(",", ""); errs += $4 + $6 + $8 + $10 }
+      END { printf "%s %.3f %d %d\n", rps, p99, reqs, errs }' "$out")
+    cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')
+    per_cpu=$(awk -v n="$reqs" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print "nan" }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$p" "$rps" "$p99" "$reqs" "$cpu" "$per_cpu" "$errs" \
+      >>"$WORK/results.tsv"
+    printf '%-5s %-6s %12s %9s %10s %8s %14s  %s\n' "$r" "$p" "$rps" "$p99" "$reqs" "$cpu" "$per_cpu" "$errs"
+    if [[ $errs != 0 ]]; then echo "WARNING: $p had $errs non-2xx responses or socket errors in round $r" >&2; fi
+  done
+done
+
+echo
+python3 - "$WORK/results.tsv" <<'EOF'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+proxies = list(dict.fromkeys(r["proxy"] for r in rows))
+med = {}
+for p in proxies:
+    mine = [r for r in rows if r["proxy"] == p]
+    med[p] = {k: statistics.median(float(r[k]) for r in mine) for k in ("req_s", "p99_ms", "req_per_cpu_s")}
+print("| proxy | req/s (median) | p99 ms (median) | req per CPU-second (median) |")
+print("| --- | ---: | ---: | ---: |")
+for p in proxies:
+    m = med[p]
+    print("| %s | %.0f | %.2f | %.0f |" % (p, m["req_s"], m["p99_ms"], m["req_per_cpu_s"]))
+if "edge" in med and "nginx" in med:
+    e, n = med["edge"], med["nginx"]
+    ratio = lambda k: e[k] / n[k] if n[k] else float("nan")
+    print("| edge/nginx | %.2f | %.2f | %.2f |" % (ratio("req_s"), ratio("p99_ms"), ratio("req_per_cpu_s")))
+    print("\n(req/s and req per CPU-second: higher is better; p99: lower is better.)")
+EOF
