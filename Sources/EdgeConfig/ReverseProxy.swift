@@ -12,7 +12,7 @@
 ///         dial_timeout <duration>              # default 3s
 ///         response_header_timeout <duration>   # default 60s (→ 504)
 ///         keepalive <duration>|off             # idle pooled connection lifetime, default 90s
-///         keepalive_idle_conns <n>             # per upstream per worker, default 32
+///         keepalive_idle_conns <n>             # per upstream per worker, default 64
 ///     }
 /// }
 /// ```
@@ -74,7 +74,7 @@ public struct HTTPTransport: Codable, Sendable, Equatable {
   public var keepAliveIdleConns: Int
   public init(
     dialTimeout: Duration = .seconds(3), responseHeaderTimeout: Duration = .seconds(60),
-    keepAlive: Duration? = .seconds(90), keepAliveIdleConns: Int = 32
+    keepAlive: Duration? = .seconds(90), keepAliveIdleConns: Int = 64
   ) {
     self.dialTimeout = dialTimeout
     self.responseHeaderTimeout = responseHeaderTimeout

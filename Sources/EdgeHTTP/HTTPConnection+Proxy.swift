@@ -27,7 +27,7 @@ extension HTTPConnection {
     let timeout = transport.dialTimeout.milliseconds
     let done: (Result<UpstreamConnection, UVError>) -> Void = { [weak self] result in
       guard let self else {
-        if case .success(let conn) = result { conn.stream.close() }
+        if case .success(let conn) = result { conn.close() }
         return
       }
       self.assumeIsolated { $0.upstreamConnected(exchange, result) }
@@ -37,7 +37,7 @@ extension HTTPConnection {
 
   func upstreamConnected(_ exchange: ProxyExchange, _ result: Result<UpstreamConnection, UVError>) {
     guard self.exchange === exchange, phase == .proxying else {
-      if case .success(let conn) = result { conn.stream.close() }
+      if case .success(let conn) = result { conn.close() }
       return
     }
     switch result {
@@ -65,18 +65,18 @@ extension HTTPConnection {
   func sendRequestHead(_ exchange: ProxyExchange) {
     var head = exchange.request
     let originalHost = head.host
-    head.headers.removeHopByHop()
-    head.headers.remove("expect")
-    head.headers.set("X-Forwarded-For", remoteIP)
-    head.headers.set("X-Forwarded-Proto", "http")
-    if let originalHost { head.headers.set("X-Forwarded-Host", originalHost) }
+    // One pass drops hop-by-hop fields and those edge replaces; then only appends (no more scans).
+    head.headers.removeHopByHopFields(also: replacedRequestFields)
+    head.headers.add("X-Forwarded-For", remoteIP)
+    head.headers.add("X-Forwarded-Proto", "http")
+    if let originalHost { head.headers.add("X-Forwarded-Host", originalHost) }
     if let upgrade = exchange.request.upgrade {
-      head.headers.set("Connection", "Upgrade")
-      head.headers.set("Upgrade", upgrade)
+      head.headers.add("Connection", "Upgrade")
+      head.headers.add("Upgrade", upgrade)
     } else if exchange.route.config.transport.keepAlive == nil {
-      head.headers.set("Connection", "close")
+      head.headers.add("Connection", "close")
     }
-    if exchange.chunkedUpstream { head.headers.set("Transfer-Encoding", "chunked") }
+    if exchange.chunkedUpstream { head.headers.add("Transfer-Encoding", "chunked") }
     head.headers.apply(exchange.route.config.headerUp)
     var out: [UInt8] = []
     out.reserveCapacity(512)
@@ -170,14 +170,14 @@ extension HTTPConnection {
   func startResponse(_ exchange: ProxyExchange, _ upstreamHead: ResponseHead) {
     upstreamTimer.stop()
     var head = upstreamHead
-    head.headers.removeHopByHop()
+    head.headers.removeHopByHopFields()
     head.headers.apply(exchange.route.config.headerDown)
     let clientIs11 = exchange.request.version == .http1_1
     switch head.framing {
     case .chunked, .untilClose:
       if clientIs11 {
         exchange.chunkedToClient = true
-        head.headers.set("Transfer-Encoding", "chunked")
+        head.headers.add("Transfer-Encoding", "chunked")
       } else {
         exchange.closeClientAfter = true
       }
@@ -185,7 +185,7 @@ extension HTTPConnection {
       break
     }
     if !exchange.request.keepAlive || draining || !exchange.requestBodyDone { exchange.closeClientAfter = true }
-    if exchange.closeClientAfter { head.headers.set("Connection", "close") }
+    if exchange.closeClientAfter { head.headers.add("Connection", "close") }
     var out: [UInt8] = []
     out.reserveCapacity(512)
     head.encode(into: &out)
@@ -259,7 +259,7 @@ extension HTTPConnection {
         worker.pool.release(
           upstream, keepAliveMilliseconds: keepAlive.milliseconds, maxIdle: transport.keepAliveIdleConns)
       } else {
-        upstream.stream.close()
+        upstream.close()
       }
     }
     upstreamTimer.stop()
@@ -287,7 +287,7 @@ extension HTTPConnection {
     let config = exchange.route.config
     let worker = self.worker
     let tunnel = Tunnel(
-      loop: loop, client: client, upstream: upstream.stream, clientPending: inbound,
+      loop: loop, client: client, upstream: upstream.detach(), clientPending: inbound,
       upstreamPending: exchange.upstreamInbound, idleTimeout: config.streamIdleTimeout,
       lifetime: config.streamTimeout
     ) { id in worker.tunnelDidClose(id) }
@@ -301,7 +301,7 @@ extension HTTPConnection {
   /// Ends the exchange with an error status if the response has not started, else by closing.
   func failExchange(status: Int, _ message: String) {
     guard let exchange else { return }
-    exchange.upstream?.stream.close()
+    exchange.upstream?.close()
     exchange.upstream = nil
     upstreamTimer.stop()
     if exchange.responseHeadSent {
@@ -321,7 +321,7 @@ extension HTTPConnection {
       if let conn = exchange.upstream, conn.reused, !exchange.receivedAnything, exchange.requestBodyBytes == 0,
         exchange.attempts < 2
       {
-        conn.stream.close()
+        conn.close()
         exchange.upstream = nil
         return connectUpstream(exchange, fresh: true)
       }

@@ -209,7 +209,7 @@ public actor HTTPConnection {
 
   /// Closes now, abandoning any exchange.
   func abort() {
-    exchange?.upstream?.stream.close()
+    exchange?.upstream?.close()
     exchange = nil
     close()
   }

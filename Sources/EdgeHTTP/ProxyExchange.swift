@@ -47,23 +47,10 @@ final class ProxyExchange {
 // capture it re-enter the connection with `assumeIsolated` before using it.
 extension ProxyExchange: @unchecked Sendable {}
 
-/// Header fields that describe one connection, not the message (RFC 9110 §7.6.1), in lower case.
-let hopByHopFields = [
-  "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-]
+/// Fields the proxy sets itself on the way upstream, so any a client sent are dropped first.
+let replacedRequestFields = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "expect"].map(FieldName.init)
 
 extension HTTPHeaders {
-  /// Removes the hop-by-hop fields and every field that `Connection` names.
-  mutating func removeHopByHop() {
-    for listed in values("connection") {
-      for token in listed.split(separator: ",") {
-        let name = token.trimmingSpaces()
-        if !name.isEmpty { remove(name) }
-      }
-    }
-    for name in hopByHopFields { remove(name) }
-  }
-
   mutating func apply(_ operations: [HeaderOperation]) {
     for op in operations {
       switch op.kind {
@@ -72,14 +59,5 @@ extension HTTPHeaders {
       case .delete: remove(op.name)
       }
     }
-  }
-}
-
-extension Substring {
-  func trimmingSpaces() -> String {
-    var s = self
-    while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
-    while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
-    return String(s)
   }
 }

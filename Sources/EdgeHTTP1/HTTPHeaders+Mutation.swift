@@ -55,27 +55,21 @@ extension HTTPHeaders {
   }
 
   /// Removes the hop-by-hop fields (RFC 9110 §7.6.1) — Connection, Keep-Alive, Proxy-Connection,
-  /// TE, Trailer, Transfer-Encoding, Upgrade — and every field that Connection names.
-  public mutating func removeHopByHopFields() {
-    let listed = values("connection")
-    removeAll { name, _ in
-      for hop in Self.hopByHop where ASCII.equalsIgnoringCase(name, hop) { return true }
-      for value in listed {
-        let named = ASCII.withBytes(of: value) { raw in
-          // The walk stops early exactly when an element names this field.
-          !ASCII.forEachListElement(raw, 0..<raw.count) { element in
-            element.isEmpty || !ASCII.equalsIgnoringCase(name, raw.slice(element))
-          }
-        }
-        if named { return true }
+  /// TE, Trailer, Transfer-Encoding, Upgrade — every field that Connection names, and the fields in
+  /// `also` (a proxy drops the ones it is about to set). One pass over the fields, no allocation unless
+  /// a Connection field lists names.
+  public mutating func removeHopByHopFields(also: [FieldName] = []) {
+    var listed: [FieldName] = []
+    forEachValue(of: "connection") { raw in
+      _ = ASCII.forEachListElement(raw, 0..<raw.count) { element in
+        if !element.isEmpty { listed.append(FieldName(raw.slice(element))) }
+        return true
       }
-      return false
+    }
+    removeAll { name, _ in
+      FieldName.isHopByHop(name) || also.contains { $0.matches(name) } || listed.contains { $0.matches(name) }
     }
   }
-
-  static let hopByHop = [
-    "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-  ]
 
   /// Appends a field from bytes a parser has already validated.
   mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {

@@ -7,11 +7,31 @@ public final class UpstreamConnection {
   /// True when it came from the idle pool: a failure before any response byte may be the upstream having
   /// closed it while idle, so the request may be retried on a new connection.
   public internal(set) var reused = false
+  /// Made at the first parking and kept for the connection's life, so parking allocates nothing.
   var idleTimer: LoopTimer?
+  var idleWatcher: (any TCPStreamDelegate)?
 
   init(key: String, stream: TCPStream) {
     self.key = key
     self.stream = stream
+  }
+
+  /// Closes the socket and releases what parking it made.
+  public func close() {
+    releaseParkingState()
+    stream.close()
+  }
+
+  /// Hands the socket to another owner (a tunnel): the pool's timer and watcher go away.
+  public func detach() -> TCPStream {
+    releaseParkingState()
+    return stream
+  }
+
+  func releaseParkingState() {
+    idleTimer?.close()
+    idleTimer = nil
+    idleWatcher = nil
   }
 }
 

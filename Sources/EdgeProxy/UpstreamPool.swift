@@ -20,8 +20,7 @@ public final class UpstreamPool {
   /// delegate hears the response without another epoll change).
   public func takeIdle(key: String) -> UpstreamConnection? {
     while let conn = idle[key]?.popLast() {
-      conn.idleTimer?.close()
-      conn.idleTimer = nil
+      conn.idleTimer?.stop()
       conn.stream.delegate = nil
       guard !conn.stream.isClosed else { continue }
       conn.reused = true
@@ -57,35 +56,33 @@ public final class UpstreamPool {
 
   /// Parks a connection whose last exchange ended cleanly, for at most `keepAliveMilliseconds`.
   public func release(_ conn: UpstreamConnection, keepAliveMilliseconds: UInt64, maxIdle: Int) {
-    guard !conn.stream.isClosed, conn.stream.queuedBytes == 0 else { return conn.stream.close() }
+    guard !conn.stream.isClosed, conn.stream.queuedBytes == 0 else { return conn.close() }
     var list = idle[conn.key] ?? []
-    guard list.count < maxIdle else { return conn.stream.close() }
-    let watcher = IdleWatcher(pool: self, conn: conn)
-    conn.stream.delegate = watcher
+    guard list.count < maxIdle else { return conn.close() }
+    if conn.idleWatcher == nil {
+      conn.idleWatcher = IdleWatcher(pool: self, conn: conn)
+      let timer = LoopTimer(loop: loop)
+      timer.setHandler { [weak self, unowned conn] in self?.discard(conn) }
+      conn.idleTimer = timer
+    }
+    conn.stream.delegate = conn.idleWatcher
     conn.stream.startReading()
-    let timer = LoopTimer(loop: loop)
-    timer.start(after: keepAliveMilliseconds) { [weak self, unowned conn] in self?.discard(conn) }
-    conn.idleTimer = timer
+    conn.idleTimer!.start(after: keepAliveMilliseconds)
     list.append(conn)
     idle[conn.key] = list
   }
 
   func discard(_ conn: UpstreamConnection) {
-    conn.idleTimer?.close()
-    conn.idleTimer = nil
     if var list = idle[conn.key], let i = list.firstIndex(where: { $0 === conn }) {
       list.remove(at: i)
       idle[conn.key] = list
     }
-    conn.stream.close()
+    conn.close()
   }
 
   /// Closes every idle connection (shutdown).
   public func closeAll() {
-    for conn in idle.values.joined() {
-      conn.idleTimer?.close()
-      conn.stream.close()
-    }
+    for conn in idle.values.joined() { conn.close() }
     idle.removeAll()
   }
 

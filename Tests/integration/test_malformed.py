@@ -54,9 +54,9 @@ CASES = [
     case("te-chunked-identity",
          "POST /echo HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400,
          nginx="nginx answers 501 for an unknown transfer-coding"),
+    # chunked not last: RFC 9112 6.3 says 400; an unknown coding: 6.1 says 501 (SHOULD). Either is fine.
     case("te-not-chunked-last",
-         "POST /echo HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: gzip\r\n\r\nabc", 400,
-         nginx="nginx answers 501 for an unknown transfer-coding"),
+         "POST /echo HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: gzip\r\n\r\nabc", (400, 501)),
     case("body-over-max-size",
          "POST /limited/up HTTP/1.1\r\nHost: {host}\r\nContent-Length: 2000000\r\n\r\n" + "b" * 65536, 413,
          # a short lingering close (reading what the client still sends, as nginx does for up to
@@ -82,11 +82,12 @@ def test_malformed_request(proxy, upstream, raw, status, upstream_untouched, clo
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server may answer and close before it has read everything
         r = conn.read_response()
-        assert r.status == status, "expected %d, got %d %s" % (status, r.status, r.reason)
+        allowed = status if isinstance(status, tuple) else (status,)
+        assert r.status in allowed, "expected %s, got %d %s" % (allowed, r.status, r.reason)
         try:
             extra = conn.wait_closed(timeout=close_within)
         except ProtocolError as e:
-            pytest.fail("server did not close the connection after %d: %s" % (status, e))
+            pytest.fail("server did not close the connection after %d: %s" % (r.status, e))
         assert b"HTTP/1." not in extra, "a second response followed the error: %r" % extra[:200]
     after = upstream.stats()["requests"]
     if upstream_untouched:

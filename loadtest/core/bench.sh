@@ -30,6 +30,9 @@ elif [[ -x "$ROOT/.build/release/edge" ]]; then
 fi
 if [[ -n "$EDGE" ]]; then
   PROXIES=(edge nginx)
+  if [[ $EDGE == */debug/* ]]; then
+    echo "WARNING: $EDGE looks like a debug build: its numbers say nothing about edge's speed." >&2
+  fi
 else
   PROXIES=(nginx)
   echo "NOTE: no edge binary (EDGE_BIN unset and $ROOT/.build/release/edge missing): benchmarking nginx ONLY." >&2
