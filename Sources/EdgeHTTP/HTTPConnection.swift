@@ -40,6 +40,11 @@ public actor HTTPConnection {
   /// The response-header timeout of the upstream side.
   let upstreamTimer: LoopTimer
   var servedRequests = 0
+  /// The last Host looked up and its site, with the table it came from: a keep-alive connection asks
+  /// for the same host again and again.
+  var lastHost: String?
+  var lastSite: CompiledSite?
+  var lastTable: RouteTable?
   var draining = false
   var limits: ServerOptions
 
@@ -115,8 +120,14 @@ public actor HTTPConnection {
   func route(_ head: RequestHead) {
     timer.stop()
     let table = worker.routes
-    guard let site = table.listeners[port]?.site(forHost: head.host) else {
-      return respondLocally(status: 404, body: "no site for this host\n", request: head, close: false)
+    let site: CompiledSite
+    if let lastSite, lastTable === table, lastHost == head.host {
+      site = lastSite
+    } else {
+      guard let found = table.listeners[port]?.site(forHost: head.host) else {
+        return respondLocally(status: 404, body: "no site for this host\n", request: head, close: false)
+      }
+      (site, lastSite, lastTable, lastHost) = (found, found, table, head.host)
     }
     var bodyLimit: Int?
     var path = head.path

@@ -3,14 +3,22 @@ extension HTTPHeaders {
   /// a name byte that is not a token character becomes "-", and CR, LF or NUL in a value becomes
   /// a space (RFC 9110 §5.5). Leading and trailing whitespace of the value is dropped.
   public mutating func add(_ name: String, _ value: String) {
+    var name = name
+    var value = value
+    name.withUTF8 { name in value.withUTF8 { value in add(name, value) } }
+  }
+
+  private mutating func add(_ name: UnsafeBufferPointer<UInt8>, _ rawValue: UnsafeBufferPointer<UInt8>) {
+    var lower = 0
+    var upper = rawValue.count
+    while lower < upper, ASCII.isOWS(rawValue[lower]) { lower += 1 }
+    while upper > lower, ASCII.isOWS(rawValue[upper - 1]) { upper -= 1 }
+    storage.reserveCapacity(storage.count + name.count + (upper - lower))
     let nameStart = storage.count
-    for byte in name.utf8 { storage.append(ASCII.isTchar(byte) ? byte : 0x2D) }
+    for byte in name { storage.append(ASCII.isTchar(byte) ? byte : 0x2D) }
     let nameLength = storage.count - nameStart
-    var value = Substring(value)
-    while let c = value.utf8.first, ASCII.isOWS(c) { value = value.dropFirst() }
-    while let c = value.utf8.last, ASCII.isOWS(c) { value = value.dropLast() }
     let valueStart = storage.count
-    for byte in value.utf8 {
+    for byte in rawValue[lower..<upper] {
       storage.append(byte == ASCII.cr || byte == ASCII.lf || byte == 0 ? ASCII.space : byte)
     }
     fields.append(

@@ -57,8 +57,7 @@ public final class UpstreamPool {
   /// Parks a connection whose last exchange ended cleanly, for at most `keepAliveMilliseconds`.
   public func release(_ conn: UpstreamConnection, keepAliveMilliseconds: UInt64, maxIdle: Int) {
     guard !conn.stream.isClosed, conn.stream.queuedBytes == 0 else { return conn.close() }
-    var list = idle[conn.key] ?? []
-    guard list.count < maxIdle else { return conn.close() }
+    guard idle[conn.key, default: []].count < maxIdle else { return conn.close() }
     if conn.idleWatcher == nil {
       conn.idleWatcher = IdleWatcher(pool: self, conn: conn)
       let timer = LoopTimer(loop: loop)
@@ -68,15 +67,11 @@ public final class UpstreamPool {
     conn.stream.delegate = conn.idleWatcher
     conn.stream.startReading()
     conn.idleTimer!.start(after: keepAliveMilliseconds)
-    list.append(conn)
-    idle[conn.key] = list
+    idle[conn.key, default: []].append(conn)  // in place: no copy of the list
   }
 
   func discard(_ conn: UpstreamConnection) {
-    if var list = idle[conn.key], let i = list.firstIndex(where: { $0 === conn }) {
-      list.remove(at: i)
-      idle[conn.key] = list
-    }
+    if let i = idle[conn.key]?.firstIndex(where: { $0 === conn }) { idle[conn.key]!.remove(at: i) }
     conn.close()
   }
 
