@@ -63,25 +63,25 @@ extension HTTPConnection {
 
   /// The request as the upstream sees it: hop-by-hop fields gone, X-Forwarded-* set, the body re-framed.
   func sendRequestHead(_ exchange: ProxyExchange) {
-    var head = exchange.request
-    let originalHost = head.host
-    // One pass drops hop-by-hop fields and those edge replaces; then only appends (no more scans).
-    head.headers.removeHopByHopFields(also: replacedRequestFields)
-    head.headers.add("X-Forwarded-For", remoteIP)
-    head.headers.add("X-Forwarded-Proto", "http")
-    if let originalHost { head.headers.add("X-Forwarded-Host", originalHost) }
-    if let upgrade = exchange.request.upgrade {
-      head.headers.add("Connection", "Upgrade")
-      head.headers.add("Upgrade", upgrade)
-    } else if exchange.route.config.transport.keepAlive == nil {
-      head.headers.add("Connection", "close")
+    if !exchange.headEncoded {
+      exchange.headEncoded = true
+      // One pass drops hop-by-hop fields and those edge replaces; then only appends (no more scans).
+      exchange.request.headers.removeHopByHopFields(also: replacedRequestFields)
+      exchange.request.headers.add("X-Forwarded-For", remoteIP)
+      exchange.request.headers.add("X-Forwarded-Proto", "http")
+      if let host = exchange.request.host { exchange.request.headers.add("X-Forwarded-Host", host) }
+      if let upgrade = exchange.request.upgrade {
+        exchange.request.headers.add("Connection", "Upgrade")
+        exchange.request.headers.add("Upgrade", upgrade)
+      } else if exchange.route.config.transport.keepAlive == nil {
+        exchange.request.headers.add("Connection", "close")
+      }
+      if exchange.chunkedUpstream { exchange.request.headers.add("Transfer-Encoding", "chunked") }
+      exchange.request.headers.apply(exchange.route.config.headerUp)
+      upstreamHead.removeAll(keepingCapacity: true)
+      exchange.request.encode(into: &upstreamHead)
     }
-    if exchange.chunkedUpstream { head.headers.add("Transfer-Encoding", "chunked") }
-    head.headers.apply(exchange.route.config.headerUp)
-    var out: [UInt8] = []
-    out.reserveCapacity(512)
-    head.encode(into: &out)
-    exchange.upstream!.stream.write(out)
+    exchange.upstream!.stream.write(upstreamHead)
   }
 
   // MARK: Request body
@@ -186,10 +186,9 @@ extension HTTPConnection {
     }
     if !exchange.request.keepAlive || draining || !exchange.requestBodyDone { exchange.closeClientAfter = true }
     if exchange.closeClientAfter { head.headers.add("Connection", "close") }
-    var out: [UInt8] = []
-    out.reserveCapacity(512)
-    head.encode(into: &out)
-    client.write(out)
+    scratch.removeAll(keepingCapacity: true)
+    head.encode(into: &scratch)
+    client.write(scratch)
     exchange.response = upstreamHead
     exchange.responseBody = BodyReader(upstreamHead.framing)
     exchange.responseHeadSent = true

@@ -36,9 +36,13 @@ public actor HTTPConnection {
   var phase = Phase.idle
   var exchange: ProxyExchange?
   /// Header-read, idle, body-read and write timeouts of the client side.
-  let timer: LoopTimer
+  let timer: DeadlineTimer
   /// The response-header timeout of the upstream side.
-  let upstreamTimer: LoopTimer
+  let upstreamTimer: DeadlineTimer
+  /// Scratch space for encoding heads; its bytes are copied out by `write`, so it is reused at once.
+  var scratch: [UInt8] = []
+  /// The current exchange's request head as sent upstream (kept for a retry on a fresh connection).
+  var upstreamHead: [UInt8] = []
   var servedRequests = 0
   /// The last Host looked up and its site, with the table it came from: a keep-alive connection asks
   /// for the same host again and again.
@@ -58,15 +62,15 @@ public actor HTTPConnection {
     self.remoteIP = client.peerIP() ?? "-"
     self.limits = limits
     self.parser = RequestHeadParser(limits: HTTP1Limits(limits))
-    let timer = LoopTimer(loop: loop)
+    let timer = DeadlineTimer(loop: loop)
     self.timer = timer
-    self.upstreamTimer = LoopTimer(loop: loop)
+    let upstreamTimer = DeadlineTimer(loop: loop)
+    self.upstreamTimer = upstreamTimer
     client.delegate = ConnectionEvents(self)
     client.startReading()
     // Handlers are set once; re-arming per request allocates nothing.
-    timer.start(after: limits.readHeaderTimeout.milliseconds) { [weak self] in
-      self?.assumeIsolated { $0.clientTimedOut() }
-    }
+    timer.setHandler { [weak self] in self?.assumeIsolated { $0.clientTimedOut() } }
+    timer.start(after: limits.readHeaderTimeout.milliseconds)
     upstreamTimer.setHandler { [weak self] in self?.assumeIsolated { $0.upstreamTimedOut() } }
   }
 
@@ -167,14 +171,13 @@ public actor HTTPConnection {
   func respondLocally(status: Int, body: [UInt8], request: RequestHead?, close: Bool) {
     let mustClose =
       close || draining || request == nil || !(request!.keepAlive) || request!.framing != .none
-    var out: [UInt8] = []
-    out.reserveCapacity(160 + body.count)
-    out.append(contentsOf: "HTTP/1.1 \(status) \(StatusText.reason(status))\r\n".utf8)
-    out.append(contentsOf: "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.count)\r\n".utf8)
-    if mustClose { out.append(contentsOf: "Connection: close\r\n".utf8) }
-    out.append(contentsOf: "\r\n".utf8)
-    if request?.method != "HEAD" { out.append(contentsOf: body) }
-    client.write(out)
+    scratch.removeAll(keepingCapacity: true)
+    scratch.append(contentsOf: "HTTP/1.1 \(status) \(StatusText.reason(status))\r\n".utf8)
+    scratch.append(contentsOf: "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.count)\r\n".utf8)
+    if mustClose { scratch.append(contentsOf: "Connection: close\r\n".utf8) }
+    scratch.append(contentsOf: "\r\n".utf8)
+    if request?.method != "HEAD" { scratch.append(contentsOf: body) }
+    client.write(scratch)
     if mustClose {
       closeAfterFlush()
     } else {

@@ -5,7 +5,10 @@ import EdgeProxy
 
 /// The state of one proxied request: which upstream, how far the request body and the response have got.
 final class ProxyExchange {
-  let request: RequestHead
+  /// The client's request. Its headers are rewritten in place for the upstream (once); the encoded head
+  /// stays in the connection's `upstreamHead` for a retry.
+  var request: RequestHead
+  var headEncoded = false
   let route: ProxyRoute
   let target: UpstreamTarget
   let bodyLimit: Int?
