@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The hot-path modules skip the runtime's dynamic exclusivity checks in release builds (callgrind: 5% of
+// the instructions per proxied request). Debug builds and tests keep them.
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
   name: "edge",
   platforms: [.macOS(.v15)],
@@ -19,13 +23,15 @@ let package = Package(
       name: "CEdgeShims", dependencies: ["CLibUV", "COpenSSL", "CHiredis"],
       linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("uv"), .linkedLibrary("hiredis")]),
 
-    .target(name: "EdgeCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
-    .target(name: "EdgeLoop", dependencies: ["EdgeCore", "CLibUV", "CEdgeShims"]),
-    .target(name: "EdgeHTTP1"),
+    .target(name: "EdgeCore", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: hotPath),
+    .target(name: "EdgeLoop", dependencies: ["EdgeCore", "CLibUV", "CEdgeShims"], swiftSettings: hotPath),
+    .target(name: "EdgeHTTP1", swiftSettings: hotPath),
     .target(name: "EdgeCaddyfile"),
     .target(name: "EdgeConfig", dependencies: ["EdgeCaddyfile"]),
-    .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1"]),
-    .target(name: "EdgeHTTP", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig"]),
+    .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1"], swiftSettings: hotPath),
+    .target(
+      name: "EdgeHTTP", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig"],
+      swiftSettings: hotPath),
     .target(name: "EdgeServer", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig"]),
     .executableTarget(
       name: "edge",

@@ -18,15 +18,32 @@ extension HTTPHeaders: Sequence {
 
   /// Appends `Name: value\r\n` for each field, copying bytes only.
   public func write(into out: inout [UInt8]) {
-    out.reserveCapacity(out.count + storage.count - unusedBytes + 4 * fields.count)
-    for field in fields {
-      out.append(contentsOf: storage[field.name])
-      out.append(ASCII.colon)
-      out.append(ASCII.space)
-      out.append(contentsOf: storage[field.value])
-      out.append(ASCII.cr)
-      out.append(ASCII.lf)
+    let start = out.count
+    let total = storage.count - unusedBytes + 4 * fields.count
+    // Sized once, then filled by raw copies: no per-field bounds or capacity checks.
+    out.append(contentsOf: repeatElement(0, count: total))
+    var end = start
+    out.withUnsafeMutableBytes { dest in
+      storage.withUnsafeBytes { src in
+        for field in fields {
+          let name = src.slice(field.name)
+          let value = src.slice(field.value)
+          (dest.baseAddress! + end).copyMemory(from: name.baseAddress!, byteCount: name.count)
+          end += name.count
+          dest[end] = ASCII.colon
+          dest[end + 1] = ASCII.space
+          end += 2
+          if value.count > 0 {
+            (dest.baseAddress! + end).copyMemory(from: value.baseAddress!, byteCount: value.count)
+          }
+          end += value.count
+          dest[end] = ASCII.cr
+          dest[end + 1] = ASCII.lf
+          end += 2
+        }
+      }
     }
+    out.removeLast(out.count - end)
   }
 
   /// Calls `body` with each field's name and value bytes, valid only during the call.
