@@ -13,13 +13,20 @@ extension HTTPHeaders {
     var upper = rawValue.count
     while lower < upper, ASCII.isOWS(rawValue[lower]) { lower += 1 }
     while upper > lower, ASCII.isOWS(rawValue[upper - 1]) { upper -= 1 }
-    storage.reserveCapacity(storage.count + name.count + (upper - lower))
+    let value = UnsafeBufferPointer(rebasing: rawValue[lower..<upper])
     let nameStart = storage.count
-    for byte in name { storage.append(ASCII.isTchar(byte) ? byte : 0x2D) }
+    // Clean input (the usual case) is copied whole; only unsafe bytes take the per-byte path.
+    if name.allSatisfy(ASCII.isTchar) {
+      storage.append(contentsOf: name)
+    } else {
+      for byte in name { storage.append(ASCII.isTchar(byte) ? byte : 0x2D) }
+    }
     let nameLength = storage.count - nameStart
     let valueStart = storage.count
-    for byte in rawValue[lower..<upper] {
-      storage.append(byte == ASCII.cr || byte == ASCII.lf || byte == 0 ? ASCII.space : byte)
+    if !value.contains(where: { $0 == ASCII.cr || $0 == ASCII.lf || $0 == 0 }) {
+      storage.append(contentsOf: value)
+    } else {
+      for byte in value { storage.append(byte == ASCII.cr || byte == ASCII.lf || byte == 0 ? ASCII.space : byte) }
     }
     fields.append(
       Field(

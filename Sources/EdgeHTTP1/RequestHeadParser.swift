@@ -47,7 +47,7 @@ public struct RequestHeadParser: Sendable {
     let method = bytes.slice(line.method)
     let parts = try RequestTarget.parse(bytes, line.target, method: method)
 
-    var fields = FieldSection(headerCapacity: lines - 1, byteCapacity: range.count)
+    var fields = FieldSection(headerCapacity: lines - 1 + 6, byteCapacity: range.count + 128)
     try FieldLine.forEachLine(bytes, lineEnd + 2..<range.upperBound) { line throws(HTTP1Error) in
       try fields.add(bytes, line)
     }

@@ -41,7 +41,7 @@ public struct ResponseHeadParser: Sendable {
     var lineEnd = range.lowerBound
     while bytes[lineEnd] != ASCII.cr { lineEnd += 1 }
     let line = try StatusLine.parse(bytes, range.lowerBound..<lineEnd)
-    var fields = FieldSection(headerCapacity: lines - 1, byteCapacity: range.count)
+    var fields = FieldSection(headerCapacity: lines - 1 + 4, byteCapacity: range.count + 64)
     try FieldLine.forEachLine(bytes, lineEnd + 2..<range.upperBound) { line throws(HTTP1Error) in
       try fields.add(bytes, line)
     }
