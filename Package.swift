@@ -36,7 +36,7 @@ let package = Package(
     .executableTarget(
       name: "edge",
       dependencies: [
-        "EdgeServer", "EdgeConfig", "EdgeCore",
+        "EdgeServer", "EdgeConfig", "EdgeCore", "EdgeCaddyfile",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),

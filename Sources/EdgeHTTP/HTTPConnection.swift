@@ -124,28 +124,32 @@ public actor HTTPConnection {
   func route(_ head: RequestHead) {
     timer.stop()
     let table = worker.routes
-    let site: CompiledSite
-    if let lastSite, lastTable === table, lastHost == head.host {
-      site = lastSite
-    } else {
-      guard let found = table.listeners[port]?.site(forHost: head.host) else {
-        return respondLocally(status: 404, body: "no site for this host\n", request: head, close: false)
-      }
-      (site, lastSite, lastTable, lastHost) = (found, found, table, head.host)
-    }
     var bodyLimit: Int?
     var path = head.path
-    let matched: CompiledHandler? = path.withUTF8 { raw in
+    let matched: CompiledHandler?? = path.withUTF8 { raw in
       let end = raw.firstIndex(of: UInt8(ascii: "?")) ?? raw.count
       let pathOnly = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[0..<end])
+      let site: CompiledSite
+      if let lastSite, lastTable === table, lastHost == head.host {
+        site = lastSite
+      } else {
+        guard let listener = table.listeners[port], let found = listener.site(forHost: head.host, path: pathOnly)
+        else { return nil }
+        site = found
+        // Remember the answer only when the Host alone decides it.
+        if !listener.hasPathSites { (lastSite, lastTable, lastHost) = (found, table, head.host) }
+      }
       for route in site.routes where route.matches(path: pathOnly) {
         if case .requestBody(let max) = route.handler {
           if let max { bodyLimit = min(bodyLimit ?? max, max) }
           continue
         }
-        return route.handler
+        return .some(route.handler)
       }
-      return nil
+      return .some(nil)
+    }
+    guard let matched else {
+      return respondLocally(status: 404, body: "no site for this host\n", request: head, close: false)
     }
     if let bodyLimit, case .length(let n) = head.framing, n > bodyLimit {
       return respondLocally(status: 413, body: "request body too large\n", request: head, close: true)

@@ -40,44 +40,75 @@ public final class RouteTable: Sendable {
   }
 }
 
-/// The sites reachable on one listener, looked up by Host.
+/// The sites reachable on one listener, looked up by Host and, for addresses written with a path
+/// (`example.com/api/*`), by path: exact host, then `*.` wildcard (one label), then sites without a
+/// host; within each, the first entry whose path matches (longer paths first, then no path).
 public struct ListenerRoutes: Sendable {
   public let port: Int
-  private let exact: [String: CompiledSite]
-  private let wildcards: [(suffix: String, site: CompiledSite)]
-  private let fallback: CompiledSite?
+  private let exact: [String: [Entry]]
+  private let wildcards: [(suffix: String, entries: [Entry])]
+  private let fallback: [Entry]
+  /// True when some site address has a path: the site then depends on more than the Host.
+  public let hasPathSites: Bool
+
+  struct Entry: Sendable {
+    let path: PathPattern?
+    let pathLength: Int
+    let site: CompiledSite
+  }
 
   init(port: Int, entries: [(SiteAddress, CompiledSite)]) {
     self.port = port
-    var exact: [String: CompiledSite] = [:]
-    var wildcards: [(String, CompiledSite)] = []
-    var fallback: CompiledSite?
+    var exact: [String: [Entry]] = [:]
+    var wildcards: [String: [Entry]] = [:]
+    var wildcardOrder: [String] = []
+    var fallback: [Entry] = []
     for (address, site) in entries {
-      guard let host = address.host?.lowercased(), !host.isEmpty else {
-        if fallback == nil { fallback = site }
-        continue
-      }
-      if host.hasPrefix("*.") {
-        wildcards.append((String(host.dropFirst(1)), site))
-      } else if exact[host] == nil {
-        exact[host] = site
+      let entry = Entry(path: address.path.map(PathPattern.init), pathLength: address.path?.count ?? -1, site: site)
+      if let host = address.host?.lowercased(), !host.isEmpty {
+        if host.hasPrefix("*.") {
+          let suffix = String(host.dropFirst(1))
+          if wildcards[suffix] == nil { wildcardOrder.append(suffix) }
+          wildcards[suffix, default: []].append(entry)
+        } else {
+          exact[host, default: []].append(entry)
+        }
+      } else {
+        fallback.append(entry)
       }
     }
-    self.exact = exact
-    self.wildcards = wildcards
-    self.fallback = fallback
+    // Stable: longer paths first, addresses without a path last.
+    func ordered(_ list: [Entry]) -> [Entry] {
+      list.enumerated().sorted { a, b in
+        a.element.pathLength != b.element.pathLength ? a.element.pathLength > b.element.pathLength : a.offset < b.offset
+      }.map(\.element)
+    }
+    self.exact = exact.mapValues(ordered)
+    self.wildcards = wildcardOrder.map { ($0, ordered(wildcards[$0]!)) }
+    self.fallback = ordered(fallback)
+    hasPathSites = entries.contains { $0.0.path != nil }
   }
 
-  /// The site for a Host header value (port stripped, case-folded). A wildcard covers one label.
-  public func site(forHost rawHost: String?) -> CompiledSite? {
-    guard let rawHost, !rawHost.isEmpty else { return fallback }
-    let host = Self.hostOnly(rawHost)
-    if let site = exact[host] { return site }
-    for (suffix, site) in wildcards where host.hasSuffix(suffix) {
-      let label = host.dropLast(suffix.count)
-      if !label.isEmpty && !label.contains(".") { return site }
+  /// The site for a Host header value (port stripped, case-folded) and a request path (no query).
+  public func site(forHost rawHost: String?, path: UnsafeRawBufferPointer) -> CompiledSite? {
+    if let rawHost, !rawHost.isEmpty {
+      let host = Self.hostOnly(rawHost)
+      if let entries = exact[host], let site = Self.first(entries, path) { return site }
+      for (suffix, entries) in wildcards where host.hasSuffix(suffix) {
+        let label = host.dropLast(suffix.count)
+        if !label.isEmpty && !label.contains("."), let site = Self.first(entries, path) { return site }
+      }
     }
-    return fallback
+    return Self.first(fallback, path)
+  }
+
+  /// The site for a host when no path is involved (tests, and listeners without path sites).
+  public func site(forHost rawHost: String?) -> CompiledSite? {
+    site(forHost: rawHost, path: UnsafeRawBufferPointer(start: nil, count: 0))
+  }
+
+  private static func first(_ entries: [Entry], _ path: UnsafeRawBufferPointer) -> CompiledSite? {
+    entries.first { $0.path?.matches(path) ?? true }?.site
   }
 
   static func hostOnly(_ host: String) -> String {

@@ -1,5 +1,7 @@
 import ArgumentParser
+import EdgeCaddyfile
 import EdgeConfig
+import Foundation
 import EdgeCore
 import EdgeServer
 import Glibc
@@ -11,7 +13,7 @@ struct Edge: ParsableCommand {
     commandName: "edge",
     abstract: "A clustered edge proxy: TLS and HTTP termination, reverse proxy, WebSockets.",
     version: EdgeVersion.current,
-    subcommands: [Run.self, Validate.self, Adapt.self, Version.self],
+    subcommands: [Run.self, Validate.self, Adapt.self, Format.self, Version.self],
     defaultSubcommand: Run.self)
 }
 
@@ -96,6 +98,31 @@ struct Adapt: ParsableCommand {
     } catch {
       printError("edge: \(error)")
       throw ExitCode(1)
+    }
+  }
+}
+
+struct Format: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "fmt", abstract: "Print a Caddyfile formatted tidily (tabs for nesting, one space between tokens).")
+  @Argument(help: "The Caddyfile to format.") var file = "Caddyfile"
+  @Flag(help: "Rewrite the file in place instead of printing it.") var overwrite = false
+
+  func run() throws {
+    guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+      printError("edge: cannot read '\(file)'")
+      throw ExitCode(1)
+    }
+    let formatted = Formatter.format(text)
+    if overwrite {
+      do {
+        try formatted.write(toFile: file, atomically: true, encoding: .utf8)
+      } catch {
+        printError("edge: cannot write '\(file)': \(error)")
+        throw ExitCode(1)
+      }
+    } else {
+      print(formatted, terminator: formatted.hasSuffix("\n") ? "" : "\n")
     }
   }
 }

@@ -62,6 +62,23 @@ struct RouteTableTests {
     #expect(body(routes, nil) == "any")
   }
 
+  @Test("a site address with a path takes only that path; the host's other site takes the rest")
+  func pathSites() throws {
+    var api = site("http://a.test:8080", body: "api")
+    api.addresses[0].path = "/api/*"
+    let t = try table([site("http://a.test:8080", body: "root"), api])
+    let routes = t.listeners[8080]!
+    #expect(routes.hasPathSites)
+    func bodyFor(_ path: String) -> String? {
+      var p = path
+      let found = p.withUTF8 { routes.site(forHost: "a.test", path: UnsafeRawBufferPointer($0)) }
+      guard case .respond(let r) = found?.routes.first?.handler else { return nil }
+      return String(decoding: r.body, as: UTF8.self)
+    }
+    #expect(bodyFor("/api/v1") == "api")
+    #expect(bodyFor("/other") == "root")
+  }
+
   @Test("sites that need HTTPS are refused until TLS exists, with the fix in the message")
   func httpsRefused() {
     #expect(throws: ConfigError.self) { try table([site("example.com", body: "x")]) }
