@@ -126,7 +126,7 @@ extension HTTPConnection {
   func upstreamDidRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
     guard let exchange, stream === exchange.upstream?.stream else { return stream.close() }
     exchange.receivedAnything = true
-    if exchange.response == nil {
+    if !exchange.responseHeadSent {
       exchange.upstreamInbound.append(bytes)
       parseResponseHead(exchange)
     } else if exchange.upstreamInbound.isEmpty {
@@ -138,7 +138,7 @@ extension HTTPConnection {
   }
 
   func parseResponseHead(_ exchange: ProxyExchange) {
-    while exchange.response == nil, phase == .proxying {
+    while !exchange.responseHeadSent, phase == .proxying {
       switch exchange.responseParser.parse(exchange.upstreamInbound.readable, requestMethod: exchange.request.method) {
       case .needMoreBytes:
         return
@@ -167,9 +167,11 @@ extension HTTPConnection {
     }
   }
 
-  func startResponse(_ exchange: ProxyExchange, _ upstreamHead: ResponseHead) {
+  func startResponse(_ exchange: ProxyExchange, _ upstreamHead: consuming ResponseHead) {
     upstreamTimer.stop()
     var head = upstreamHead
+    exchange.upstreamKeepAlive = head.keepAlive
+    exchange.responseBody = BodyReader(head.framing)
     head.headers.removeHopByHopFields()
     head.headers.apply(exchange.route.config.headerDown)
     let clientIs11 = exchange.request.version == .http1_1
@@ -189,11 +191,9 @@ extension HTTPConnection {
     scratch.removeAll(keepingCapacity: true)
     head.encode(into: &scratch)
     client.write(scratch)
-    exchange.response = upstreamHead
-    exchange.responseBody = BodyReader(upstreamHead.framing)
     exchange.responseHeadSent = true
     if exchange.responseBody.isNone {
-      if !exchange.upstreamInbound.isEmpty { exchange.response?.keepAlive = false }
+      if !exchange.upstreamInbound.isEmpty { exchange.upstreamKeepAlive = false }
       return finishResponse(exchange)
     }
     pumpBufferedResponse(exchange)
@@ -234,7 +234,7 @@ extension HTTPConnection {
       }
       if finished {
         if exchange.chunkedToClient { client.write(ChunkedEncoder.lastChunk) }
-        if consumed < input.count { exchange.response?.keepAlive = false }  // stray bytes: not reusable
+        if consumed < input.count { exchange.upstreamKeepAlive = false }  // stray bytes: not reusable
       } else if !client.isWritable {
         exchange.upstream?.stream.stopReading()
         armClientTimer(limits.writeTimeout)
@@ -253,7 +253,7 @@ extension HTTPConnection {
     let transport = exchange.route.config.transport
     if let upstream = exchange.upstream {
       exchange.upstream = nil
-      let reusable = exchange.response?.keepAlive == true && exchange.requestBodyDone
+      let reusable = exchange.upstreamKeepAlive && exchange.requestBodyDone
       if reusable, let keepAlive = transport.keepAlive {
         worker.pool.release(
           upstream, keepAliveMilliseconds: keepAlive.milliseconds, maxIdle: transport.keepAliveIdleConns)
@@ -314,7 +314,7 @@ extension HTTPConnection {
 
   func upstreamEnded(_ stream: TCPStream, error: UVError?) {
     guard let exchange, stream === exchange.upstream?.stream else { return stream.close() }
-    if exchange.response == nil {
+    if !exchange.responseHeadSent {
       // A pooled connection the upstream closed while idle: try once more on a new one, if nothing of
       // the request body is lost by doing so.
       if let conn = exchange.upstream, conn.reused, !exchange.receivedAnything, exchange.requestBodyBytes == 0,
@@ -330,7 +330,7 @@ extension HTTPConnection {
       return failExchange(status: 502, "upstream closed the connection")
     }
     if error == nil, case .untilClose = exchange.responseBody {
-      exchange.response?.keepAlive = false
+      exchange.upstreamKeepAlive = false
       if exchange.chunkedToClient { client.write(ChunkedEncoder.lastChunk) }
       return finishResponse(exchange)
     }
@@ -348,7 +348,7 @@ extension HTTPConnection {
   }
 
   func upstreamTimedOut() {
-    guard let exchange, exchange.response == nil else { return }
+    guard let exchange, !exchange.responseHeadSent else { return }
     worker.logger.warning("upstream response timed out", metadata: ["upstream": "\(exchange.target)"])
     failExchange(status: 504, "upstream timed out")
   }

@@ -25,9 +25,11 @@ final class ProxyExchange {
   /// The connection's buffer for upstream bytes, reused across exchanges.
   let upstreamInbound: ByteBuffer
   var responseParser = ResponseHeadParser()
-  var response: ResponseHead?
-  var responseBody = BodyReader.none
+  /// The final (non-1xx) response head has arrived (and was sent on to the client).
   var responseHeadSent = false
+  /// The upstream connection may serve another request once this response is read.
+  var upstreamKeepAlive = false
+  var responseBody = BodyReader.none
   var chunkedToClient = false
   var closeClientAfter = false
   var receivedAnything = false

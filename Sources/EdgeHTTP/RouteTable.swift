@@ -1,4 +1,5 @@
 import EdgeConfig
+import EdgeProxy
 import Synchronization
 
 /// The compiled, immutable form of a configuration: which listeners to open, and for each request
@@ -189,11 +190,11 @@ public final class ProxyRoute: Sendable {
 public final class UpstreamTarget: Sendable, CustomStringConvertible {
   public let host: String
   public let port: Int
-  public let key: String
+  public let key: PoolKey
   init(_ upstream: Upstream) {
     host = upstream.host
     port = upstream.port
-    key = upstream.description
+    key = PoolKey(upstream.description)
   }
-  public var description: String { key }
+  public var description: String { key.text }
 }

@@ -17,6 +17,8 @@ public struct FieldName: Sendable, Equatable {
     return true
   }
 
+  static let close = FieldName("close")
+
   static let hopByHop = [
     "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
   ].map(FieldName.init)

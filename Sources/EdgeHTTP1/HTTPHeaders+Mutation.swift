@@ -77,7 +77,12 @@ extension HTTPHeaders {
     var listed: [FieldName] = []
     forEachValue(of: "connection") { raw in
       _ = ASCII.forEachListElement(raw, 0..<raw.count) { element in
-        if !element.isEmpty { listed.append(FieldName(raw.slice(element))) }
+        // `keep-alive`, `close` and `upgrade` are the usual options; the first and last are removed
+        // anyway and `close` names no field, so the common case allocates nothing.
+        let token = raw.slice(element)
+        if !element.isEmpty && !FieldName.isHopByHop(token) && !FieldName.close.matches(token) {
+          listed.append(FieldName(token))
+        }
         return true
       }
     }

@@ -2,7 +2,7 @@ import EdgeLoop
 
 /// A connection to one upstream, owned by the exchange using it or parked idle in an `UpstreamPool`.
 public final class UpstreamConnection {
-  public let key: String
+  public let key: PoolKey
   public let stream: TCPStream
   /// True when it came from the idle pool: a failure before any response byte may be the upstream having
   /// closed it while idle, so the request may be retried on a new connection.
@@ -11,7 +11,7 @@ public final class UpstreamConnection {
   var idleTimer: LoopTimer?
   var idleWatcher: (any TCPStreamDelegate)?
 
-  init(key: String, stream: TCPStream) {
+  init(key: PoolKey, stream: TCPStream) {
     self.key = key
     self.stream = stream
   }

@@ -7,7 +7,7 @@ import EdgeLoop
 public final class UpstreamPool {
   public let loop: EventLoop
   public let resolver: Resolver
-  private var idle: [String: [UpstreamConnection]] = [:]
+  private var idle: [PoolKey: [UpstreamConnection]] = [:]
   /// Connections dialled, for tests and metrics.
   public private(set) var dialled = 0
 
@@ -18,7 +18,7 @@ public final class UpstreamPool {
 
   /// An idle connection pooled under `key`, if one is parked. It is still reading (so the caller's
   /// delegate hears the response without another epoll change).
-  public func takeIdle(key: String) -> UpstreamConnection? {
+  public func takeIdle(key: PoolKey) -> UpstreamConnection? {
     while let conn = idle[key]?.popLast() {
       conn.idleTimer?.stop()
       conn.stream.delegate = nil
@@ -31,14 +31,14 @@ public final class UpstreamPool {
 
   /// A new connection to `host:port`, pooled under `key` when released.
   public func dial(
-    key: String, host: String, port: Int, dialTimeoutMilliseconds: UInt64,
+    key: PoolKey, host: String, port: Int, dialTimeoutMilliseconds: UInt64,
     _ done: @escaping (Result<UpstreamConnection, UVError>) -> Void
   ) {
     dial(key: key, host: host, port: port, timeout: dialTimeoutMilliseconds, done)
   }
 
   private func dial(
-    key: String, host: String, port: Int, timeout: UInt64,
+    key: PoolKey, host: String, port: Int, timeout: UInt64,
     _ done: @escaping (Result<UpstreamConnection, UVError>) -> Void
   ) {
     let loop = self.loop
