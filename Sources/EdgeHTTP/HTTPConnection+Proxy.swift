@@ -24,7 +24,7 @@ extension HTTPConnection {
     if !fresh, transport.keepAlive != nil, let idle = worker.pool.takeIdle(key: target.key) {
       return upstreamConnected(exchange, .success(idle))
     }
-    let timeout = transport.dialTimeout.milliseconds
+    let timeout = exchange.route.dialMilliseconds
     let done: (Result<UpstreamConnection, UVError>) -> Void = { [weak self] result in
       guard let self else {
         if case .success(let conn) = result { conn.close() }
@@ -55,7 +55,7 @@ extension HTTPConnection {
         if exchange.request.expectContinue && inbound.isEmpty {
           client.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
         }
-        armClientTimer(limits.readBodyTimeout)
+        armClientTimer(timeouts.readBody)
         pumpRequestBody()
       }
     }
@@ -113,7 +113,7 @@ extension HTTPConnection {
         timer.stop()
         armUpstreamTimer(exchange)
       } else {
-        armClientTimer(limits.readBodyTimeout)
+        armClientTimer(timeouts.readBody)
         if !upstream.isWritable { client.stopReading() }
       }
     } catch {
@@ -237,7 +237,7 @@ extension HTTPConnection {
         if consumed < input.count { exchange.upstreamKeepAlive = false }  // stray bytes: not reusable
       } else if !client.isWritable {
         exchange.upstream?.stream.stopReading()
-        armClientTimer(limits.writeTimeout)
+        armClientTimer(timeouts.write)
       }
       return (consumed, finished)
     } catch {
@@ -254,9 +254,8 @@ extension HTTPConnection {
     if let upstream = exchange.upstream {
       exchange.upstream = nil
       let reusable = exchange.upstreamKeepAlive && exchange.requestBodyDone
-      if reusable, let keepAlive = transport.keepAlive {
-        worker.pool.release(
-          upstream, keepAliveMilliseconds: keepAlive.milliseconds, maxIdle: transport.keepAliveIdleConns)
+      if reusable, let keepAlive = exchange.route.keepAliveMilliseconds {
+        worker.pool.release(upstream, keepAliveMilliseconds: keepAlive, maxIdle: transport.keepAliveIdleConns)
       } else {
         upstream.close()
       }
@@ -344,7 +343,7 @@ extension HTTPConnection {
   }
 
   func armUpstreamTimer(_ exchange: ProxyExchange) {
-    upstreamTimer.start(after: exchange.route.config.transport.responseHeaderTimeout.milliseconds)
+    upstreamTimer.start(after: exchange.route.responseHeaderMilliseconds)
   }
 
   func upstreamTimedOut() {

@@ -51,6 +51,8 @@ public actor HTTPConnection {
   var lastTable: RouteTable?
   var draining = false
   var limits: ServerOptions
+  /// The client-side timeouts in milliseconds, converted once per connection.
+  let timeouts: ClientTimeouts
 
   init(worker: Worker, client: TCPStream, port: Int) {
     let loop = worker.loop
@@ -61,6 +63,7 @@ public actor HTTPConnection {
     self.port = port
     self.remoteIP = client.peerIP() ?? "-"
     self.limits = limits
+    self.timeouts = ClientTimeouts(limits)
     self.parser = RequestHeadParser(limits: HTTP1Limits(limits))
     let timer = DeadlineTimer(loop: loop)
     self.timer = timer
@@ -70,7 +73,7 @@ public actor HTTPConnection {
     client.startReading()
     // Handlers are set once; re-arming per request allocates nothing.
     timer.setHandler { [weak self] in self?.assumeIsolated { $0.clientTimedOut() } }
-    timer.start(after: limits.readHeaderTimeout.milliseconds)
+    timer.start(after: ClientTimeouts(limits).readHeader)
     upstreamTimer.setHandler { [weak self] in self?.assumeIsolated { $0.upstreamTimedOut() } }
   }
 
@@ -103,7 +106,7 @@ public actor HTTPConnection {
       case .needMoreBytes:
         if phase == .idle {
           phase = .readingHead
-          armClientTimer(limits.readHeaderTimeout)
+          armClientTimer(timeouts.readHeader)
         }
         client.startReading()
         return
@@ -194,14 +197,14 @@ public actor HTTPConnection {
     phase = .idle
     exchange = nil
     if draining && inbound.isEmpty { return closeAfterFlush() }
-    armClientTimer(inbound.isEmpty ? limits.idleTimeout : limits.readHeaderTimeout)
+    armClientTimer(inbound.isEmpty ? timeouts.idle : timeouts.readHeader)
     client.startReading()
   }
 
   // MARK: Timeouts
 
-  func armClientTimer(_ duration: Duration) {
-    timer.start(after: duration.milliseconds)
+  func armClientTimer(_ milliseconds: UInt64) {
+    timer.start(after: milliseconds)
   }
 
   func clientTimedOut() {
@@ -281,5 +284,19 @@ extension HTTP1Limits {
     self.init(
       maxHeadBytes: options.maxHeaderBytes, maxURIBytes: options.maxURIBytes,
       maxHeaderCount: options.maxHeaderCount)
+  }
+}
+
+/// `ServerOptions` timeouts as loop milliseconds.
+struct ClientTimeouts {
+  let readHeader: UInt64
+  let readBody: UInt64
+  let write: UInt64
+  let idle: UInt64
+  init(_ options: ServerOptions) {
+    readHeader = options.readHeaderTimeout.milliseconds
+    readBody = options.readBodyTimeout.milliseconds
+    write = options.writeTimeout.milliseconds
+    idle = options.idleTimeout.milliseconds
   }
 }

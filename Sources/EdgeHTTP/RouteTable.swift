@@ -173,10 +173,17 @@ public struct StaticResponse: Sendable {
 public final class ProxyRoute: Sendable {
   public let config: ReverseProxy
   public let targets: [UpstreamTarget]
+  /// Transport timeouts in loop milliseconds, converted once.
+  public let dialMilliseconds: UInt64
+  public let responseHeaderMilliseconds: UInt64
+  public let keepAliveMilliseconds: UInt64?
   private let cursor = Atomic<UInt>(0)
   init(_ config: ReverseProxy) {
     self.config = config
     targets = config.upstreams.map(UpstreamTarget.init)
+    dialMilliseconds = config.transport.dialTimeout.milliseconds
+    responseHeaderMilliseconds = config.transport.responseHeaderTimeout.milliseconds
+    keepAliveMilliseconds = config.transport.keepAlive?.milliseconds
   }
 
   /// The next upstream in round-robin order.

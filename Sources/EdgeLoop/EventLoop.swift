@@ -107,6 +107,10 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
     precondition(inLoop, "not on the thread of event loop \(index)")
   }
 
+  /// The cheap answer the runtime asks first when an actor on this loop is entered with
+  /// `assumeIsolated` from a libuv callback (no task is running there).
+  public func isIsolatingCurrentContext() -> Bool? { inLoop }
+
   public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
     UnownedSerialExecutor(ordinary: self)
   }
