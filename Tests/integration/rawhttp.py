@@ -86,7 +86,8 @@ class Conn:
         del self.buf[:n]
         return data
 
-    def read_response(self, head_request: bool = False) -> Response:
+    def read_response(self, head_request: bool = False, interim: bool = False) -> Response:
+        """The next response; 1xx interim responses are skipped unless `interim` is set."""
         line = self.read_line().decode("latin-1")
         parts = line.split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
@@ -104,6 +105,8 @@ class Conn:
             headers.append((name, value.strip()))
         resp = Response(version, status, reason, headers, b"")
         if 100 <= status < 200 and status != 101:
+            if interim:
+                return resp
             return self.read_response(head_request)  # interim response: the real one follows
         if head_request or status in (204, 304) or status == 101:
             return resp
