@@ -28,6 +28,7 @@ let package = Package(
     .target(name: "EdgeHTTP1", swiftSettings: hotPath),
     .target(name: "EdgeCaddyfile"),
     .target(name: "EdgeConfig", dependencies: ["EdgeCaddyfile"]),
+    .target(name: "EdgeTLS", dependencies: ["EdgeCore", "COpenSSL", "CEdgeShims"], swiftSettings: hotPath),
     .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1"], swiftSettings: hotPath),
     .target(
       name: "EdgeHTTP", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig"],
@@ -45,6 +46,7 @@ let package = Package(
     .testTarget(name: "EdgeHTTP1Tests", dependencies: ["EdgeHTTP1"]),
     .testTarget(name: "EdgeHTTPTests", dependencies: ["EdgeHTTP", "EdgeConfig"]),
     .testTarget(name: "EdgeCaddyfileTests", dependencies: ["EdgeCaddyfile"]),
+    .testTarget(name: "EdgeTLSTests", dependencies: ["EdgeTLS"]),
     .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig", "EdgeCaddyfile"]),
   ],
   swiftLanguageModes: [.v6]

@@ -1,0 +1,1 @@
+#include "edge_ca_shims.h"

@@ -1,0 +1,1 @@
+#include "edge_tls_shims.h"
