@@ -1,4 +1,5 @@
 import EdgeHTTP1
+import EdgeLoop
 
 /// Reads one message body in whatever framing it came with.
 enum BodyReader {
@@ -41,5 +42,19 @@ enum BodyReader {
       if input.count > 0 { data(input) }
       return (input.count, false)
     }
+  }
+}
+
+extension TCPStream {
+  /// Writes one piece of a message body, framed as a chunk when `chunked` (`sizeLine` is reused
+  /// scratch space for the chunk-size line). Edge decodes every body it forwards and frames it again,
+  /// so what the receiver parses is exactly what edge parsed.
+  func writeBodyPiece(_ data: UnsafeRawBufferPointer, chunked: Bool, sizeLine: inout [UInt8]) {
+    guard chunked else { return write(data) }
+    sizeLine.removeAll(keepingCapacity: true)
+    ChunkedEncoder.writeChunkHeader(size: data.count, into: &sizeLine)
+    write(sizeLine)
+    write(data)
+    write(ChunkedEncoder.chunkEnd)
   }
 }

@@ -90,18 +90,10 @@ extension HTTPConnection {
   func pumpRequestBody() {
     guard let exchange, !exchange.requestBodyDone, let upstream = exchange.upstream?.stream else { return }
     do {
-      var chunkHeader: [UInt8] = []
+      var sizeLine: [UInt8] = []
       let (consumed, finished) = try exchange.requestBody.decode(inbound.readable) { data in
         exchange.requestBodyBytes += data.count
-        if exchange.chunkedUpstream {
-          chunkHeader.removeAll(keepingCapacity: true)
-          ChunkedEncoder.writeChunkHeader(size: data.count, into: &chunkHeader)
-          upstream.write(chunkHeader)
-          upstream.write(data)
-          upstream.write(ChunkedEncoder.chunkEnd)
-        } else {
-          upstream.write(data)
-        }
+        upstream.writeBodyPiece(data, chunked: exchange.chunkedUpstream, sizeLine: &sizeLine)
       }
       inbound.consume(consumed)
       if let limit = exchange.bodyLimit, exchange.requestBodyBytes > limit {
@@ -218,19 +210,11 @@ extension HTTPConnection {
   /// ended, or nil when the exchange was aborted.
   func forwardResponseBody(_ exchange: ProxyExchange, _ input: UnsafeRawBufferPointer) -> (Int, Bool)? {
     do {
-      var chunkHeader: [UInt8] = []
+      var sizeLine: [UInt8] = []
       let client = self.client
       let (consumed, finished) = try exchange.responseBody.decode(input) { data in
         exchange.responseBytes += data.count
-        if exchange.chunkedToClient {
-          chunkHeader.removeAll(keepingCapacity: true)
-          ChunkedEncoder.writeChunkHeader(size: data.count, into: &chunkHeader)
-          client.write(chunkHeader)
-          client.write(data)
-          client.write(ChunkedEncoder.chunkEnd)
-        } else {
-          client.write(data)
-        }
+        client.writeBodyPiece(data, chunked: exchange.chunkedToClient, sizeLine: &sizeLine)
       }
       if finished {
         if exchange.chunkedToClient { client.write(ChunkedEncoder.lastChunk) }
