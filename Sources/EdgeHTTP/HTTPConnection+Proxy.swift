@@ -298,10 +298,10 @@ extension HTTPConnection {
   func upstreamEnded(_ stream: TCPStream, error: UVError?) {
     guard let exchange, stream === exchange.upstream?.stream else { return stream.close() }
     if !exchange.responseHeadSent {
-      // A pooled connection the upstream closed while idle: try once more on a new one, if nothing of
-      // the request body is lost by doing so.
+      // A pooled connection the upstream closed while idle: try once more on a new one, when the
+      // request may safely run twice (idempotent, RFC 9110 §9.2.2) and no body byte has been consumed.
       if let conn = exchange.upstream, conn.reused, !exchange.receivedAnything, exchange.requestBodyBytes == 0,
-        exchange.attempts < 2
+        exchange.attempts < 2, idempotentMethods.contains(exchange.request.method)
       {
         conn.close()
         exchange.upstream = nil

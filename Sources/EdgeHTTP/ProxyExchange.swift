@@ -52,6 +52,9 @@ final class ProxyExchange {
 // capture it re-enter the connection with `assumeIsolated` before using it.
 extension ProxyExchange: @unchecked Sendable {}
 
+/// Methods a proxy may send again after a connection failed without a response (RFC 9110 §9.2.2).
+let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]
+
 /// Fields the proxy sets itself on the way upstream, so any a client sent are dropped first.
 let replacedRequestFields = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "expect"].map(FieldName.init)
 
