@@ -209,3 +209,34 @@ def test_slow_reader_does_not_buffer_the_download(proxy):
     head, body = data.split(b"\r\n\r\n", 1)
     assert head.startswith(b"HTTP/1.1 200")
     assert len(body) == n
+
+
+@pytest.mark.edge_only("the retry policy is edge's: nginx retries non-idempotent requests too (proxy_next_upstream)")
+def test_stale_pooled_connection_is_retried_only_for_idempotent_requests(start_proxy, raw_upstream):
+    """Each upstream connection answers its first request and then closes when the next one arrives,
+    as an upstream does when its keep-alive timeout races the proxy's reuse."""
+    def answer_once_then_drop(sock, log):
+        head = read_head(sock)
+        log.append(("served", head.split(b"\r\n")[0]))
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        second = read_head(sock)
+        if second:
+            log.append(("dropped", second.split(b"\r\n")[0]))
+
+    up = raw_upstream(answer_once_then_drop)
+    proxy = start_proxy(ProxyConfig(upstreams=[up.address], workers=1))
+    with Conn(proxy.port) as conn:
+        conn.send(request_bytes("GET", "/one", proxy.host_header, [], b""))
+        assert conn.read_response().status == 200
+        # The pooled connection is reused, dropped by the upstream, and the GET retried on a new one.
+        conn.send(request_bytes("GET", "/two", proxy.host_header, [], b""))
+        assert conn.read_response().status == 200
+    assert ("dropped", b"GET /two HTTP/1.1") in up.log
+    assert ("served", b"GET /two HTTP/1.1") in up.log
+    with Conn(proxy.port) as conn:
+        # The connection that served /two is pooled and drops its next request: a POST must not be
+        # sent again, so the client gets 502 and the upstream never serves it.
+        conn.send(request_bytes("POST", "/three", proxy.host_header, [("Content-Length", "0")], b""))
+        assert conn.read_response().status == 502
+    assert ("dropped", b"POST /three HTTP/1.1") in up.log
+    assert ("served", b"POST /three HTTP/1.1") not in up.log
