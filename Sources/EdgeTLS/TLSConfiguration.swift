@@ -1,0 +1,24 @@
+/// How a listener speaks TLS. Each field's comment gives its meaning and default.
+public struct TLSConfiguration: Sendable {
+  /// The oldest protocol version accepted. Default TLS 1.2.
+  public var minVersion: TLSVersion = .tls12
+  /// The newest protocol version accepted. Default TLS 1.3.
+  public var maxVersion: TLSVersion = .tls13
+  /// ALPN protocols in server preference order, e.g. `["h2", "http/1.1"]`; the first one the client also
+  /// offers is chosen. A client offering none of them gets no ALPN answer (it may still speak HTTP/1.1).
+  /// Add `"acme-tls/1"` on listeners that answer TLS-ALPN-01 challenges. Default `["http/1.1"]`.
+  public var applicationProtocols: [String] = ["http/1.1"]
+  /// Key-exchange groups in preference order (OpenSSL names). Default `X25519:P-256`.
+  public var groups: String = "X25519:P-256"
+  /// TLS 1.2 cipher suites (OpenSSL names): ECDHE key exchange with AEAD ciphers only, no RSA key
+  /// exchange, no CBC. TLS 1.3 suites are OpenSSL's defaults (all AEAD).
+  public var tls12Ciphers: String =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    + "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    + "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+  /// Keys sealing session tickets (stateless resumption); nil turns tickets off. Default: a ring of its
+  /// own with one random key. Share one ring between listeners (or, via storage, nodes) to resume across them.
+  public var ticketKeys: TicketKeyRing? = TicketKeyRing()
+
+  public init() {}
+}

@@ -1,0 +1,65 @@
+internal import CEdgeShims
+internal import COpenSSL
+
+/// The server side of TLS for one listener configuration: protocol versions, ciphers, ALPN, session
+/// tickets and the certificates it serves. Sessions (`TLSSession`) are made from it, one per connection.
+///
+/// Configured once in init and only read afterwards.
+public final class TLSContext: Sendable {
+  public let configuration: TLSConfiguration
+  /// Certificates served without waiting; a miss makes the session ask its caller (`waitingForCertificate`).
+  public let certificates: CertificateCache
+  /// The SSL_CTX, freed in deinit.
+  nonisolated(unsafe) let raw: OpaquePointer
+  // Invariant: `raw` is fully configured in init and never changed after; OpenSSL allows SSL_new on such a
+  // context from any thread. Mutable state (ticket keys, certificates) lives in Sendable objects.
+  /// `applicationProtocols` in ALPN wire form (length-prefixed names), for SSL_select_next_proto.
+  let alpnWire: [UInt8]
+
+  public init(configuration: TLSConfiguration = TLSConfiguration(), certificates: CertificateCache) throws(OpenSSLError) {
+    guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw OpenSSLError("SSL_CTX_new") }
+    self.configuration = configuration
+    self.certificates = certificates
+    raw = ctx
+    alpnWire = try Self.wireFormat(configuration.applicationProtocols)
+    try configure()
+  }
+
+  deinit { SSL_CTX_free(raw) }
+
+  private func configure() throws(OpenSSLError) {
+    try check(edge_ssl_ctx_set_min_proto(raw, configuration.minVersion.openSSLValue), "SSL_CTX_set_min_proto_version")
+    try check(edge_ssl_ctx_set_max_proto(raw, configuration.maxVersion.openSSLValue), "SSL_CTX_set_max_proto_version")
+    try check(SSL_CTX_set_cipher_list(raw, configuration.tls12Ciphers), "SSL_CTX_set_cipher_list")
+    try check(edge_ssl_ctx_set1_groups_list(raw, configuration.groups), "SSL_CTX_set1_groups_list")
+    var options = edge_ssl_op_cipher_server_preference() | edge_ssl_op_no_renegotiation()
+    options |= edge_ssl_op_no_compression()
+    options |= edge_ssl_op_prioritize_chacha()  // clients without AES hardware prefer ChaCha20; others keep AES
+    if configuration.ticketKeys == nil { options |= edge_ssl_op_no_ticket() }
+    SSL_CTX_set_options(raw, options)
+    // Idle connections give their 34 KiB of record buffers back (most keep-alive connections are idle).
+    _ = edge_ssl_ctx_set_mode(raw, Int(SSL_MODE_RELEASE_BUFFERS))
+    // Resumption is by ticket only: nothing per session is kept on this node, so tickets work cluster-wide.
+    _ = edge_ssl_ctx_set_session_cache_mode(raw, Int(SSL_SESS_CACHE_OFF))
+    if configuration.ticketKeys != nil {
+      try check(SSL_CTX_set_tlsext_ticket_key_evp_cb(raw, TLSSession.ticketKeyCallback), "SSL_CTX_set_tlsext_ticket_key_evp_cb")
+    } else {
+      try check(SSL_CTX_set_num_tickets(raw, 0), "SSL_CTX_set_num_tickets")
+    }
+    SSL_CTX_set_client_hello_cb(raw, TLSSession.clientHelloCallback, nil)
+    SSL_CTX_set_alpn_select_cb(raw, TLSSession.alpnCallback, nil)
+    SSL_CTX_set_info_callback(raw, TLSSession.infoCallback)
+  }
+
+  /// `["h2", "http/1.1"]` → `\x02h2\x08http/1.1`.
+  static func wireFormat(_ protocols: [String]) throws(OpenSSLError) -> [UInt8] {
+    var wire: [UInt8] = []
+    for name in protocols {
+      let bytes = Array(name.utf8)
+      guard (1...255).contains(bytes.count) else { throw OpenSSLError("ALPN protocol '\(name)' (length 1-255)") }
+      wire.append(UInt8(bytes.count))
+      wire += bytes
+    }
+    return wire
+  }
+}

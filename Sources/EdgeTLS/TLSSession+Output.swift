@@ -1,0 +1,65 @@
+internal import COpenSSL
+
+extension TLSSession {
+  /// Whether ciphertext is waiting to be sent.
+  public var hasOutput: Bool { BIO_ctrl_pending(writeBIO) > 0 }
+
+  /// Hands all pending ciphertext to `send`, in pieces of at most 16 KiB, each valid only during the
+  /// call (copy or write it at once). Call after every `advance`, `write` and `shutdown`.
+  public func takeOutput(_ send: (UnsafeRawBufferPointer) -> Void) {
+    guard hasOutput else { return }
+    withUnsafeTemporaryAllocation(byteCount: Self.readChunk, alignment: 16) { buffer in
+      while true {
+        let count = BIO_read(writeBIO, buffer.baseAddress, Int32(buffer.count))
+        guard count > 0 else { return }
+        send(UnsafeRawBufferPointer(rebasing: buffer[0..<Int(count)]))
+      }
+    }
+  }
+
+  /// Encrypts `plaintext` for the client (all of it: memory BIOs never push back). Then `takeOutput`.
+  public func write(plaintext: UnsafeRawBufferPointer) throws(TLSFailure) {
+    guard phase == .established || phase == .peerClosed else {
+      throw TLSFailure(reason: "write before the handshake completed or after close", alert: nil)
+    }
+    var offset = 0
+    var failed = false
+    while offset < plaintext.count {
+      ERR_clear_error()
+      var written = 0
+      let status = withExtendedLifetime(self) {
+        SSL_write_ex(ssl, plaintext.baseAddress! + offset, plaintext.count - offset, &written)
+      }
+      if status != 1 {
+        failed = true
+        break
+      }
+      offset += written
+    }
+    if failed {
+      phase = .failed
+      throw TLSFailure(reason: OpenSSLError("SSL_write").description, alert: sentAlert)
+    }
+  }
+
+  public func write(plaintext: [UInt8]) throws(TLSFailure) {
+    let failure: TLSFailure? = plaintext.withUnsafeBytes { bytes in
+      do throws(TLSFailure) {
+        try write(plaintext: bytes)
+        return nil
+      } catch {
+        return error
+      }
+    }
+    if let failure { throw failure }
+  }
+
+  /// Queues close_notify (then `takeOutput`). The connection may close without waiting for the client's.
+  public func shutdown() {
+    guard phase == .established || phase == .peerClosed else { return }
+    ERR_clear_error()
+    _ = withExtendedLifetime(self) { SSL_shutdown(ssl) }
+    _ = OpenSSLError.drainQueue()
+    phase = .closed
+  }
+}
