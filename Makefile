@@ -7,7 +7,7 @@ EDGE := .build/$(CONFIG)/edge
 
 # Debian packages the build and the tests need; the benchmarks add the proxies they compare against.
 DEB_BUILD := pkg-config libuv1-dev libssl-dev libhiredis-dev
-DEB_TEST := curl python3 python3-pip
+DEB_TEST := curl openssl python3 python3-pip
 DEB_BENCH := nginx-light wrk haproxy caddy
 PY_TEST := websockets pytest
 
