@@ -11,6 +11,11 @@ final class BufferPool {
   let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: readSize, alignment: 16)
   private var free: [UnsafeMutableRawPointer] = []
 
+  deinit {
+    readBuffer.deallocate()
+    for block in free { Glibc.free(block) }
+  }
+
   /// A block of at least `size` bytes; pooled when it fits a standard block.
   func take(_ size: Int) -> UnsafeMutableRawPointer {
     if size <= Self.blockSize {

@@ -1,6 +1,7 @@
 internal import CEdgeShims
 internal import CLibUV
 import Glibc
+import Synchronization
 
 /// One libuv loop on its own thread, and the Swift `SerialExecutor` of every actor bound to it.
 ///
@@ -62,6 +63,23 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
     uv_unref(UnsafeMutableRawPointer(afterPoll).assumingMemoryBound(to: uv_handle_t.self))
   }
 
+  /// Tears down a loop that is not running (never started, or stopped and returned from `run`).
+  deinit {
+    for handle in [
+      UnsafeMutableRawPointer(wake), UnsafeMutableRawPointer(beforePoll), UnsafeMutableRawPointer(afterPoll),
+    ] {
+      uv_close(handle.assumingMemoryBound(to: uv_handle_t.self), nil)
+    }
+    uv_run(raw, UV_RUN_NOWAIT)  // lets libuv finish the closes
+    uv_loop_close(raw)
+    raw.deallocate()
+    wake.deallocate()
+    beforePoll.deallocate()
+    afterPoll.deallocate()
+    pthread_mutex_destroy(mutex)
+    mutex.deallocate()
+  }
+
   private func flushDirtyStreams() {
     while !dirtyStreams.isEmpty {
       let streams = dirtyStreams
@@ -117,12 +135,17 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
 
   /// Runs the loop on the calling thread until `stop()`.
   public func run() {
+    // Only the loop's own thread writes these; `started` publishes them to the thread that
+    // launched it (TSan caught the launcher writing them too).
     thread = pthread_self()
     threadKnown = true
+    started.store(true, ordering: .releasing)
     uv_run(raw, UV_RUN_DEFAULT)
   }
 
-  /// Runs the loop on a new thread. `started` is called on that thread before the first event.
+  private let started = Atomic<Bool>(false)
+
+  /// Runs the loop on a new thread, and returns once that thread owns the loop.
   public func runOnNewThread(name: String) {
     final class Box: @unchecked Sendable {  // handed to exactly one new thread
       let loop: EventLoop
@@ -143,9 +166,7 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
         return nil
       }, box)
     precondition(status == 0, "pthread_create failed: \(status)")
-    // Publish the thread id before anyone asks `inLoop` from outside (the loop sets it again itself).
-    thread = tid
-    threadKnown = true
+    while !started.load(ordering: .acquiring) { sched_yield() }
   }
 
   /// Stops the loop after the current iteration. Loop thread only.

@@ -11,7 +11,8 @@ public final class Node {
   public let config: EdgeConfig
   private let routes: RouteTable
   private let logger: Logger
-  private let control = EventLoop(index: -1)
+  /// Made when the node runs, so `edge validate` (which builds a Node to check the config) opens nothing.
+  private lazy var control = EventLoop(index: -1)
   private var workers: [Worker] = []
   private var signals: [SignalWatcher] = []
   private var shutdownTimer: LoopTimer?
