@@ -63,9 +63,29 @@ extension HTTPConnection {
 
   /// The request as the upstream sees it: hop-by-hop fields gone, X-Forwarded-* set, the body re-framed.
   func sendRequestHead(_ exchange: ProxyExchange) {
+    if !exchange.headEncoded && exchange.route.config.headerUp.isEmpty {
+      // The usual case: the head is written in one filtered pass over the client's fields.
+      exchange.headEncoded = true
+      let request = exchange.request
+      upstreamHead.removeAll(keepingCapacity: true)
+      request.encodeRequestLine(into: &upstreamHead)
+      request.headers.writeForwarded(into: &upstreamHead, also: replacedRequestFields)
+      upstreamHead.appendField("X-Forwarded-For", remoteIP)
+      upstreamHead.appendField("X-Forwarded-Proto", "http")
+      if let host = request.host { upstreamHead.appendField("X-Forwarded-Host", host) }
+      if let upgrade = request.upgrade {
+        upstreamHead.appendField("Connection", "Upgrade")
+        upstreamHead.appendField("Upgrade", upgrade)
+      } else if exchange.route.config.transport.keepAlive == nil {
+        upstreamHead.appendField("Connection", "close")
+      }
+      if exchange.chunkedUpstream { upstreamHead.appendField("Transfer-Encoding", "chunked") }
+      upstreamHead.append(contentsOf: [13, 10])
+    }
     if !exchange.headEncoded {
       exchange.headEncoded = true
-      // One pass drops hop-by-hop fields and those edge replaces; then only appends (no more scans).
+      // With header_up rules: rewrite the fields in place (one pass drops hop-by-hop fields and those
+      // edge replaces; then only appends), apply the rules, encode.
       exchange.request.headers.removeHopByHopFields(also: replacedRequestFields)
       exchange.request.headers.add("X-Forwarded-For", remoteIP)
       exchange.request.headers.add("X-Forwarded-Proto", "http")
@@ -161,27 +181,30 @@ extension HTTPConnection {
 
   func startResponse(_ exchange: ProxyExchange, _ upstreamHead: consuming ResponseHead) {
     upstreamTimer.stop()
-    var head = upstreamHead
+    let head = upstreamHead
     exchange.upstreamKeepAlive = head.keepAlive
     exchange.responseBody = BodyReader(head.framing)
-    head.headers.removeHopByHopFields()
-    head.headers.apply(exchange.route.config.headerDown)
-    let clientIs11 = exchange.request.version == .http1_1
     switch head.framing {
     case .chunked, .untilClose:
-      if clientIs11 {
-        exchange.chunkedToClient = true
-        head.headers.add("Transfer-Encoding", "chunked")
-      } else {
-        exchange.closeClientAfter = true
-      }
+      if exchange.request.version == .http1_1 { exchange.chunkedToClient = true } else { exchange.closeClientAfter = true }
     case .length, .none:
       break
     }
     if !exchange.request.keepAlive || draining || !exchange.requestBodyDone { exchange.closeClientAfter = true }
-    if exchange.closeClientAfter { head.headers.add("Connection", "close") }
     scratch.removeAll(keepingCapacity: true)
-    head.encode(into: &scratch)
+    head.encodeStatusLine(into: &scratch)
+    let headerDown = exchange.route.config.headerDown
+    if headerDown.isEmpty {
+      head.headers.writeForwarded(into: &scratch)  // one filtered pass, no rewrite of the fields
+    } else {
+      var headers = head.headers
+      headers.removeHopByHopFields()
+      headers.apply(headerDown)
+      headers.write(into: &scratch)
+    }
+    if exchange.chunkedToClient { scratch.appendField("Transfer-Encoding", "chunked") }
+    if exchange.closeClientAfter { scratch.appendField("Connection", "close") }
+    scratch.append(contentsOf: [13, 10])
     client.write(scratch)
     exchange.responseHeadSent = true
     if exchange.responseBody.isNone {

@@ -69,3 +69,14 @@ extension HTTPHeaders {
     }
   }
 }
+
+extension [UInt8] {
+  /// Appends `Name: value` and CRLF. For names edge chooses and values it has validated or made
+  /// (client address, Host as parsed, Upgrade as parsed), so no escaping is needed.
+  mutating func appendField(_ name: StaticString, _ value: String) {
+    name.withUTF8Buffer { append(contentsOf: $0) }
+    append(contentsOf: [58, 32])  // ": "
+    append(contentsOf: value.utf8)
+    append(contentsOf: [13, 10])
+  }
+}

@@ -18,6 +18,21 @@ extension HTTPHeaders: Sequence {
 
   /// Appends `Name: value\r\n` for each field, copying bytes only.
   public func write(into out: inout [UInt8]) {
+    write(into: &out) { _ in false }
+  }
+
+  /// Writes the fields a proxy forwards: all but the hop-by-hop ones (RFC 9110 §7.6.1), those the
+  /// Connection field names, and those in `also`. The same result as `removeHopByHopFields(also:)`
+  /// then `write(into:)`, in one pass and without changing the headers.
+  public func writeForwarded(into out: inout [UInt8], also: [FieldName] = []) {
+    let listed = connectionListed()
+    write(into: &out) { name in
+      FieldName.isHopByHop(name) || also.contains { $0.matches(name) } || listed.contains { $0.matches(name) }
+    }
+  }
+
+  /// Writes every field for which `omit(name)` is false.
+  func write(into out: inout [UInt8], omitting omit: (UnsafeRawBufferPointer) -> Bool) {
     let start = out.count
     let total = storage.count - unusedBytes + 4 * fields.count
     // Sized once, then filled by raw copies: no per-field bounds or capacity checks.
@@ -27,6 +42,7 @@ extension HTTPHeaders: Sequence {
       storage.withUnsafeBytes { src in
         for field in fields {
           let name = src.slice(field.name)
+          if omit(name) { continue }
           let value = src.slice(field.value)
           (dest.baseAddress! + end).copyMemory(from: name.baseAddress!, byteCount: name.count)
           end += name.count

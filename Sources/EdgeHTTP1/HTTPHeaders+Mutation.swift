@@ -74,6 +74,14 @@ extension HTTPHeaders {
   /// `also` (a proxy drops the ones it is about to set). One pass over the fields, no allocation unless
   /// a Connection field lists names.
   public mutating func removeHopByHopFields(also: [FieldName] = []) {
+    let listed = connectionListed()
+    removeAll { name, _ in
+      FieldName.isHopByHop(name) || also.contains { $0.matches(name) } || listed.contains { $0.matches(name) }
+    }
+  }
+
+  /// The field names the Connection field lists, other than hop-by-hop ones and `close`.
+  func connectionListed() -> [FieldName] {
     var listed: [FieldName] = []
     forEachValue(of: "connection") { raw in
       _ = ASCII.forEachListElement(raw, 0..<raw.count) { element in
@@ -86,9 +94,7 @@ extension HTTPHeaders {
         return true
       }
     }
-    removeAll { name, _ in
-      FieldName.isHopByHop(name) || also.contains { $0.matches(name) } || listed.contains { $0.matches(name) }
-    }
+    return listed
   }
 
   /// Appends a field from bytes a parser has already validated.

@@ -43,12 +43,17 @@ public struct RequestHead: Equatable, Sendable {
   /// Appends the request line (with `path`, or `target` for CONNECT), the fields and the empty line,
   /// as HTTP/1.1. The fields go as they are: framing, Host and Connection are the caller's to set.
   public func encode(into out: inout [UInt8]) {
+    encodeRequestLine(into: &out)
+    headers.write(into: &out)
+    out.append(ASCII.cr)
+    out.append(ASCII.lf)
+  }
+
+  /// The request line alone, as HTTP/1.1 (a proxy writes the fields itself).
+  public func encodeRequestLine(into out: inout [UInt8]) {
     out.append(contentsOf: method.utf8)
     out.append(ASCII.space)
     out.append(contentsOf: (method == "CONNECT" || path.isEmpty ? target : path).utf8)
     out.append(contentsOf: " HTTP/1.1\r\n".utf8)
-    headers.write(into: &out)
-    out.append(ASCII.cr)
-    out.append(ASCII.lf)
   }
 }

@@ -27,13 +27,18 @@ public struct ResponseHead: Equatable, Sendable {
   /// Appends `HTTP/1.1 <status> <reason>\r\n`, the fields and the empty line. The fields go as they
   /// are: framing and Connection are the caller's to set.
   public func encode(into out: inout [UInt8]) {
+    encodeStatusLine(into: &out)
+    headers.write(into: &out)
+    out.append(ASCII.cr)
+    out.append(ASCII.lf)
+  }
+
+  /// The status line alone, as HTTP/1.1 (a proxy writes the fields itself).
+  public func encodeStatusLine(into out: inout [UInt8]) {
     out.append(contentsOf: "HTTP/1.1 ".utf8)
     StatusText.appendDecimal(status, to: &out)
     out.append(ASCII.space)
     for byte in reason.utf8 { out.append(byte == ASCII.cr || byte == ASCII.lf ? ASCII.space : byte) }
-    out.append(ASCII.cr)
-    out.append(ASCII.lf)
-    headers.write(into: &out)
     out.append(ASCII.cr)
     out.append(ASCII.lf)
   }

@@ -188,6 +188,8 @@ class ProxyConfig:
     dial_timeout_s: int = 2
     response_header_timeout_s: int = 2
     stream_idle_timeout_s: int = 30
+    # Extra lines inside edge's reverse_proxy block (edge-only tests), e.g. "header_up X-A b".
+    proxy_lines: list[str] = dataclasses.field(default_factory=list)
 
 
 class Proxy:
@@ -253,6 +255,7 @@ class EdgeProxy(Proxy):
             "\t}",
             "\treverse_proxy %s {" % " ".join(c.upstreams),
             "\t\tstream_idle_timeout %ds" % c.stream_idle_timeout_s,
+            *["\t\t" + line for line in c.proxy_lines],
             "\t\ttransport http {",
             "\t\t\tdial_timeout %ds" % c.dial_timeout_s,
             "\t\t\tresponse_header_timeout %ds" % c.response_header_timeout_s,

@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+from harness import ProxyConfig
+
 from rawhttp import Conn, request_bytes
 
 HOP_BY_HOP = ["keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]
@@ -99,3 +101,23 @@ def test_request_line_and_body_forwarded(proxy):
     assert got["path"] == "/echo?a=1&b=%20c"
     assert got["body_length"] == len(body)
     assert r.header("x-upstream-id") == "main"
+
+
+@pytest.mark.edge_only("header_up/header_down are Caddyfile directives")
+def test_header_up_and_down_rules(upstream, start_proxy):
+    proxy = start_proxy(ProxyConfig(upstreams=[upstream.address], proxy_lines=[
+        "header_up X-Added yes", "header_up -User-Agent", "header_up +X-Multi two",
+        "header_down X-Down-Added d", "header_down -X-Upstream-Id"]))
+    with Conn(proxy.port) as conn:
+        conn.send(request_bytes("GET", "/echo", proxy.host_header,
+                                [("User-Agent", "t"), ("X-Multi", "one"), ("Connection", "keep-alive, X-Drop"),
+                                 ("X-Drop", "1")], b""))
+        r = conn.read_response()
+    got = json.loads(r.body)
+    assert values(got, "x-added") == ["yes"]
+    assert values(got, "user-agent") == []
+    assert values(got, "x-multi") == ["one", "two"]
+    assert values(got, "x-drop") == [] and values(got, "connection") == []
+    assert values(got, "x-forwarded-for") == ["127.0.0.1"]
+    assert r.header("x-down-added") == "d"
+    assert r.header("x-upstream-id") is None
