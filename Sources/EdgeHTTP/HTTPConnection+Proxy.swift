@@ -63,45 +63,40 @@ extension HTTPConnection {
 
   /// The request as the upstream sees it: hop-by-hop fields gone, X-Forwarded-* set, the body re-framed.
   func sendRequestHead(_ exchange: ProxyExchange) {
-    if !exchange.headEncoded && exchange.route.config.headerUp.isEmpty {
-      // The usual case: the head is written in one filtered pass over the client's fields.
-      exchange.headEncoded = true
-      let request = exchange.request
-      upstreamHead.removeAll(keepingCapacity: true)
-      request.encodeRequestLine(into: &upstreamHead)
-      request.headers.writeForwarded(into: &upstreamHead, also: replacedRequestFields)
-      upstreamHead.appendField("X-Forwarded-For", remoteIP)
-      upstreamHead.appendField("X-Forwarded-Proto", "http")
-      if let host = request.host { upstreamHead.appendField("X-Forwarded-Host", host) }
-      if let upgrade = request.upgrade {
-        upstreamHead.appendField("Connection", "Upgrade")
-        upstreamHead.appendField("Upgrade", upgrade)
-      } else if exchange.route.config.transport.keepAlive == nil {
-        upstreamHead.appendField("Connection", "close")
-      }
-      if exchange.chunkedUpstream { upstreamHead.appendField("Transfer-Encoding", "chunked") }
-      upstreamHead.append(contentsOf: [13, 10])
-    }
     if !exchange.headEncoded {
       exchange.headEncoded = true
-      // With header_up rules: rewrite the fields in place (one pass drops hop-by-hop fields and those
-      // edge replaces; then only appends), apply the rules, encode.
-      exchange.request.headers.removeHopByHopFields(also: replacedRequestFields)
-      exchange.request.headers.add("X-Forwarded-For", remoteIP)
-      exchange.request.headers.add("X-Forwarded-Proto", "http")
-      if let host = exchange.request.host { exchange.request.headers.add("X-Forwarded-Host", host) }
-      if let upgrade = exchange.request.upgrade {
-        exchange.request.headers.add("Connection", "Upgrade")
-        exchange.request.headers.add("Upgrade", upgrade)
-      } else if exchange.route.config.transport.keepAlive == nil {
-        exchange.request.headers.add("Connection", "close")
-      }
-      if exchange.chunkedUpstream { exchange.request.headers.add("Transfer-Encoding", "chunked") }
-      exchange.request.headers.apply(exchange.route.config.headerUp)
       upstreamHead.removeAll(keepingCapacity: true)
-      exchange.request.encode(into: &upstreamHead)
+      let rules = exchange.route.config.headerUp
+      if rules.isEmpty {
+        // The usual case: one filtered pass over the client's fields, then edge's own.
+        exchange.request.encodeRequestLine(into: &upstreamHead)
+        exchange.request.headers.writeForwarded(into: &upstreamHead, also: replacedRequestFields)
+        forEachForwardingField(exchange) { upstreamHead.appendField($0, $1) }
+        upstreamHead.append(contentsOf: [13, 10])
+      } else {
+        // With header_up rules: rewrite the fields in place so the rules see edge's own fields too.
+        exchange.request.headers.removeHopByHopFields(also: replacedRequestFields)
+        forEachForwardingField(exchange) { exchange.request.headers.add($0.description, $1) }
+        exchange.request.headers.apply(rules)
+        exchange.request.encode(into: &upstreamHead)
+      }
     }
     exchange.upstream!.stream.write(upstreamHead)
+  }
+
+  /// The fields edge adds to every request it forwards: X-Forwarded-*, the protocol switch it passes on,
+  /// and the framing it re-encodes the body with.
+  func forEachForwardingField(_ exchange: ProxyExchange, _ field: (StaticString, String) -> Void) {
+    field("X-Forwarded-For", remoteIP)
+    field("X-Forwarded-Proto", "http")
+    if let host = exchange.request.host { field("X-Forwarded-Host", host) }
+    if let upgrade = exchange.request.upgrade {
+      field("Connection", "Upgrade")
+      field("Upgrade", upgrade)
+    } else if exchange.route.config.transport.keepAlive == nil {
+      field("Connection", "close")
+    }
+    if exchange.chunkedUpstream { field("Transfer-Encoding", "chunked") }
   }
 
   // MARK: Request body
