@@ -69,12 +69,10 @@ public enum CaddyfileAdapter {
     case "respond": return try RespondDirective.parse(&d)
     case "reverse_proxy": return try ReverseProxyDirective.parse(&d)
     case "request_body": return try RequestBodyDirective.parse(&d)
-    case let other where DirectiveCatalog.notYetSupported.contains(other):
-      throw ConfigError("directive '\(other)' is not supported yet", at: name)
     case let other:
-      let hint = DirectiveCatalog.suggestion(
-        for: other, among: DirectiveCatalog.supported + DirectiveCatalog.notYetSupported)
-      throw ConfigError("unknown directive '\(other)'\(hint)", at: name)
+      throw .unrecognized(
+        "directive", other, caddyOnly: DirectiveCatalog.notYetSupported.contains(other),
+        candidates: DirectiveCatalog.supported + DirectiveCatalog.notYetSupported, at: name)
     }
   }
 

@@ -22,12 +22,10 @@ enum GlobalOptionsAdapter {
         options.admin = args.first?.text
       case "log": options.logLevel = try logLevel(&d)
       case "servers": options.servers = try servers(&d, options.servers)
-      case let other where DirectiveCatalog.notYetSupportedGlobal.contains(other):
-        throw ConfigError("global option '\(other)' is not supported yet", at: name)
       case let other:
-        let hint = DirectiveCatalog.suggestion(
-          for: other, among: DirectiveCatalog.supportedGlobal + DirectiveCatalog.notYetSupportedGlobal)
-        throw ConfigError("unknown global option '\(other)'\(hint)", at: name)
+        throw .unrecognized(
+          "global option", other, caddyOnly: DirectiveCatalog.notYetSupportedGlobal.contains(other),
+          candidates: DirectiveCatalog.supportedGlobal + DirectiveCatalog.notYetSupportedGlobal, at: name)
       }
     }
     return options
@@ -80,11 +78,11 @@ enum GlobalOptionsAdapter {
       case "max_header_count": servers.maxHeaderCount = try d.intArg()
       case "listener_wrappers", "trusted_proxies", "trusted_proxies_strict", "client_ip_headers", "metrics",
         "enable_full_duplex", "log_credentials", "protocols", "strict_sni_host", "keepalive_interval", "name":
-        throw ConfigError("servers option '\(d.val)' is not supported yet", at: d.token)
+        throw .unrecognized("servers option", d.val, caddyOnly: true, candidates: [], at: d.token)
       default:
-        let hint = DirectiveCatalog.suggestion(
-          for: d.val, among: ["timeouts", "max_header_size", "max_uri_length", "max_header_count"])
-        throw ConfigError("unknown servers option '\(d.val)'\(hint)", at: d.token)
+        throw .unrecognized(
+          "servers option", d.val, caddyOnly: false,
+          candidates: ["timeouts", "max_header_size", "max_uri_length", "max_header_count"], at: d.token)
       }
     }
     return servers

@@ -12,10 +12,9 @@ enum RequestBodyDirective {
       switch d.val {
       case "max_size": body.maxSize = try d.sizeArg()
       case "read_timeout", "write_timeout", "set":
-        throw ConfigError("request_body option '\(d.val)' is not supported yet", at: d.token)
+        throw .unrecognized("request_body option", d.val, caddyOnly: true, candidates: [], at: d.token)
       default:
-        let hint = DirectiveCatalog.suggestion(for: d.val, among: ["max_size"])
-        throw ConfigError("unknown request_body option '\(d.val)'\(hint)", at: d.token)
+        throw .unrecognized("request_body option", d.val, caddyOnly: false, candidates: ["max_size"], at: d.token)
       }
     }
     return Route(matcher: matcher, handler: .requestBody(body), location: location)

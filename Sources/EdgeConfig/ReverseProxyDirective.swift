@@ -53,11 +53,9 @@ enum ReverseProxyDirective {
       case "stream_idle_timeout": proxy.streamIdleTimeout = try d.durationArg()
       case "stream_timeout": proxy.streamTimeout = try d.durationArg()
       case "transport": proxy.transport = try transport(&d, proxy.transport)
-      case let other where notYet.contains(other):
-        throw ConfigError("reverse_proxy option '\(other)' is not supported yet", at: option)
       case let other:
-        let hint = DirectiveCatalog.suggestion(for: other, among: options)
-        throw ConfigError("unknown reverse_proxy option '\(other)'\(hint)", at: option)
+        throw .unrecognized(
+          "reverse_proxy option", other, caddyOnly: notYet.contains(other), candidates: options, at: option)
       }
     }
     if proxy.upstreams.isEmpty {
@@ -125,11 +123,11 @@ enum ReverseProxyDirective {
         "tls_timeout", "tls_trusted_ca_certs", "tls_server_name", "tls_renegotiation", "tls_except_ports",
         "keepalive_interval", "keepalive_idle_conns_per_host", "versions", "compression", "max_conns_per_host",
         "forward_proxy_url", "network_proxy", "local_address", "tls_trust_pool", "tls_curves":
-        throw ConfigError("transport option '\(d.val)' is not supported yet", at: d.token)
+        throw .unrecognized("transport option", d.val, caddyOnly: true, candidates: [], at: d.token)
       default:
-        let hint = DirectiveCatalog.suggestion(
-          for: d.val, among: ["dial_timeout", "response_header_timeout", "keepalive", "keepalive_idle_conns"])
-        throw ConfigError("unknown transport option '\(d.val)'\(hint)", at: d.token)
+        throw .unrecognized(
+          "transport option", d.val, caddyOnly: false,
+          candidates: ["dial_timeout", "response_header_timeout", "keepalive", "keepalive_idle_conns"], at: d.token)
       }
     }
     return transport
