@@ -231,7 +231,6 @@ extension HTTPConnection {
       var sizeLine: [UInt8] = []
       let client = self.client
       let (consumed, finished) = try exchange.responseBody.decode(input) { data in
-        exchange.responseBytes += data.count
         client.writeBodyPiece(data, chunked: exchange.chunkedToClient, sizeLine: &sizeLine)
       }
       if finished {

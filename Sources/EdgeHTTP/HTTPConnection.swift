@@ -43,7 +43,6 @@ public actor HTTPConnection {
   var scratch: [UInt8] = []
   /// The current exchange's request head as sent upstream (kept for a retry on a fresh connection).
   var upstreamHead: [UInt8] = []
-  var servedRequests = 0
   /// The last Host looked up and its site, with the table it came from: a keep-alive connection asks
   /// for the same host again and again.
   var lastHost: String?
@@ -116,7 +115,6 @@ public actor HTTPConnection {
       case .complete(let head, let consumed):
         inbound.consume(consumed)
         parser.reset()
-        servedRequests += 1
         route(head)
       }
     }

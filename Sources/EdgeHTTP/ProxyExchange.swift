@@ -33,7 +33,6 @@ final class ProxyExchange {
   var chunkedToClient = false
   var closeClientAfter = false
   var receivedAnything = false
-  var responseBytes = 0
 
   init(request: RequestHead, route: ProxyRoute, target: UpstreamTarget, bodyLimit: Int?, upstreamInbound: ByteBuffer) {
     self.upstreamInbound = upstreamInbound

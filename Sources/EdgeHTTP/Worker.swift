@@ -64,9 +64,6 @@ public final class Worker: @unchecked Sendable {
     if tunnels.removeValue(forKey: id) != nil { live.subtract(1, ordering: .relaxed) }
   }
 
-  public var activeConnections: Int { connections.count }
-  public var activeTunnels: Int { tunnels.count }
-
   /// Graceful shutdown, step 1: stop accepting, close idle keep-alive connections, and let every request
   /// under way finish with `Connection: close`. Tunnels go on until `closeEverything`.
   public func beginDrain() {

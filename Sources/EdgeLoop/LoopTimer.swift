@@ -46,7 +46,6 @@ public final class LoopTimer {
     uv_timer_stop(handle)
   }
 
-  public var isActive: Bool { !closed && uv_is_active(UnsafeRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) != 0 }
 
   public func close() {
     guard !closed else { return }

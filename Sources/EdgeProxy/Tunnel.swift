@@ -18,8 +18,6 @@ public actor Tunnel {
   private var upstreamDone = false
   private var closed = false
   private var onClose: (@Sendable (ObjectIdentifier) -> Void)?
-  public private(set) var bytesFromClient = 0
-  public private(set) var bytesFromUpstream = 0
 
   /// Starts relaying. `clientPending` / `upstreamPending` are bytes each side sent that were read before
   /// the switch (they are forwarded first).
@@ -77,7 +75,6 @@ public actor Tunnel {
   fileprivate func didRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
     lastActivity = loop.now
     let other = peer(of: stream)
-    if stream === client { bytesFromClient += bytes.count } else { bytesFromUpstream += bytes.count }
     other.write(bytes)
     if !other.isWritable { stream.stopReading() }
   }

@@ -8,8 +8,6 @@ public final class UpstreamPool {
   public let loop: EventLoop
   public let resolver: Resolver
   private var idle: [PoolKey: [UpstreamConnection]] = [:]
-  /// Connections dialled, for tests and metrics.
-  public private(set) var dialled = 0
 
   public init(loop: EventLoop, resolver: Resolver) {
     self.loop = loop
@@ -42,11 +40,10 @@ public final class UpstreamPool {
     _ done: @escaping (Result<UpstreamConnection, UVError>) -> Void
   ) {
     let loop = self.loop
-    resolver.resolve(host: host, port: port) { [weak self] result in
+    resolver.resolve(host: host, port: port) { result in
       switch result {
       case .failure(let error): done(.failure(error))
       case .success(let addresses):
-        self?.dialled += 1
         TCPStream.connect(on: loop, to: addresses[0], timeoutMilliseconds: timeout) { result in
           done(result.map { UpstreamConnection(key: key, stream: $0) })
         }
@@ -81,7 +78,6 @@ public final class UpstreamPool {
     idle.removeAll()
   }
 
-  public var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
 }
 
 /// The delegate of a parked connection: anything it hears makes the connection unusable.
