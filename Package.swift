@@ -28,12 +28,12 @@ let package = Package(
     .target(name: "EdgeHTTP1", swiftSettings: hotPath),
     .target(name: "EdgeCaddyfile"),
     .target(name: "EdgeConfig", dependencies: ["EdgeCaddyfile"]),
-    .target(name: "EdgeTLS", dependencies: ["EdgeCore", "COpenSSL", "CEdgeShims"], swiftSettings: hotPath),
+    .target(name: "EdgeTLS", dependencies: ["EdgeCore", "EdgeLoop", "COpenSSL", "CEdgeShims"], swiftSettings: hotPath),
     .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1"], swiftSettings: hotPath),
     .target(
-      name: "EdgeHTTP", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig"],
+      name: "EdgeHTTP", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS"],
       swiftSettings: hotPath),
-    .target(name: "EdgeServer", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig"]),
+    .target(name: "EdgeServer", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig", "EdgeTLS"]),
     .executableTarget(
       name: "edge",
       dependencies: [

@@ -23,3 +23,6 @@ uint64_t edge_ssl_op_no_renegotiation(void) { return SSL_OP_NO_RENEGOTIATION; }
 uint64_t edge_ssl_op_no_compression(void) { return SSL_OP_NO_COMPRESSION; }
 uint64_t edge_ssl_op_prioritize_chacha(void) { return SSL_OP_PRIORITIZE_CHACHA; }
 uint64_t edge_ssl_op_no_ticket(void) { return SSL_OP_NO_TICKET; }
+
+int edge_ssl_set_min_proto(SSL *ssl, int version) { return (int)SSL_set_min_proto_version(ssl, version); }
+int edge_ssl_set_max_proto(SSL *ssl, int version) { return (int)SSL_set_max_proto_version(ssl, version); }

@@ -55,10 +55,19 @@ public enum CaddyfileAdapter {
       }
     }
     var routes: [Route] = []
+    var tls: SiteTLS?
     for segment in block.segments {
+      if segment.first.text == "tls" {
+        if tls != nil { throw ConfigError("'tls' is written twice in this site; merge them", at: segment.first) }
+        var d = segment.dispenser
+        _ = d.next()
+        tls = try TLSDirective.parse(&d)
+        continue
+      }
       routes.append(try route(from: segment))
     }
-    return Site(addresses: addresses, routes: RouteOrder.sorted(routes), location: SourceLocation(block.keys[0]))
+    return Site(
+      addresses: addresses, routes: RouteOrder.sorted(routes), tls: tls, location: SourceLocation(block.keys[0]))
   }
 
   static func route(from segment: Segment) throws(ConfigError) -> Route {

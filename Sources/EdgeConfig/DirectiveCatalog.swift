@@ -2,26 +2,27 @@
 /// "not supported yet" instead of "unknown"), and suggestions for typos.
 enum DirectiveCatalog {
   /// Site directives edge implements, in Caddy's evaluation order (routes are sorted by this).
-  static let supported = ["request_body", "respond", "reverse_proxy"]
+  static let supported = ["request_body", "respond", "reverse_proxy", "tls"]
 
   /// Caddy site directives edge does not implement yet.
   static let notYetSupported: Set<String> = [
     "abort", "acme_server", "basic_auth", "basicauth", "bind", "copy_response", "copy_response_headers",
     "encode", "error", "file_server", "forward_auth", "fs", "handle", "handle_errors", "handle_path", "header",
     "intercept", "invoke", "log", "log_append", "log_name", "log_skip", "skip_log", "map", "method", "metrics",
-    "php_fastcgi", "push", "redir", "request_header", "rewrite", "root", "route", "templates", "tls", "tracing",
+    "php_fastcgi", "push", "redir", "request_header", "rewrite", "root", "route", "templates", "tracing",
     "try_files", "uri", "vars",
   ]
 
   /// Global options edge implements.
   static let supportedGlobal = [
-    "workers", "http_port", "https_port", "grace_period", "email", "admin", "log", "servers",
+    "workers", "http_port", "https_port", "grace_period", "email", "admin", "log", "servers", "storage",
+    "local_certs", "auto_https", "default_sni",
   ]
 
   /// Caddy global options edge does not implement yet.
   static let notYetSupportedGlobal: Set<String> = [
-    "debug", "default_bind", "order", "storage", "storage_check", "storage_clean_interval", "renew_interval",
-    "ocsp_interval", "shutdown_delay", "auto_https", "default_sni", "fallback_sni", "local_certs",
+    "debug", "default_bind", "order", "storage_check", "storage_clean_interval", "renew_interval",
+    "ocsp_interval", "shutdown_delay", "fallback_sni",
     "skip_install_trust", "acme_ca", "acme_ca_root", "acme_eab", "acme_dns", "on_demand_tls", "key_type",
     "cert_issuer", "ocsp_stapling", "preferred_chains", "pki", "events", "persist_config", "filesystem",
     "cert_lifetime", "metrics", "dns", "ech", "renewal_window_ratio",

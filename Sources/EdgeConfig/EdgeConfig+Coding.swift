@@ -4,6 +4,7 @@
 extension GlobalOptions {
   private enum Keys: String, CodingKey {
     case workers, httpPort, httpsPort, gracePeriod, servers, email, admin, logLevel
+    case storage, localCerts, autoHTTPS, defaultSNI
   }
 
   public init(from decoder: any Decoder) throws {
@@ -17,7 +18,11 @@ extension GlobalOptions {
       servers: try c.decode(.servers, default: d.servers),
       email: try c.decodeIfPresent(String.self, forKey: .email),
       admin: try c.decodeIfPresent(String.self, forKey: .admin),
-      logLevel: try c.decode(.logLevel, default: d.logLevel))
+      logLevel: try c.decode(.logLevel, default: d.logLevel),
+      storage: try c.decodeIfPresent(String.self, forKey: .storage),
+      localCerts: try c.decode(.localCerts, default: d.localCerts),
+      autoHTTPS: try c.decode(.autoHTTPS, default: d.autoHTTPS),
+      defaultSNI: try c.decodeIfPresent(String.self, forKey: .defaultSNI))
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -30,6 +35,10 @@ extension GlobalOptions {
     try c.encodeIfPresent(email, forKey: .email)
     try c.encodeIfPresent(admin, forKey: .admin)
     try c.encode(logLevel, forKey: .logLevel)
+    try c.encodeIfPresent(storage, forKey: .storage)
+    try c.encode(localCerts, forKey: .localCerts)
+    try c.encode(autoHTTPS, forKey: .autoHTTPS)
+    try c.encodeIfPresent(defaultSNI, forKey: .defaultSNI)
   }
 }
 

@@ -33,11 +33,25 @@ public struct GlobalOptions: Codable, Sendable, Equatable {
   public var admin: String?
   /// `log { level debug|info|warn|error }` (only the level for now). Default info.
   public var logLevel: String
+  /// `storage file_system <path>`: where the node keeps its local CA and certificates. Default (nil):
+  /// `$XDG_DATA_HOME/edge`, else `~/.local/share/edge`.
+  public var storage: String?
+  /// `local_certs`: every HTTPS site uses the local CA.
+  public var localCerts: Bool
+  /// `auto_https off | disable_redirects`.
+  public var autoHTTPS: AutoHTTPS
+  /// `default_sni <name>`: the certificate for clients that send no server name.
+  public var defaultSNI: String?
 
   public init(
     workers: Int? = nil, httpPort: Int = 80, httpsPort: Int = 443, gracePeriod: Duration = .seconds(30),
-    servers: ServerOptions = .init(), email: String? = nil, admin: String? = nil, logLevel: String = "info"
+    servers: ServerOptions = .init(), email: String? = nil, admin: String? = nil, logLevel: String = "info",
+    storage: String? = nil, localCerts: Bool = false, autoHTTPS: AutoHTTPS = .on, defaultSNI: String? = nil
   ) {
+    self.storage = storage
+    self.localCerts = localCerts
+    self.autoHTTPS = autoHTTPS
+    self.defaultSNI = defaultSNI
     self.workers = workers
     self.httpPort = httpPort
     self.httpsPort = httpsPort

@@ -21,6 +21,20 @@ enum GlobalOptionsAdapter {
         guard args.count <= 1 else { throw ConfigError("'admin' takes one address or 'off'", at: args[1]) }
         options.admin = args.first?.text
       case "log": options.logLevel = try logLevel(&d)
+      case "storage": options.storage = try storage(&d)
+      case "local_certs":
+        try d.noMoreArgs()
+        options.localCerts = true
+      case "auto_https":
+        let arg = try d.singleArg()
+        guard let value = AutoHTTPS(rawValue: arg.text), value != .on else {
+          if ["disable_certs", "ignore_loaded_certs", "prefer_wildcard"].contains(arg.text) {
+            throw ConfigError("'auto_https \(arg.text)' is not supported yet; use 'off' or 'disable_redirects'", at: arg)
+          }
+          throw ConfigError("unknown 'auto_https \(arg.text)'; use 'off' or 'disable_redirects'", at: arg)
+        }
+        options.autoHTTPS = value
+      case "default_sni": options.defaultSNI = try d.singleArg().text.lowercased()
       case "servers": options.servers = try servers(&d, options.servers)
       case let other:
         throw .unrecognized(
@@ -29,6 +43,29 @@ enum GlobalOptionsAdapter {
       }
     }
     return options
+  }
+
+  /// `storage file_system <path>` or `storage file_system { root <path> }`. Other backends (Redis) come
+  /// with the cluster.
+  private static func storage(_ d: inout Dispenser) throws(ConfigError) -> String {
+    guard d.nextArg() else { throw ConfigError("'storage' needs a backend: 'storage file_system <path>'", at: d.token) }
+    guard d.val == "file_system" else {
+      throw ConfigError("storage backend '\(d.val)' is not supported yet; use 'file_system <path>'", at: d.token)
+    }
+    var root: String?
+    if d.nextArg() { root = d.val }
+    try d.noMoreArgs()
+    let level = d.nesting
+    while d.nextBlock(level) {
+      guard d.val == "root" else {
+        throw .unrecognized("file_system storage option", d.val, caddyOnly: false, candidates: ["root"], at: d.token)
+      }
+      root = try d.singleArg().text
+    }
+    guard let root, !root.isEmpty else {
+      throw ConfigError("'storage file_system' needs a directory: 'storage file_system <path>'", at: d.token)
+    }
+    return root
   }
 
   private static let levels = ["debug", "info", "warn", "error"]

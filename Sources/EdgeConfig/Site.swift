@@ -4,11 +4,14 @@ public struct Site: Codable, Sendable, Equatable {
   /// Routes tried in order; the first whose matcher matches handles the request. The adapter sorts them
   /// the way Caddy does: by directive order, then by path specificity (longest first), unmatched last.
   public var routes: [Route]
+  /// The `tls` directive, if written.
+  public var tls: SiteTLS?
   public var location: SourceLocation?
 
-  public init(addresses: [SiteAddress], routes: [Route] = [], location: SourceLocation? = nil) {
+  public init(addresses: [SiteAddress], routes: [Route] = [], tls: SiteTLS? = nil, location: SourceLocation? = nil) {
     self.addresses = addresses
     self.routes = routes
+    self.tls = tls
     self.location = location
   }
 }

@@ -88,7 +88,7 @@ extension HTTPConnection {
   /// and the framing it re-encodes the body with.
   func forEachForwardingField(_ exchange: ProxyExchange, _ field: (StaticString, String) -> Void) {
     field("X-Forwarded-For", remoteIP)
-    field("X-Forwarded-Proto", "http")
+    field("X-Forwarded-Proto", isSecure ? "https" : "http")
     if let host = exchange.request.host { field("X-Forwarded-Host", host) }
     if let upgrade = exchange.request.upgrade {
       field("Connection", "Upgrade")

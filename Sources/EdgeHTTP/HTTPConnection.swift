@@ -29,6 +29,8 @@ public actor HTTPConnection {
   let client: TCPStream
   let port: Int
   let remoteIP: String
+  /// Whether the client speaks TLS to edge (`X-Forwarded-Proto`, redirects).
+  let isSecure: Bool
   let inbound = ByteBuffer()
   /// Upstream bytes not yet consumed; reused by each exchange.
   let upstreamInbound = ByteBuffer(capacity: 8192)
@@ -61,6 +63,7 @@ public actor HTTPConnection {
     self.client = client
     self.port = port
     self.remoteIP = client.peerIP() ?? "-"
+    self.isSecure = client.security != nil
     self.limits = limits
     self.timeouts = ClientTimeouts(limits)
     self.parser = RequestHeadParser(limits: HTTP1Limits(limits))
@@ -160,9 +163,24 @@ public actor HTTPConnection {
       respondLocally(status: response.status, body: response.body, request: head, close: response.close)
     case .proxy(let route):
       startProxy(head, route: route, bodyLimit: bodyLimit)
+    case .redirectToHTTPS(let httpsPort):
+      redirectToHTTPS(head, port: httpsPort)
     case .requestBody, nil:
       respondLocally(status: 404, body: "not found\n", request: head, close: false)
     }
+  }
+
+  /// Automatic HTTPS: 308 to the same host and request target over HTTPS (the method and body are kept
+  /// by a 308, unlike a 301).
+  func redirectToHTTPS(_ head: RequestHead, port: Int) {
+    let host = head.host.map(ListenerRoutes.hostOnly) ?? ""
+    let authority = host.contains(":") ? "[\(host)]" : host
+    var target = head.path
+    if !target.hasPrefix("/") { target = "/" + target }
+    let location = "https://\(authority)\(port == 443 ? "" : ":\(port)")\(target)"
+    respondLocally(
+      status: 308, body: Array("redirecting to \(location)\n".utf8), request: head, close: false,
+      extraFields: "Location: \(location)\r\n")
   }
 
   // MARK: Local responses
@@ -173,11 +191,12 @@ public actor HTTPConnection {
 
   /// Writes a complete response. A request body that was not read, or any reason to close, closes the
   /// connection after the response.
-  func respondLocally(status: Int, body: [UInt8], request: RequestHead?, close: Bool) {
+  func respondLocally(status: Int, body: [UInt8], request: RequestHead?, close: Bool, extraFields: String = "") {
     let mustClose =
       close || draining || request == nil || !(request!.keepAlive) || request!.framing != .none
     scratch.removeAll(keepingCapacity: true)
     scratch.append(contentsOf: "HTTP/1.1 \(status) \(StatusText.reason(status))\r\n".utf8)
+    scratch.append(contentsOf: extraFields.utf8)
     scratch.append(contentsOf: "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.count)\r\n".utf8)
     if mustClose { scratch.append(contentsOf: "Connection: close\r\n".utf8) }
     scratch.append(contentsOf: "\r\n".utf8)

@@ -1,5 +1,6 @@
 import EdgeConfig
 import EdgeProxy
+import EdgeTLS
 import Synchronization
 
 /// The compiled, immutable form of a configuration: which listeners to open, and for each request
@@ -7,37 +8,106 @@ import Synchronization
 /// swaps the reference, and requests already under way finish on the table they started with.
 public final class RouteTable: Sendable {
   public let config: EdgeConfig
-  /// Plain-HTTP listeners by port.
+  /// Listeners by port, plain HTTP or TLS.
   public let listeners: [Int: ListenerRoutes]
+  /// What TLS listeners need from the node (nil: the table was built without TLS, e.g. in tests).
+  public let tls: TLSEnvironment?
 
-  public init(config: EdgeConfig) throws(ConfigError) {
+  public init(config: EdgeConfig, tls: TLSEnvironment? = nil) throws(ConfigError) {
     self.config = config
+    self.tls = tls
     var byPort: [Int: [(SiteAddress, CompiledSite)]] = [:]
+    var secure: [Int: Bool] = [:]
+    var secureHosts: [(host: String, site: Site)] = []
+    var versions: [Int: [String: ClosedRange<TLSVersion>]] = [:]
     for site in config.sites {
       let compiled = CompiledSite(site)
       for address in site.addresses {
-        let port = try Self.plainHTTPPort(of: address, site: site, global: config.global)
-        byPort[port, default: []].append((address, compiled))
+        let where_ = site.listening(address, global: config.global)
+        if let other = secure[where_.port], other != where_.secure {
+          throw ConfigError(
+            "port \(where_.port) would serve both plain HTTP and HTTPS (site '\(address)'); give the "
+              + "\(where_.secure ? "HTTPS" : "plain HTTP") site another port, or write http:// or https:// on both",
+            at: site.location)
+        }
+        secure[where_.port] = where_.secure
+        byPort[where_.port, default: []].append((address, compiled))
+        if where_.secure, let host = address.host?.lowercased() {
+          secureHosts.append((host, site))
+          if let range = try Self.versions(of: site) { versions[where_.port, default: [:]][host] = range }
+        } else if where_.secure, site.tls == nil || site.tls?.certificates == .automatic {
+          throw ConfigError(
+            "site '\(address)' is served over HTTPS but names no host, so no certificate can be chosen for it; "
+              + "add a host name, or give it 'tls <cert_file> <key_file>'", at: site.location)
+        } else if !where_.secure, site.tls != nil {
+          throw ConfigError(
+            "site '\(address)' is served over plain HTTP, so its 'tls' directive would do nothing; "
+              + "remove 'http://' or the 'tls' directive", at: site.location)
+        }
       }
     }
+    // Automatic HTTPS: plain HTTP for a host served over HTTPS redirects, unless a site serves that host
+    // over plain HTTP on the HTTP port itself.
+    let httpPort = config.global.httpPort
+    if config.global.autoHTTPS == .on, !secureHosts.isEmpty, secure[httpPort] != true {
+      let plainHosts = Set((byPort[httpPort] ?? []).compactMap { $0.0.host?.lowercased() })
+      let redirect = CompiledSite(redirectingTo: config.global.httpsPort)
+      var added = Set<String>()
+      for (host, _) in secureHosts where !plainHosts.contains(host) && added.insert(host).inserted {
+        byPort[httpPort, default: []].append((SiteAddress(host: host, original: "http://" + host), redirect))
+      }
+      secure[httpPort] = false
+    }
     var listeners: [Int: ListenerRoutes] = [:]
-    for (port, entries) in byPort { listeners[port] = ListenerRoutes(port: port, entries: entries) }
+    for (port, entries) in byPort {
+      var context: TLSContext?
+      if secure[port] == true, let tls {
+        do {
+          context = try TLSContext(
+            configuration: tls.configuration, certificates: tls.cache, siteVersions: versions[port] ?? [:],
+            defaultServerName: config.global.defaultSNI)
+        } catch {
+          throw ConfigError("cannot set up TLS for port \(port): \(error)")
+        }
+      }
+      listeners[port] = ListenerRoutes(port: port, entries: entries, secure: secure[port] == true, tls: context)
+    }
     self.listeners = listeners
   }
 
-  /// The port a site is served on over plain HTTP. Sites that need HTTPS are refused until TLS lands.
-  static func plainHTTPPort(of address: SiteAddress, site: Site, global: GlobalOptions) throws(ConfigError) -> Int {
-    if address.scheme == "https" {
-      throw ConfigError(
-        "site '\(address)' asks for HTTPS, which this build does not serve yet; write http://\(address.host ?? "")…",
-        at: site.location)
+  /// A site's `protocols`, when it has them.
+  static func versions(of site: Site) throws(ConfigError) -> ClosedRange<TLSVersion>? {
+    guard let tls = site.tls, tls.minVersion != nil || tls.maxVersion != nil else { return nil }
+    func parse(_ text: String?, _ fallback: TLSVersion) -> TLSVersion {
+      switch text {
+      case "tls1.2": .tls12
+      case "tls1.3": .tls13
+      default: fallback
+      }
     }
-    if address.scheme == "http" { return address.port ?? global.httpPort }
-    if let port = address.port, address.host == nil || port == global.httpPort { return port }
-    if address.port == nil && address.host == nil { return global.httpPort }
-    throw ConfigError(
-      "site '\(address)' would be served over HTTPS (automatic HTTPS), which this build does not do yet; "
-        + "write 'http://\(address.original)' to serve it over plain HTTP", at: site.location)
+    let low = parse(tls.minVersion, .tls12)
+    let high = parse(tls.maxVersion, .tls13)
+    guard low <= high else { throw ConfigError("'protocols': the minimum is newer than the maximum", at: site.location) }
+    return low...high
+  }
+}
+
+/// What TLS listeners share across route tables: the node's certificates, where missing ones come from,
+/// the session-ticket keys, and how long a handshake may wait for a certificate.
+public struct TLSEnvironment: Sendable {
+  public let cache: CertificateCache
+  public let source: any CertificateSource
+  public let configuration: TLSConfiguration
+  public let lookupTimeoutMilliseconds: UInt64
+  /// Told about failed handshakes (debug logging, later metrics).
+  public init(
+    cache: CertificateCache, source: any CertificateSource, configuration: TLSConfiguration,
+    lookupTimeoutMilliseconds: UInt64 = 10_000
+  ) {
+    self.cache = cache
+    self.source = source
+    self.configuration = configuration
+    self.lookupTimeoutMilliseconds = lookupTimeoutMilliseconds
   }
 }
 
@@ -46,6 +116,10 @@ public final class RouteTable: Sendable {
 /// host; within each, the first entry whose path matches (longer paths first, then no path).
 public struct ListenerRoutes: Sendable {
   public let port: Int
+  /// Whether connections on this port speak TLS.
+  public let secure: Bool
+  /// The TLS context of a secure listener (nil when the table was built without a `TLSEnvironment`).
+  public let tls: TLSContext?
   private let exact: [String: [Entry]]
   private let wildcards: [(suffix: String, entries: [Entry])]
   private let fallback: [Entry]
@@ -58,8 +132,10 @@ public struct ListenerRoutes: Sendable {
     let site: CompiledSite
   }
 
-  init(port: Int, entries: [(SiteAddress, CompiledSite)]) {
+  init(port: Int, entries: [(SiteAddress, CompiledSite)], secure: Bool = false, tls: TLSContext? = nil) {
     self.port = port
+    self.secure = secure
+    self.tls = tls
     var exact: [String: [Entry]] = [:]
     var wildcards: [String: [Entry]] = [:]
     var wildcardOrder: [String] = []
@@ -130,12 +206,26 @@ public final class CompiledSite: Sendable {
   init(_ site: Site) {
     routes = site.routes.map(CompiledRoute.init)
   }
+
+  /// The site automatic HTTPS puts on the HTTP port for a host served over HTTPS: ACME HTTP-01
+  /// challenges are left alone (404 until the ACME agent answers them), everything else gets 308.
+  init(redirectingTo httpsPort: Int) {
+    routes = [
+      CompiledRoute(paths: [PathPattern("/.well-known/acme-challenge/*")], handler: .respond(StaticResponse(status: 404, body: "no such challenge\n"))),
+      CompiledRoute(paths: nil, handler: .redirectToHTTPS(port: httpsPort)),
+    ]
+  }
 }
 
 public struct CompiledRoute: Sendable {
   /// nil: every request.
   public let paths: [PathPattern]?
   public let handler: CompiledHandler
+
+  init(paths: [PathPattern]?, handler: CompiledHandler) {
+    self.paths = paths
+    self.handler = handler
+  }
 
   init(_ route: Route) {
     paths = route.matcher.map { $0.paths.map(PathPattern.init) }
@@ -156,6 +246,8 @@ public enum CompiledHandler: Sendable {
   case respond(StaticResponse)
   case proxy(ProxyRoute)
   case requestBody(maxSize: Int?)
+  /// 308 to the same host and URI over HTTPS on `port`.
+  case redirectToHTTPS(port: Int)
 }
 
 public struct StaticResponse: Sendable {
@@ -166,6 +258,11 @@ public struct StaticResponse: Sendable {
     status = r.status
     body = Array(r.body.utf8)
     close = r.close
+  }
+  init(status: Int, body: String) {
+    self.status = status
+    self.body = Array(body.utf8)
+    close = false
   }
 }
 

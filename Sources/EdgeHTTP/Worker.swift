@@ -2,6 +2,7 @@ import EdgeConfig
 import EdgeCore
 import EdgeLoop
 import EdgeProxy
+import EdgeTLS
 import Logging
 import Synchronization
 
@@ -20,6 +21,8 @@ public final class Worker: @unchecked Sendable {
   public private(set) var draining = false
   /// Open connections and tunnels, readable from any thread (shutdown waits for it to reach 0).
   public let live = Atomic<Int>(0)
+  /// Where TLS layers on this loop put decrypted bytes on their way to a connection.
+  private let tlsPlaintext = ByteBuffer(capacity: 64 * 1024)
 
   public init(loop: EventLoop, routes: RouteTable, logger: Logger) {
     self.loop = loop
@@ -46,6 +49,25 @@ public final class Worker: @unchecked Sendable {
 
   private func accept(_ stream: TCPStream, port: Int) {
     if draining { return stream.close() }
+    let table = routes
+    if let listener = table.listeners[port], listener.secure {
+      guard let context = listener.tls, let tls = table.tls else {
+        logger.error("TLS listener without a TLS set-up; closing the connection", metadata: ["port": "\(port)"])
+        return stream.close()
+      }
+      do {
+        let layer = try TLSServerLayer.attach(
+          to: stream, context: context, source: tls.source, lookupTimeoutMilliseconds: tls.lookupTimeoutMilliseconds,
+          plaintext: tlsPlaintext)
+        let logger = self.logger
+        layer.onFailure = { [unowned stream] failure in
+          logger.debug("TLS failed", metadata: ["remote": "\(stream.peerIP() ?? "-")", "error": "\(failure)"])
+        }
+      } catch {
+        logger.error("cannot start TLS", metadata: ["error": "\(error)"])
+        return stream.close()
+      }
+    }
     let connection = HTTPConnection(worker: self, client: stream, port: port)
     connections[ObjectIdentifier(connection)] = connection
     live.add(1, ordering: .relaxed)

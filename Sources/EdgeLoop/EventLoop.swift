@@ -1,4 +1,5 @@
 internal import CEdgeShims
+import EdgeCore
 internal import CLibUV
 import Glibc
 import Synchronization
@@ -22,6 +23,8 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
   public let index: Int
   /// Buffers for reads and queued writes.
   let pool = BufferPool()
+  /// Where a stream's security layer seals a batch before it is sent (emptied after each use).
+  let sealScratch = ByteBuffer(capacity: 20 * 1024)
   /// Streams with batched writes to send before the loop next waits for I/O.
   var dirtyStreams: [TCPStream] = []
   private let beforePoll: UnsafeMutablePointer<uv_prepare_t>

@@ -21,6 +21,8 @@ public final class TCPStream {
   let handle: UnsafeMutablePointer<uv_tcp_t>
   /// Strong until the stream is closed, so an owner lives as long as its socket.
   public var delegate: (any TCPStreamDelegate)?
+  /// TLS (or another layer) between the socket and the owner; set before reading starts. See `StreamSecurity`.
+  public var security: (any StreamSecurity)?
   /// Bytes handed to libuv that the kernel has not taken yet.
   private var libuvQueued = 0
   /// Small writes of this loop iteration, sent together by `flush()` (see `EventLoop.dirtyStreams`).
@@ -71,7 +73,12 @@ public final class TCPStream {
       { handle, nread, buf in
         let me = TCPStream.from(handle!.pointee.data)
         if nread > 0 {
-          me.delegate?.streamDidRead(me, UnsafeRawBufferPointer(start: buf!.pointee.base, count: nread))
+          let bytes = UnsafeRawBufferPointer(start: buf!.pointee.base, count: nread)
+          if let security = me.security {
+            security.streamReceived(me, bytes)
+          } else {
+            me.delegate?.streamDidRead(me, bytes)
+          }
         } else if nread == Int(UV_EOF.rawValue) {
           me.stopReading()
           me.delegate?.streamDidReachEOF(me)
@@ -96,7 +103,9 @@ public final class TCPStream {
   public func write(_ bytes: UnsafeRawBufferPointer) {
     assert(loop.inLoop, "TCPStream used off its loop")
     guard !isClosed, bytes.count > 0 else { return }
-    if outgoing.isEmpty && bytes.count >= Self.directWriteSize { return send(bytes) }
+    if outgoing.isEmpty && bytes.count >= Self.directWriteSize && (security?.isEstablished ?? true) {
+      return send(bytes)
+    }
     outgoing.append(bytes)
     // Not writable means libuv holds a queue, whose completions will report the drain.
     if queuedBytes > highWatermark { drainPending = true }
@@ -115,11 +124,30 @@ public final class TCPStream {
   public func flush() {
     flushScheduled = false
     guard !isClosed, !outgoing.isEmpty else { return }
+    // During a handshake the batch waits; the layer flushes once it is established.
+    if let security, !security.isEstablished { return }
     send(outgoing.readable)
     outgoing.removeAll()
   }
 
+  /// Sends application bytes: sealed first when a security layer is set.
   private func send(_ bytes: UnsafeRawBufferPointer) {
+    guard let security else { return sendRaw(bytes) }
+    let sealed = loop.sealScratch
+    defer { sealed.removeAll() }
+    guard security.seal(bytes, into: sealed) else { return }
+    sendRaw(sealed.readable)
+  }
+
+  /// Sends bytes as they are, bypassing the batch and the security layer (the layer's own records).
+  /// Ciphertext must leave in the order it was sealed; everything sealed is sent at once, so it does.
+  public func writeRaw(_ bytes: UnsafeRawBufferPointer) {
+    assert(loop.inLoop, "TCPStream used off its loop")
+    guard !isClosed, bytes.count > 0 else { return }
+    sendRaw(bytes)
+  }
+
+  private func sendRaw(_ bytes: UnsafeRawBufferPointer) {
     var offset = 0
     if libuvQueued == 0 {
       var buf = uv_buf_init(
@@ -179,6 +207,7 @@ public final class TCPStream {
   public func shutdownWrite() {
     guard !isClosed else { return }
     flush()
+    sealClose()
     let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
     if uv_shutdown(req, stream, { req, _ in req!.deallocate() }) < 0 { req.deallocate() }
   }
@@ -189,6 +218,7 @@ public final class TCPStream {
     stopReading()
     if let onClose { self.onClose = onClose }
     flush()
+    sealClose()
     if libuvQueued == 0 { return close() }
     let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
     let status = uv_shutdown(req, stream) { req, _ in
@@ -202,6 +232,15 @@ public final class TCPStream {
     }
   }
 
+  /// Sends the security layer's closing records (close_notify), if it has any.
+  private func sealClose() {
+    guard let security, security.isEstablished else { return }
+    let sealed = loop.sealScratch
+    defer { sealed.removeAll() }
+    security.sealClose(into: sealed)
+    if !sealed.isEmpty { sendRaw(sealed.readable) }
+  }
+
   // MARK: Closing
 
   /// Closes the socket. Queued writes are dropped. `onClose` runs once the handle is released (and
@@ -213,9 +252,11 @@ public final class TCPStream {
     if let onClose { self.onClose = onClose }
     connectTimer?.close()
     connectTimer = nil
+    security?.streamClosed(self)
     uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { raw in
       let me = Unmanaged<TCPStream>.fromOpaque(raw!.pointee.data).takeRetainedValue()
       me.delegate = nil
+      me.security = nil
       let done = me.onClose
       me.onClose = nil
       me.handle.deallocate()
@@ -239,11 +280,18 @@ public final class TCPStream {
   public func setNoDelay(_ on: Bool) { uv_tcp_nodelay(handle, on ? 1 : 0) }
 
   /// The peer's IP address as text (no port), or nil if the socket has none.
-  public func peerIP() -> String? {
+  public func peerIP() -> String? { address(peer: true) }
+
+  /// This side's IP address as text (the address the peer connected to).
+  public func localIP() -> String? { address(peer: false) }
+
+  private func address(peer: Bool) -> String? {
     var storage = sockaddr_storage()
     var len = Int32(MemoryLayout<sockaddr_storage>.size)
     let status = withUnsafeMutablePointer(to: &storage) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_getpeername(handle, $0, &len) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        peer ? uv_tcp_getpeername(handle, $0, &len) : uv_tcp_getsockname(handle, $0, &len)
+      }
     }
     guard status == 0 else { return nil }
     let ip = SocketAddress(storage: storage).ip

@@ -20,6 +20,8 @@ public struct UVError: Error, Hashable, Sendable, CustomStringConvertible {
   public var isAddressInUse: Bool { code == UV_EADDRINUSE.rawValue }
 
   static let timedOut = UVError(code: UV_ETIMEDOUT.rawValue, call: "connect")
+  /// A security layer's failure (bad TLS record or handshake).
+  public static let securityFailure = UVError(code: UV_EPROTO.rawValue, call: "tls")
 }
 
 @inline(__always)

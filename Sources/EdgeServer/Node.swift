@@ -1,7 +1,9 @@
+import Dispatch
 import EdgeConfig
 import EdgeCore
 import EdgeHTTP
 import EdgeLoop
+import EdgeTLS
 import Glibc
 import Logging
 
@@ -17,10 +19,17 @@ public final class Node {
   private var signals: [SignalWatcher] = []
   private var shutdownTimer: LoopTimer?
   private var shuttingDown = false
+  private var upkeep: DispatchSourceTimer?
+
+  /// The node's certificates (cache, sources, local CA, upkeep).
+  public let certificates: NodeCertificates
 
   public init(config: EdgeConfig, logger: Logger) throws(ConfigError) {
     self.config = config
-    self.routes = try RouteTable(config: config)
+    certificates = try NodeCertificates(config: config, logger: Logger(label: "edge.tls"))
+    // A handshake waiting for a certificate gives up (alert) before the header timeout closes it silently.
+    let lookupTimeout = min(10_000, config.global.servers.readHeaderTimeout.milliseconds * 3 / 4)
+    self.routes = try RouteTable(config: config, tls: certificates.environment(lookupTimeoutMilliseconds: lookupTimeout))
     self.logger = logger
   }
 
@@ -37,6 +46,12 @@ public final class Node {
       workers.append(worker)
     }
     for (index, worker) in workers.enumerated() { worker.loop.runOnNewThread(name: "edge-worker-\(index)") }
+    upkeep = certificates.startUpkeep()
+    if let ca = certificates.localCA {
+      logger.info(
+        "local CA ready; clients trust it with its root certificate",
+        metadata: ["root": "\(ca.directory)/root.crt", "sha256": "\(ca.rootFingerprintSHA256)"])
+    }
     logger.info(
       "edge is serving",
       metadata: [

@@ -54,7 +54,7 @@ public final class CertifiedKey: Sendable {
   private init(chainBIO: OpaquePointer?, keyBIO: OpaquePointer?, source: String?) throws(CertificateError) {
     ERR_clear_error()
     let parsed = try Self.readChain(chainBIO, source: source)
-    guard let key = PEM_read_bio_PrivateKey(keyBIO, nil, nil, nil) else {
+    guard let key = PEM_read_bio_PrivateKey(keyBIO, nil, refusePassphrase, nil) else {
       Self.free(leaf: parsed.leaf, chain: parsed.chain)
       _ = OpenSSLError.drainQueue()
       throw CertificateError(.noPrivateKey, source: source)

@@ -16,6 +16,9 @@ public struct TLSConfiguration: Sendable {
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     + "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     + "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+  /// TLS 1.3 cipher suites in preference order: AES-128-GCM first (as fast as any with AES hardware,
+  /// and what Go and Caddy prefer), ChaCha20 for clients without AES hardware (see `prioritize_chacha`).
+  public var tls13Ciphers: String = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
   /// Keys sealing session tickets (stateless resumption); nil turns tickets off. Default: a ring of its
   /// own with one random key. Share one ring between listeners (or, via storage, nodes) to resume across them.
   public var ticketKeys: TicketKeyRing? = TicketKeyRing()

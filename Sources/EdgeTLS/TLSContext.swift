@@ -16,10 +16,22 @@ public final class TLSContext: Sendable {
   /// `applicationProtocols` in ALPN wire form (length-prefixed names), for SSL_select_next_proto.
   let alpnWire: [UInt8]
 
-  public init(configuration: TLSConfiguration = TLSConfiguration(), certificates: CertificateCache) throws(OpenSSLError) {
+  /// Protocol versions of sites that accept fewer than the listener, by exact name or `*.` wildcard;
+  /// applied when the client names one of them.
+  public let siteVersions: [String: ClosedRange<TLSVersion>]
+
+  /// The name whose certificate clients that send no SNI get (`default_sni`); nil: the cache's default.
+  public let defaultServerName: String?
+
+  public init(
+    configuration: TLSConfiguration = TLSConfiguration(), certificates: CertificateCache,
+    siteVersions: [String: ClosedRange<TLSVersion>] = [:], defaultServerName: String? = nil
+  ) throws(OpenSSLError) {
+    self.defaultServerName = defaultServerName
     guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw OpenSSLError("SSL_CTX_new") }
     self.configuration = configuration
     self.certificates = certificates
+    self.siteVersions = siteVersions
     raw = ctx
     alpnWire = try Self.wireFormat(configuration.applicationProtocols)
     try configure()
@@ -31,6 +43,7 @@ public final class TLSContext: Sendable {
     try check(edge_ssl_ctx_set_min_proto(raw, configuration.minVersion.openSSLValue), "SSL_CTX_set_min_proto_version")
     try check(edge_ssl_ctx_set_max_proto(raw, configuration.maxVersion.openSSLValue), "SSL_CTX_set_max_proto_version")
     try check(SSL_CTX_set_cipher_list(raw, configuration.tls12Ciphers), "SSL_CTX_set_cipher_list")
+    try check(SSL_CTX_set_ciphersuites(raw, configuration.tls13Ciphers), "SSL_CTX_set_ciphersuites")
     try check(edge_ssl_ctx_set1_groups_list(raw, configuration.groups), "SSL_CTX_set1_groups_list")
     var options = edge_ssl_op_cipher_server_preference() | edge_ssl_op_no_renegotiation()
     options |= edge_ssl_op_no_compression()
@@ -49,6 +62,14 @@ public final class TLSContext: Sendable {
     SSL_CTX_set_client_hello_cb(raw, TLSSession.clientHelloCallback, nil)
     SSL_CTX_set_alpn_select_cb(raw, TLSSession.alpnCallback, nil)
     SSL_CTX_set_info_callback(raw, TLSSession.infoCallback)
+  }
+
+  /// The versions a site accepts when they differ from the listener's: exact name, then wildcard.
+  func versions(for serverName: String) -> ClosedRange<TLSVersion>? {
+    if siteVersions.isEmpty { return nil }
+    if let exact = siteVersions[serverName] { return exact }
+    guard let dot = serverName.firstIndex(of: ".") else { return nil }
+    return siteVersions["*" + serverName[dot...]]
   }
 
   /// `["h2", "http/1.1"]` → `\x02h2\x08http/1.1`.

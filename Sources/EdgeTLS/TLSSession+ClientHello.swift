@@ -1,3 +1,4 @@
+internal import CEdgeShims
 internal import COpenSSL
 
 extension TLSSession {
@@ -14,15 +15,28 @@ extension TLSSession {
       return SSL_CLIENT_HELLO_RETRY
     case .provided(let key):
       return serve(key ?? context.certificates.defaultCertificate, alert: alert)
+    case .refused(let reason):
+      refusal = reason
+      alert.pointee = SSL_AD_INTERNAL_ERROR
+      return SSL_CLIENT_HELLO_ERROR
     case .undecided:
       let snapshot = context.certificates.snapshot
-      switch requestedServerName() {
+      var requested = requestedServerName()
+      // No SNI (clients never send one for an IP address): `default_sni`, else the address the client
+      // connected to, so a site written as an IP gets its certificate.
+      if case .absent = requested, let fallback = context.defaultServerName ?? addressName { requested = .name(fallback) }
+      switch requested {
       case .absent:
         return serve(snapshot.defaultCertificate, alert: alert)
       case .invalid:
         return refuse("invalid server name", alert: alert)
       case .name(let name):
         serverName = name
+        if let range = context.versions(for: name) {
+          // Before version negotiation: a site may accept fewer versions than its listener.
+          _ = edge_ssl_set_min_proto(ssl, range.lowerBound.openSSLValue)
+          _ = edge_ssl_set_max_proto(ssl, range.upperBound.openSSLValue)
+        }
         if let key = snapshot.lookup(serverName: name) { return serve(key, alert: alert) }
         choice = .waiting
         return SSL_CLIENT_HELLO_RETRY

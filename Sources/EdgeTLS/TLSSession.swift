@@ -38,12 +38,16 @@ public final class TLSSession {
     case waiting
     case provided(CertifiedKey?)
     case chosen(CertifiedKey)
+    /// The lookup failed or took too long: the handshake ends with internal_error.
+    case refused(String)
   }
 
   var phase = Phase.handshaking
   var choice = CertificateChoice.undecided
   /// The SNI the client sent (lower-case), once the ClientHello has been read.
   public internal(set) var serverName: String?
+  /// The local IP address the client connected to: the name looked up when it sends no SNI.
+  public var addressName: String?
   /// The last fatal alert sent (from the info callback).
   var sentAlert: UInt8?
   /// The alert the client-hello callback chose, with its reason.
@@ -82,6 +86,8 @@ public final class TLSSession {
 
   /// Whether the handshake has completed and data may be written.
   public var isEstablished: Bool { phase == .established }
+  /// Whether application data may be written: established, or the client closed its side only.
+  public var canWrite: Bool { phase == .established || phase == .peerClosed }
 
   // MARK: Input
 
@@ -112,6 +118,14 @@ public final class TLSSession {
   public func provideCertificate(_ key: CertifiedKey?) {
     guard phase == .waitingForCertificate else { return }
     choice = .provided(key)
+    phase = .handshaking
+  }
+
+  /// Answers `.waitingForCertificate` with a refusal: the lookup failed or timed out. The client gets
+  /// alert 80 internal_error. Call `advance` afterwards.
+  public func refuseCertificate(reason: String) {
+    guard phase == .waitingForCertificate else { return }
+    choice = .refused(reason)
     phase = .handshaking
   }
 

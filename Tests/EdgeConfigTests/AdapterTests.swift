@@ -143,7 +143,7 @@ func failure(_ text: String) -> String {
   }
 
   @Test func unsupportedAndUnknownOptions() {
-    #expect(failure("{\n\tauto_https off\n}") == "Caddyfile:2:2: global option 'auto_https' is not supported yet")
+    #expect(failure("{\n\tfallback_sni a.test\n}") == "Caddyfile:2:2: global option 'fallback_sni' is not supported yet")
     #expect(failure("{\n\tworkerz 2\n}") == "Caddyfile:2:2: unknown global option 'workerz' (did you mean 'workers'?)")
     #expect(failure("{\n\tfrobnicate\n}") == "Caddyfile:2:2: unknown global option 'frobnicate'")
   }

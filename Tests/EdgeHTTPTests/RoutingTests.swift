@@ -79,10 +79,48 @@ struct RouteTableTests {
     #expect(bodyFor("/other") == "root")
   }
 
-  @Test("sites that need HTTPS are refused until TLS exists, with the fix in the message")
-  func httpsRefused() {
-    #expect(throws: ConfigError.self) { try table([site("example.com", body: "x")]) }
-    #expect(throws: ConfigError.self) { try table([site("localhost:8443", body: "x")]) }
+  @Test("a host name is served over HTTPS on https_port, and plain HTTP for it redirects")
+  func automaticHTTPS() throws {
+    let t = try table([site("example.com", body: "x"), site("localhost:9443", body: "l")])
+    #expect(t.listeners[443]?.secure == true)
+    #expect(t.listeners[9443]?.secure == true)
+    #expect(t.listeners[8080]?.secure == false)
+    let redirect = t.listeners[8080]?.site(forHost: "example.com")
+    guard case .redirectToHTTPS(let port) = redirect?.routes.last?.handler else {
+      Issue.record("no redirect for example.com on the HTTP port")
+      return
+    }
+    #expect(port == 443)
+    // The ACME challenge path is not redirected.
+    var challenge = "/.well-known/acme-challenge/token"
+    let first = challenge.withUTF8 { path in redirect?.routes.first { $0.matches(path: UnsafeRawBufferPointer(path)) } }
+    guard case .respond(let response) = first?.handler else {
+      Issue.record("challenge path is not answered locally")
+      return
+    }
+    #expect(response.status == 404)
+    #expect(t.listeners[8080]?.site(forHost: "other.test") == nil)
+  }
+
+  @Test("a site written for plain HTTP on the HTTP port keeps its host; no redirect replaces it")
+  func explicitHTTPWins() throws {
+    let t = try table([site("example.com", body: "tls"), site("http://example.com:8080", body: "plain")])
+    #expect(body(t.listeners[8080], "example.com") == "plain")
+  }
+
+  @Test("auto_https off serves host names over plain HTTP; disable_redirects keeps HTTPS without redirects")
+  func autoHTTPSOptions() throws {
+    var off = EdgeConfig(global: GlobalOptions(httpPort: 8080), sites: [site("example.com", body: "x")])
+    off.global.autoHTTPS = .off
+    #expect(try RouteTable(config: off).listeners.keys.sorted() == [8080])
+    var noRedirects = off
+    noRedirects.global.autoHTTPS = .disableRedirects
+    #expect(try RouteTable(config: noRedirects).listeners.keys.sorted() == [443])
+  }
+
+  @Test("one port cannot serve both plain HTTP and HTTPS")
+  func mixedPortRefused() {
+    #expect(throws: ConfigError.self) { try table([site("http://a.test:9000", body: "a"), site("b.test:9000", body: "b")]) }
   }
 
   @Test("a host on the http_port, or no host at all, is plain HTTP")

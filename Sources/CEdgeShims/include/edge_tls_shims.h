@@ -7,6 +7,11 @@
 /// SSL_CTX_set1_groups_list: the key-exchange groups, in preference order ("X25519:P-256").
 int edge_ssl_ctx_set1_groups_list(SSL_CTX *ctx, const char *groups);
 
+/// SSL_set_min_proto_version / SSL_set_max_proto_version on one connection (from the client-hello
+/// callback, before the version is negotiated).
+int edge_ssl_set_min_proto(SSL *ssl, int version);
+int edge_ssl_set_max_proto(SSL *ssl, int version);
+
 /// SSL_CTX_set_session_cache_mode.
 long edge_ssl_ctx_set_session_cache_mode(SSL_CTX *ctx, long mode);
 

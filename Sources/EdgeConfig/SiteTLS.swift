@@ -1,0 +1,90 @@
+/// Caddyfile: a site's `tls` directive: where its certificates come from and which protocol versions it
+/// accepts. A site without one gets automatic HTTPS: the local CA for `localhost`, IP addresses and
+/// internal-only names, else a managed certificate (storage now, ACME once it lands).
+public struct SiteTLS: Codable, Sendable, Equatable {
+  public enum Certificates: Codable, Sendable, Equatable {
+    /// Chosen by the name (`CertificateSourceKind.automatic(for:)`).
+    case automatic
+    /// `tls internal`: issued by the node's local CA.
+    case `internal`
+    /// `tls cert.pem key.pem`: a chain (leaf first) and its key, read from files.
+    case files(certificate: String, key: String)
+  }
+
+  public var certificates: Certificates
+  /// `protocols <min> [<max>]`: "tls1.2" or "tls1.3"; nil means the listener's default (1.2 / 1.3).
+  public var minVersion: String?
+  public var maxVersion: String?
+  /// `tls <email>`: the ACME account contact for this site's certificates (used once ACME lands).
+  public var email: String?
+
+  public init(certificates: Certificates = .automatic, minVersion: String? = nil, maxVersion: String? = nil, email: String? = nil) {
+    self.certificates = certificates
+    self.minVersion = minVersion
+    self.maxVersion = maxVersion
+    self.email = email
+  }
+
+  /// The protocol versions `protocols` accepts.
+  public static let versions = ["tls1.2", "tls1.3"]
+}
+
+/// Caddyfile global `auto_https off | disable_redirects`.
+public enum AutoHTTPS: String, Codable, Sendable, Equatable {
+  /// Host names are served over HTTPS and plain HTTP for them redirects (the default).
+  case on
+  /// No redirects; HTTPS as usual.
+  case disableRedirects = "disable_redirects"
+  /// Nothing automatic: only sites written with `https://` or a `tls` directive are served over HTTPS.
+  case off
+}
+
+/// How a site address is served.
+public struct Listening: Sendable, Equatable, Hashable {
+  public let port: Int
+  public let secure: Bool
+  public init(port: Int, secure: Bool) {
+    self.port = port
+    self.secure = secure
+  }
+}
+
+extension Site {
+  /// Whether and where `address` is served over TLS, as Caddy decides it: `http://` never, `https://`
+  /// always; otherwise a host name (not an IP-less `:port`) is HTTPS unless its port is the HTTP port, and
+  /// a bare `:port` is plain HTTP unless it is the HTTPS port. A `tls` directive makes a site HTTPS too.
+  public func listening(_ address: SiteAddress, global: GlobalOptions) -> Listening {
+    switch address.scheme {
+    case "http": return Listening(port: address.port ?? global.httpPort, secure: false)
+    case "https": return Listening(port: address.port ?? global.httpsPort, secure: true)
+    default: break
+    }
+    if let port = address.port {
+      if port == global.httpPort { return Listening(port: port, secure: false) }
+      if port == global.httpsPort { return Listening(port: port, secure: true) }
+      let automatic = address.host != nil && global.autoHTTPS != .off
+      return Listening(port: port, secure: automatic || tls != nil)
+    }
+    if address.host == nil { return Listening(port: global.httpPort, secure: false) }
+    if global.autoHTTPS == .off && tls == nil { return Listening(port: global.httpPort, secure: false) }
+    return Listening(port: global.httpsPort, secure: true)
+  }
+}
+
+extension SiteAddress {
+  /// Names Caddy serves from its local CA by default: `localhost`, `*.localhost`, IP addresses, and the
+  /// suffixes that never get public certificates (`.local`, `.internal`, `.home.arpa`).
+  public var isInternalName: Bool {
+    guard let host = host?.lowercased() else { return false }
+    return Self.isInternalName(host)
+  }
+
+  public static func isInternalName(_ host: String) -> Bool {
+    if host == "localhost" || host.hasSuffix(".localhost") { return true }
+    if host.contains(":") { return true }  // IPv6 literal
+    if !host.isEmpty && host.allSatisfy({ $0.isNumber || $0 == "." }) && host.split(separator: ".").count == 4 {
+      return true
+    }
+    return host.hasSuffix(".local") || host.hasSuffix(".internal") || host.hasSuffix(".home.arpa")
+  }
+}

@@ -1,0 +1,52 @@
+import EdgeCaddyfile
+
+/// `tls internal | <email> | <cert_file> <key_file> { protocols <min> [<max>] }`.
+enum TLSDirective {
+  static func parse(_ d: inout Dispenser) throws(ConfigError) -> SiteTLS {
+    var tls = SiteTLS()
+    let args = d.remainingArgTokens()
+    switch args.count {
+    case 0: break
+    case 1:
+      if args[0].text == "internal" {
+        tls.certificates = .internal
+      } else if args[0].text.contains("@") {
+        tls.email = args[0].text
+      } else {
+        throw ConfigError(
+          "'tls \(args[0].text)' is neither 'internal' nor an email; for certificate files write 'tls <cert_file> <key_file>'",
+          at: args[0])
+      }
+    case 2: tls.certificates = .files(certificate: args[0].text, key: args[1].text)
+    default:
+      throw ConfigError("'tls' takes 'internal', an email, or a certificate file and a key file", at: args[2])
+    }
+    let level = d.nesting
+    while d.nextBlock(level) {
+      switch d.val {
+      case "protocols":
+        let versions = d.remainingArgTokens()
+        guard (1...2).contains(versions.count) else {
+          throw ConfigError("'protocols' takes a minimum and an optional maximum, e.g. 'protocols tls1.2 tls1.3'", at: d.token)
+        }
+        for version in versions where !SiteTLS.versions.contains(version.text) {
+          let hint = DirectiveCatalog.suggestion(for: version.text, among: SiteTLS.versions)
+          throw ConfigError(
+            "unsupported TLS version '\(version.text)'\(hint); edge accepts tls1.2 and tls1.3", at: version)
+        }
+        tls.minVersion = versions[0].text
+        tls.maxVersion = versions.count == 2 ? versions[1].text : nil
+        if let max = tls.maxVersion, max < versions[0].text {
+          throw ConfigError("'protocols \(versions[0].text) \(max)': the minimum is newer than the maximum", at: versions[1])
+        }
+      case "ciphers", "curves", "alpn", "load", "ca", "ca_root", "key_type", "dns", "propagation_timeout",
+        "propagation_delay", "dns_ttl", "dns_challenge_override_domain", "resolvers", "eab", "on_demand",
+        "client_auth", "issuer", "get_certificate", "insecure_secrets_log", "reuse_private_keys":
+        throw .unrecognized("tls option", d.val, caddyOnly: true, candidates: [], at: d.token)
+      default:
+        throw .unrecognized("tls option", d.val, caddyOnly: false, candidates: ["protocols"], at: d.token)
+      }
+    }
+    return tls
+  }
+}

@@ -1,0 +1,208 @@
+import Dispatch
+import EdgeConfig
+import EdgeHTTP
+import EdgeTLS
+import Foundation
+import Logging
+import Synchronization
+
+/// The certificates of one node: the cache every TLS listener serves from, where a name missing from it
+/// comes from, and the upkeep (renewing local-CA leaves, rotating ticket keys).
+///
+/// Which source a configured name uses, as Caddy decides it:
+///
+///     tls cert.pem key.pem                    the files, loaded at start
+///     tls internal, local_certs, or a name    the local CA, a leaf issued at the first handshake
+///       that never gets a public certificate
+///       (localhost, *.localhost, IPs, .local, .internal, .home.arpa)
+///     any other name                          storage: <storage>/certificates/<name>.crt + .key
+///                                             (ACME will put them there)
+///
+/// A name no site has is answered with nothing (the client gets unrecognized_name): a handshake never
+/// makes edge read a file or issue a certificate for a name it was not configured for.
+public final class NodeCertificates: CertificateSource {
+  public enum Kind: String, Sendable {
+    case files
+    case localCA = "local_ca"
+    case storage
+  }
+
+  public let storage: String
+  public let cache: CertificateCache
+  public let ticketKeys: TicketKeyRing
+  /// The local CA, when some site uses it (created in storage at start).
+  public let localCA: LocalCA?
+  /// Configured names (exact or `*.` wildcard, lower-case) and where their certificates come from.
+  let kinds: [String: Kind]
+  /// Certificates loaded from `tls cert key`, by the site name they were configured for.
+  let fileCertificates: [String: CertifiedKey]
+  let stored: FileCertificateSource
+  let logger: Logger
+  /// Leaves issued by the local CA, by the name they were issued for, for renewal.
+  private let issued = Mutex<[String: CertifiedKey]>([:])
+  private let queue = DispatchQueue(label: "edge.certificates", attributes: .concurrent)
+
+  /// The local CA's directory inside `storage`.
+  public static func localCADirectory(storage: String) -> String { storage + "/pki/authorities/local" }
+
+  /// `storage file_system <path>`, else `$XDG_DATA_HOME/edge`, else `~/.local/share/edge`.
+  public static func storageDirectory(_ global: GlobalOptions, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    if let storage = global.storage { return storage }
+    if let data = environment["XDG_DATA_HOME"], !data.isEmpty { return data + "/edge" }
+    let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+    return home + "/.local/share/edge"
+  }
+
+  /// Reads the configuration's HTTPS sites: loads certificate files (a bad one is a configuration error
+  /// at the site's position) and opens the local CA when a site needs it.
+  public init(config: EdgeConfig, logger: Logger) throws(ConfigError) {
+    storage = Self.storageDirectory(config.global)
+    cache = CertificateCache()
+    ticketKeys = TicketKeyRing()
+    self.logger = logger
+    var kinds: [String: Kind] = [:]
+    var files: [String: CertifiedKey] = [:]
+    var needsCA = false
+    for site in config.sites {
+      for address in site.addresses where site.listening(address, global: config.global).secure {
+        let name = address.host?.lowercased()
+        let kind: Kind
+        switch site.tls?.certificates ?? .automatic {
+        case .files(let certificate, let key):
+          kind = .files
+          let loaded: CertifiedKey
+          do {
+            loaded = try CertifiedKey(certificateFile: certificate, keyFile: key)
+          } catch {
+            throw ConfigError("cannot use 'tls \(certificate) \(key)': \(error)", at: site.location)
+          }
+          if let name { files[name] = loaded } else { cache.setDefault(loaded) }
+          cache.insert(loaded)
+        case .internal:
+          kind = .localCA
+        case .automatic:
+          kind = config.global.localCerts || address.isInternalName ? .localCA : .storage
+        }
+        guard let name else { continue }
+        if let other = kinds[name], other != kind {
+          throw ConfigError(
+            "'\(name)' gets certificates from both \(other.rawValue) and \(kind.rawValue); give its sites one 'tls' setting",
+            at: site.location)
+        }
+        kinds[name] = kind
+        needsCA = needsCA || kind == .localCA
+      }
+    }
+    self.kinds = kinds
+    fileCertificates = files
+    let storageDirectory = storage
+    let log = logger
+    stored = FileCertificateSource(directory: storage + "/certificates") { error in
+      log.warning("certificate in storage is unusable", metadata: ["error": "\(error)", "storage": "\(storageDirectory)"])
+    }
+    if needsCA {
+      do {
+        localCA = try LocalCA(directory: Self.localCADirectory(storage: storage))
+      } catch {
+        throw ConfigError("cannot open the local CA in \(Self.localCADirectory(storage: storage)): \(error)")
+      }
+    } else {
+      localCA = nil
+    }
+  }
+
+  /// What TLS listeners use: this node's cache, filled on demand through one lookup per name at a time.
+  public func environment(lookupTimeoutMilliseconds: UInt64) -> TLSEnvironment {
+    var configuration = TLSConfiguration()
+    configuration.ticketKeys = ticketKeys
+    return TLSEnvironment(
+      cache: cache, source: CoalescingCertificateSource(self, filling: cache), configuration: configuration,
+      lookupTimeoutMilliseconds: lookupTimeoutMilliseconds)
+  }
+
+  /// The configured name covering `serverName`: itself, or the wildcard for its parent.
+  func configuredName(for serverName: String) -> (String, Kind)? {
+    if let kind = kinds[serverName] { return (serverName, kind) }
+    guard let dot = serverName.firstIndex(of: ".") else { return nil }
+    let wildcard = "*" + serverName[dot...]
+    return kinds[wildcard].map { (wildcard, $0) }
+  }
+
+  // MARK: CertificateSource
+
+  public func certificate(for serverName: String, _ done: @escaping @Sendable (CertifiedKey?) -> Void) {
+    guard let (name, kind) = configuredName(for: serverName) else {
+      logger.debug("no site for this server name", metadata: ["name": "\(serverName)"])
+      return done(nil)
+    }
+    logger.info("certificate lookup", metadata: ["name": "\(serverName)", "source": "\(kind.rawValue)"])
+    switch kind {
+    case .files:
+      done(fileCertificates[name])
+    case .storage:
+      stored.certificate(for: serverName) { [logger] key in
+        if key == nil {
+          logger.warning(
+            "no certificate in storage for this name; handshakes are refused until one is there (ACME is not built yet)",
+            metadata: ["name": "\(serverName)", "expected": "\(self.stored.directory)/\(serverName).crt"])
+        }
+        done(key)
+      }
+    case .localCA:
+      queue.async { done(self.issue(name)) }
+    }
+  }
+
+  /// A leaf from the local CA for `name`, remembered for renewal.
+  private func issue(_ name: String) -> CertifiedKey? {
+    guard let localCA else { return nil }
+    do {
+      let (chain, key, notAfter) = try localCA.issue(for: [name])
+      let certified = try CertifiedKey(chainPEM: chain, keyPEM: key)
+      issued.withLock { $0[name] = certified }
+      logger.info("certificate issued by the local CA", metadata: ["name": "\(name)", "not_after": "\(notAfter)"])
+      return certified
+    } catch {
+      logger.error("local CA cannot issue a certificate", metadata: ["name": "\(name)", "error": "\(error)"])
+      return nil
+    }
+  }
+
+  // MARK: Upkeep
+
+  /// Starts the background upkeep: every `interval`, local-CA leaves with less than a third of their
+  /// lifetime left are replaced in the cache (the next handshake serves the new one), and every hour the
+  /// session-ticket key rotates (tickets sealed by the last three keys still resume).
+  /// The caller keeps the returned timer (upkeep stops when it is released or cancelled).
+  public func startUpkeep(interval: Duration = .seconds(300)) -> DispatchSourceTimer {
+    let timer = DispatchSource.makeTimerSource(queue: queue)
+    let seconds = Int(interval.components.seconds)
+    timer.schedule(deadline: .now() + .seconds(seconds), repeating: .seconds(seconds))
+    let rotateEvery = max(1, 3600 / max(seconds, 1))
+    let ticks = Mutex(0)
+    timer.setEventHandler { [weak self] in
+      guard let self else { return }
+      self.renewDueLeaves(now: Int(Date().timeIntervalSince1970))
+      let rotate = ticks.withLock { count -> Bool in
+        count += 1
+        return count % rotateEvery == 0
+      }
+      if rotate { self.ticketKeys.rotate() }
+    }
+    timer.resume()
+    return timer
+  }
+
+  /// Re-issues local-CA leaves that are due (a third of their 12 h or less left).
+  func renewDueLeaves(now: Int) {
+    let due = issued.withLock { leaves in leaves.filter { Self.isDue($0.value, now: now) } }
+    for (name, old) in due {
+      guard let fresh = issue(name) else { continue }
+      cache.replace(old, with: fresh)
+    }
+  }
+
+  static func isDue(_ key: CertifiedKey, now: Int, lifetime: Int = 12 * 3600) -> Bool {
+    key.notAfter - now < lifetime / 3
+  }
+}

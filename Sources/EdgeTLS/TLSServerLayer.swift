@@ -1,0 +1,148 @@
+import EdgeCore
+import EdgeLoop
+
+/// TLS under a `TCPStream`: the server side of one connection, on the stream's loop.
+///
+/// Socket bytes are fed to the session; handshake records go back raw; decrypted bytes go to the
+/// stream's owner as if they had come from the socket. When the client names a certificate the cache does
+/// not hold, the layer stops reading, asks the certificate source (off the loop), and resumes the
+/// handshake on the loop when it answers — or refuses it with internal_error when the answer takes longer
+/// than the lookup timeout.
+public final class TLSServerLayer: StreamSecurity {
+  public let session: TLSSession
+  let source: any CertificateSource
+  let lookupTimeout: UInt64
+  /// Decrypted bytes on their way to the owner; shared by every layer on a loop (emptied after each use).
+  let plaintext: ByteBuffer
+  /// What the handshake agreed on, once it has completed.
+  public private(set) var handshake: TLSHandshake?
+  /// Told why the connection failed (handshake refused, bad record), before the owner hears of it.
+  public var onFailure: ((TLSFailure) -> Void)?
+  private var lookupTimer: LoopTimer?
+  private var waiting = false
+  private var closeSealed = false
+
+  public init(
+    context: TLSContext, source: any CertificateSource, lookupTimeoutMilliseconds: UInt64, plaintext: ByteBuffer
+  ) throws(OpenSSLError) {
+    session = try TLSSession(context: context)
+    self.source = source
+    self.lookupTimeout = lookupTimeoutMilliseconds
+    self.plaintext = plaintext
+  }
+
+  /// Puts a new layer under `stream` (before it starts reading).
+  public static func attach(
+    to stream: TCPStream, context: TLSContext, source: any CertificateSource, lookupTimeoutMilliseconds: UInt64,
+    plaintext: ByteBuffer
+  ) throws(OpenSSLError) -> TLSServerLayer {
+    let layer = try TLSServerLayer(
+      context: context, source: source, lookupTimeoutMilliseconds: lookupTimeoutMilliseconds, plaintext: plaintext)
+    layer.session.addressName = stream.localIP()
+    stream.security = layer
+    return layer
+  }
+
+  // MARK: StreamSecurity
+
+  public var isEstablished: Bool { session.canWrite }
+
+  public func streamReceived(_ stream: TCPStream, _ ciphertext: UnsafeRawBufferPointer) {
+    session.feed(ciphertext)
+    if !waiting { drive(stream) }
+  }
+
+  public func seal(_ plaintext: UnsafeRawBufferPointer, into output: ByteBuffer) -> Bool {
+    do {
+      try session.write(plaintext: plaintext)
+    } catch {
+      onFailure?(error)
+      return false
+    }
+    session.takeOutput { output.append($0) }
+    return true
+  }
+
+  public func sealClose(into output: ByteBuffer) {
+    guard !closeSealed else { return }
+    closeSealed = true
+    session.shutdown()
+    session.takeOutput { output.append($0) }
+  }
+
+  public func streamClosed(_ stream: TCPStream) {
+    lookupTimer?.close()
+    lookupTimer = nil
+    waiting = false
+  }
+
+  // MARK: Driving the session
+
+  /// Advances the session until it needs more input, handing plaintext to the owner as it comes.
+  private func drive(_ stream: TCPStream) {
+    while !stream.isClosed {
+      let event = session.advance(into: plaintext)
+      session.takeOutput { stream.writeRaw($0) }
+      switch event {
+      case .needMoreInput:
+        return
+      case .waitingForCertificate(let name):
+        return lookUp(name, stream)
+      case .handshakeComplete(let info):
+        handshake = info
+        // Anything the owner wrote during the handshake goes out now.
+        stream.flush()
+      case .plaintext:
+        stream.deliver(plaintext.readable)
+        plaintext.removeAll()
+      case .closed:
+        return stream.deliverEOF()
+      case .failed(let failure):
+        onFailure?(failure)
+        return stream.deliverFailure(.securityFailure)
+      }
+    }
+  }
+
+  private func lookUp(_ name: String, _ stream: TCPStream) {
+    waiting = true
+    stream.stopReading()
+    let loop = stream.loop
+    let timer = LoopTimer(loop: loop)
+    lookupTimer = timer
+    let seconds = Double(lookupTimeout) / 1000
+    timer.start(after: lookupTimeout) { [weak self, weak stream] in
+      guard let self, let stream else { return }
+      self.answered(stream) { $0.refuseCertificate(reason: "no certificate for \(name) within \(seconds)s") }
+    }
+    let handle = LayerHandle(self, stream)
+    source.certificate(for: name) { key in
+      loop.execute {
+        guard let layer = handle.layer, let stream = handle.stream else { return }
+        layer.answered(stream) { $0.provideCertificate(key) }
+      }
+    }
+  }
+
+  /// The lookup answered, or timed out (whichever comes first; the other is ignored).
+  private func answered(_ stream: TCPStream, _ resume: (TLSSession) -> Void) {
+    guard waiting, !stream.isClosed else { return }
+    waiting = false
+    lookupTimer?.close()
+    lookupTimer = nil
+    resume(session)
+    stream.startReading()
+    drive(stream)
+  }
+}
+
+/// Weak references to a layer and its stream for a lookup's completion, which runs on the stream's loop
+/// (it is only dereferenced there).
+private final class LayerHandle: @unchecked Sendable {
+  weak var layer: TLSServerLayer?
+  weak var stream: TCPStream?
+  init(_ layer: TLSServerLayer, _ stream: TCPStream) {
+    self.layer = layer
+    self.stream = stream
+  }
+}
