@@ -30,7 +30,7 @@ build: deps
 # A node on http://localhost:8080 with a proxied route to a demo upstream (stopped when edge stops).
 run: build
 	@python3 deploy/demo/upstream.py 8081 & up=$$!; trap "kill $$up 2>/dev/null" EXIT; \
-	echo "edge on http://localhost:8080 (demo upstream on 127.0.0.1:8081); Ctrl-C stops both"; \
+	echo "edge on https://localhost:8443 (local CA root: .edge-storage/pki/authorities/local/root.crt; demo upstream on 127.0.0.1:8081); Ctrl-C stops both"; \
 	$(EDGE) run --config deploy/demo/Caddyfile
 
 test: build unit integration

@@ -37,7 +37,7 @@ let package = Package(
     .executableTarget(
       name: "edge",
       dependencies: [
-        "EdgeServer", "EdgeConfig", "EdgeCore", "EdgeCaddyfile",
+        "EdgeServer", "EdgeConfig", "EdgeCore", "EdgeCaddyfile", "EdgeTLS",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),

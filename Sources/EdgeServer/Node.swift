@@ -24,9 +24,10 @@ public final class Node {
   /// The node's certificates (cache, sources, local CA, upkeep).
   public let certificates: NodeCertificates
 
-  public init(config: EdgeConfig, logger: Logger) throws(ConfigError) {
+  /// `validateOnly`: check everything (certificate files included) but create nothing in storage.
+  public init(config: EdgeConfig, logger: Logger, validateOnly: Bool = false) throws(ConfigError) {
     self.config = config
-    certificates = try NodeCertificates(config: config, logger: Logger(label: "edge.tls"))
+    certificates = try NodeCertificates(config: config, logger: Logger(label: "edge.tls"), openLocalCA: !validateOnly)
     // A handshake waiting for a certificate gives up (alert) before the header timeout closes it silently.
     let lookupTimeout = min(10_000, config.global.servers.readHeaderTimeout.milliseconds * 3 / 4)
     self.routes = try RouteTable(config: config, tls: certificates.environment(lookupTimeoutMilliseconds: lookupTimeout))

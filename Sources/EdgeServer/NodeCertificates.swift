@@ -55,7 +55,8 @@ public final class NodeCertificates: CertificateSource {
 
   /// Reads the configuration's HTTPS sites: loads certificate files (a bad one is a configuration error
   /// at the site's position) and opens the local CA when a site needs it.
-  public init(config: EdgeConfig, logger: Logger) throws(ConfigError) {
+  /// `openLocalCA` false (validation): the CA is not created or read.
+  public init(config: EdgeConfig, logger: Logger, openLocalCA: Bool = true) throws(ConfigError) {
     storage = Self.storageDirectory(config.global)
     cache = CertificateCache()
     ticketKeys = TicketKeyRing()
@@ -100,7 +101,7 @@ public final class NodeCertificates: CertificateSource {
     stored = FileCertificateSource(directory: storage + "/certificates") { error in
       log.warning("certificate in storage is unusable", metadata: ["error": "\(error)", "storage": "\(storageDirectory)"])
     }
-    if needsCA {
+    if needsCA && openLocalCA {
       do {
         localCA = try LocalCA(directory: Self.localCADirectory(storage: storage))
       } catch {

@@ -21,6 +21,7 @@ public final class TLSServerLayer: StreamSecurity {
   private var lookupTimer: LoopTimer?
   private var waiting = false
   private var closeSealed = false
+  private var firstBytes = true
 
   public init(
     context: TLSContext, source: any CertificateSource, lookupTimeoutMilliseconds: UInt64, plaintext: ByteBuffer
@@ -48,6 +49,13 @@ public final class TLSServerLayer: StreamSecurity {
   public var isEstablished: Bool { session.canWrite }
 
   public func streamReceived(_ stream: TCPStream, _ ciphertext: UnsafeRawBufferPointer) {
+    if firstBytes {
+      firstBytes = false
+      // A TLS connection opens with a handshake record (0x16); a capital letter is an HTTP method.
+      if let first = ciphertext.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
+        return refusePlainHTTP(stream)
+      }
+    }
     session.feed(ciphertext)
     if !waiting { drive(stream) }
   }
@@ -102,6 +110,18 @@ public final class TLSServerLayer: StreamSecurity {
         return stream.deliverFailure(.securityFailure)
       }
     }
+  }
+
+  /// Plain HTTP sent to the TLS port: say so in plain HTTP (as nginx and Caddy do), then close.
+  private func refusePlainHTTP(_ stream: TCPStream) {
+    let body = "This port speaks HTTPS; send the request with https://.\n"
+    let response =
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
+      + "Connection: close\r\n\r\n" + body
+    Array(response.utf8).withUnsafeBytes { stream.writeRaw($0) }
+    onFailure?(TLSFailure(reason: "plain HTTP request on a TLS port", alert: nil))
+    // The owner closes the stream; the answer is already with the kernel (a short write to a fresh socket).
+    stream.deliverFailure(.securityFailure)
   }
 
   private func lookUp(_ name: String, _ stream: TCPStream) {

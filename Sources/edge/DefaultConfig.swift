@@ -1,14 +1,15 @@
-/// The configuration a node runs when given none and no ./Caddyfile exists: a page on
-/// http://localhost:8080 that says the node is up. (Local HTTPS arrives with TLS support.)
+/// The configuration a node runs when given none and no ./Caddyfile exists: https://localhost:8443 on
+/// the node's own local CA (`edge trust` shows its root), and http://localhost:8080 redirecting there.
 enum DefaultConfig {
   static let caddyfile = """
     # edge's embedded default configuration.
     {
-    	http_port 8080
+    \thttp_port 8080
+    \thttps_port 8443
     }
 
-    http://localhost:8080, http://127.0.0.1:8080 {
-    	respond "edge is running. Give it a Caddyfile: edge run --config Caddyfile" 200
+    localhost, 127.0.0.1 {
+    \trespond "edge is running. Give it a Caddyfile: edge run --config Caddyfile" 200
     }
     """
 }

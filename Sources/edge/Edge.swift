@@ -13,7 +13,7 @@ struct Edge: ParsableCommand {
     commandName: "edge",
     abstract: "A clustered edge proxy: TLS and HTTP termination, reverse proxy, WebSockets.",
     version: EdgeVersion.current,
-    subcommands: [Run.self, Validate.self, Adapt.self, Format.self, Version.self],
+    subcommands: [Run.self, Validate.self, Adapt.self, Format.self, Trust.self, Version.self],
     defaultSubcommand: Run.self)
 }
 
@@ -77,7 +77,7 @@ struct Validate: ParsableCommand {
   func run() throws {
     do {
       let (config, source) = try options.load()
-      _ = try Node(config: config, logger: Logger(label: "edge"))
+      _ = try Node(config: config, logger: Logger(label: "edge"), validateOnly: true)
       print("\(source): valid configuration (\(config.sites.count) site(s))")
     } catch {
       printError("edge: \(error)")
