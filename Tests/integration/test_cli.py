@@ -90,10 +90,22 @@ def test_adapt_prints_the_json_model(edge_bin, tmp_path):
     assert [a["original"] for a in model["sites"][0]["addresses"]] == ["http://127.0.0.1:18080"]
 
 
-def test_https_site_is_refused_with_the_fix(edge_bin, tmp_path):
-    # Automatic HTTPS is not built yet: a bare host name must not be served over plain HTTP silently.
+def test_validate_rejects_unreadable_certificate_files_at_the_site(edge_bin, tmp_path):
+    # `tls cert key` files are read when the config is checked: a missing file is an error with the site's
+    # position, not a failed handshake later.
     f = tmp_path / "Caddyfile"
-    f.write_text("example.test {\n\trespond \"x\"\n}\n")
+    f.write_text("{\n\tstorage file_system %s\n}\nexample.test {\n\ttls /nonexistent/c.pem /nonexistent/k.pem\n"
+                 "\trespond \"x\"\n}\n" % (tmp_path / "storage"))
     p = run(edge_bin, "validate", "--config", str(f))
     assert p.returncode == 1
-    assert "http://example.test" in p.stderr
+    assert "Caddyfile:4:1" in p.stderr and "/nonexistent/c.pem" in p.stderr, p.stderr
+
+
+def test_validate_creates_nothing_in_storage(edge_bin, tmp_path):
+    # Checking a config that uses the local CA must not create the CA.
+    f = tmp_path / "Caddyfile"
+    storage = tmp_path / "storage"
+    f.write_text("{\n\tstorage file_system %s\n}\nlocalhost {\n\trespond \"x\"\n}\n" % storage)
+    p = run(edge_bin, "validate", "--config", str(f))
+    assert p.returncode == 0, p.stderr
+    assert not storage.exists()
