@@ -47,6 +47,9 @@ let package = Package(
     .testTarget(name: "EdgeHTTPTests", dependencies: ["EdgeHTTP", "EdgeConfig"]),
     .testTarget(name: "EdgeCaddyfileTests", dependencies: ["EdgeCaddyfile"]),
     .testTarget(name: "EdgeTLSTests", dependencies: ["EdgeTLS"]),
+    .testTarget(
+      name: "EdgeServerTests",
+      dependencies: ["EdgeServer", "EdgeConfig", "EdgeTLS", .product(name: "Logging", package: "swift-log")]),
     .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig", "EdgeCaddyfile"]),
   ],
   swiftLanguageModes: [.v6]

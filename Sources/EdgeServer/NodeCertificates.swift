@@ -40,6 +40,8 @@ public final class NodeCertificates: CertificateSource {
   let logger: Logger
   /// Leaves issued by the local CA, by the name they were issued for, for renewal.
   private let issued = Mutex<[String: CertifiedKey]>([:])
+  /// Certificates loaded from storage, by the name they were looked up for.
+  private let fromStorage = Mutex<[String: StoredCertificate]>([:])
   private let queue = DispatchQueue(label: "edge.certificates", attributes: .concurrent)
 
   /// The local CA's directory inside `storage`.
@@ -141,16 +143,48 @@ public final class NodeCertificates: CertificateSource {
     case .files:
       done(fileCertificates[name])
     case .storage:
-      stored.certificate(for: serverName) { [logger] key in
-        if key == nil {
-          logger.warning(
-            "no certificate in storage for this name; handshakes are refused until one is there (ACME is not built yet)",
-            metadata: ["name": "\(serverName)", "expected": "\(self.stored.directory)/\(serverName).crt"])
-        }
-        done(key)
-      }
+      queue.async { done(self.loadStored(serverName)) }
     case .localCA:
       queue.async { done(self.issue(name)) }
+    }
+  }
+
+  /// A certificate from `<storage>/certificates`, remembered with its file's modification time so a
+  /// replacement written there later is noticed by the upkeep.
+  private func loadStored(_ name: String) -> CertifiedKey? {
+    guard let (key, file) = stored.load(name) else {
+      logger.warning(
+        "no certificate in storage for this name; handshakes are refused until one is there (ACME is not built yet)",
+        metadata: ["name": "\(name)", "expected": "\(stored.directory)/\(name).crt"])
+      return nil
+    }
+    let stamp = Self.modificationTime(file)
+    fromStorage.withLock { $0[name] = StoredCertificate(key: key, file: file, modified: stamp) }
+    return key
+  }
+
+  struct StoredCertificate {
+    let key: CertifiedKey
+    let file: String
+    let modified: Int?
+  }
+
+  static func modificationTime(_ path: String) -> Int? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+  }
+
+  /// Reloads storage certificates whose files changed since they were loaded (a renewal written by
+  /// another process); the next handshake serves the new one.
+  public func reloadChangedStoredCertificates() {
+    let entries = fromStorage.withLock { $0 }
+    for (name, entry) in entries where Self.modificationTime(entry.file) != entry.modified {
+      guard let (fresh, file) = stored.load(name) else { continue }
+      let stamp = Self.modificationTime(file)
+      fromStorage.withLock { $0[name] = StoredCertificate(key: fresh, file: file, modified: stamp) }
+      cache.replace(entry.key, with: fresh)
+      logger.info("certificate in storage changed; serving the new one", metadata: ["name": "\(name)", "file": "\(file)"])
     }
   }
 
@@ -171,11 +205,11 @@ public final class NodeCertificates: CertificateSource {
 
   // MARK: Upkeep
 
-  /// Starts the background upkeep: every `interval`, local-CA leaves with less than a third of their
-  /// lifetime left are replaced in the cache (the next handshake serves the new one), and every hour the
-  /// session-ticket key rotates (tickets sealed by the last three keys still resume).
-  /// The caller keeps the returned timer (upkeep stops when it is released or cancelled).
-  public func startUpkeep(interval: Duration = .seconds(300)) -> DispatchSourceTimer {
+  /// Starts the background upkeep: every `interval`, storage certificates whose files changed are
+  /// reloaded and local-CA leaves with less than a third of their lifetime left are re-issued (either way
+  /// the next handshake serves the new one), and every hour the session-ticket key rotates (tickets sealed
+  /// by the last three keys still resume). The caller keeps the returned timer.
+  public func startUpkeep(interval: Duration = .seconds(60)) -> DispatchSourceTimer {
     let timer = DispatchSource.makeTimerSource(queue: queue)
     let seconds = Int(interval.components.seconds)
     timer.schedule(deadline: .now() + .seconds(seconds), repeating: .seconds(seconds))
@@ -183,6 +217,7 @@ public final class NodeCertificates: CertificateSource {
     let ticks = Mutex(0)
     timer.setEventHandler { [weak self] in
       guard let self else { return }
+      self.reloadChangedStoredCertificates()
       self.renewDueLeaves(now: Int(Date().timeIntervalSince1970))
       let rotate = ticks.withLock { count -> Bool in
         count += 1
@@ -195,7 +230,7 @@ public final class NodeCertificates: CertificateSource {
   }
 
   /// Re-issues local-CA leaves that are due (a third of their 12 h or less left).
-  func renewDueLeaves(now: Int) {
+  public func renewDueLeaves(now: Int) {
     let due = issued.withLock { leaves in leaves.filter { Self.isDue($0.value, now: now) } }
     for (name, old) in due {
       guard let fresh = issue(name) else { continue }

@@ -20,11 +20,13 @@ public struct FileCertificateSource: CertificateSource {
   public func certificate(for serverName: String, _ done: @escaping @Sendable (CertifiedKey?) -> Void) {
     let name = serverName.lowercased()
     guard Self.isSafeFileName(name) else { return done(nil) }
-    queue.async { done(load(name)) }
+    queue.async { done(load(name)?.key) }
   }
 
-  /// Loads `name`, then the wildcard for its parent domain.
-  func load(_ name: String) -> CertifiedKey? {
+  /// Loads `name`, then the wildcard for its parent domain, on the calling thread: the certificate and the
+  /// file it came from. Unsafe names are answered nil.
+  public func load(_ name: String) -> (key: CertifiedKey, file: String)? {
+    guard Self.isSafeFileName(name) else { return nil }
     var candidates = [name]
     if let dot = name.firstIndex(of: "."), !name.hasPrefix("*.") {
       candidates.append("*" + name[dot...])
@@ -32,7 +34,7 @@ public struct FileCertificateSource: CertificateSource {
     for candidate in candidates {
       let base = directory + "/" + candidate
       do {
-        return try CertifiedKey(certificateFile: base + ".crt", keyFile: base + ".key")
+        return (try CertifiedKey(certificateFile: base + ".crt", keyFile: base + ".key"), base + ".crt")
       } catch {
         // A missing file is the ordinary miss; anything else is worth telling the operator.
         if case .unreadable = error.reason { continue }
