@@ -1,5 +1,4 @@
 internal import CEdgeShims
-import EdgeCore
 internal import CLibUV
 import Glibc
 import Synchronization
@@ -23,8 +22,6 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
   public let index: Int
   /// Buffers for reads and queued writes.
   let pool = BufferPool()
-  /// Where a stream's security layer seals a batch before it is sent (emptied after each use).
-  let sealScratch = ByteBuffer(capacity: 20 * 1024)
   /// Streams with batched writes to send before the loop next waits for I/O.
   var dirtyStreams: [TCPStream] = []
   private let beforePoll: UnsafeMutablePointer<uv_prepare_t>

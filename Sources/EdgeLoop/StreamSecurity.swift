@@ -1,5 +1,3 @@
-import EdgeCore
-
 /// A layer between a stream's socket and its owner: ciphertext below, plaintext above (TLS).
 ///
 /// With a layer set, socket bytes go to `streamReceived` instead of the delegate; the layer hands the
@@ -14,11 +12,11 @@ public protocol StreamSecurity: AnyObject {
   var isEstablished: Bool { get }
   /// Ciphertext from the socket, valid only during the call.
   func streamReceived(_ stream: TCPStream, _ ciphertext: UnsafeRawBufferPointer)
-  /// Appends the records for `plaintext` to `output`. Returns false when the layer has failed (the
-  /// stream then drops the data).
-  func seal(_ plaintext: UnsafeRawBufferPointer, into output: ByteBuffer) -> Bool
-  /// Appends the records that end the session (close_notify) to `output`, once.
-  func sealClose(into output: ByteBuffer)
+  /// Seals `plaintext` and hands the records to `send` (valid only during the call). Returns false
+  /// when the layer has failed (the stream then drops the data).
+  func seal(_ plaintext: UnsafeRawBufferPointer, send: (UnsafeRawBufferPointer) -> Void) -> Bool
+  /// Hands the records that end the session (close_notify) to `send`, once.
+  func sealClose(send: (UnsafeRawBufferPointer) -> Void)
   /// The stream has closed: release timers and anything waiting.
   func streamClosed(_ stream: TCPStream)
 }

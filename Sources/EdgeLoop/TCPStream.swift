@@ -133,10 +133,7 @@ public final class TCPStream {
   /// Sends application bytes: sealed first when a security layer is set.
   private func send(_ bytes: UnsafeRawBufferPointer) {
     guard let security else { return sendRaw(bytes) }
-    let sealed = loop.sealScratch
-    defer { sealed.removeAll() }
-    guard security.seal(bytes, into: sealed) else { return }
-    sendRaw(sealed.readable)
+    _ = security.seal(bytes) { sendRaw($0) }
   }
 
   /// Sends bytes as they are, bypassing the batch and the security layer (the layer's own records).
@@ -235,10 +232,7 @@ public final class TCPStream {
   /// Sends the security layer's closing records (close_notify), if it has any.
   private func sealClose() {
     guard let security, security.isEstablished else { return }
-    let sealed = loop.sealScratch
-    defer { sealed.removeAll() }
-    security.sealClose(into: sealed)
-    if !sealed.isEmpty { sendRaw(sealed.readable) }
+    security.sealClose { sendRaw($0) }
   }
 
   // MARK: Closing

@@ -60,22 +60,22 @@ public final class TLSServerLayer: StreamSecurity {
     if !waiting { drive(stream) }
   }
 
-  public func seal(_ plaintext: UnsafeRawBufferPointer, into output: ByteBuffer) -> Bool {
+  public func seal(_ plaintext: UnsafeRawBufferPointer, send: (UnsafeRawBufferPointer) -> Void) -> Bool {
     do {
       try session.write(plaintext: plaintext)
     } catch {
       onFailure?(error)
       return false
     }
-    session.takeOutput { output.append($0) }
+    session.takeOutput(send)
     return true
   }
 
-  public func sealClose(into output: ByteBuffer) {
+  public func sealClose(send: (UnsafeRawBufferPointer) -> Void) {
     guard !closeSealed else { return }
     closeSealed = true
     session.shutdown()
-    session.takeOutput { output.append($0) }
+    session.takeOutput(send)
   }
 
   public func streamClosed(_ stream: TCPStream) {

@@ -4,17 +4,16 @@ extension TLSSession {
   /// Whether ciphertext is waiting to be sent.
   public var hasOutput: Bool { BIO_ctrl_pending(writeBIO) > 0 }
 
-  /// Hands all pending ciphertext to `send`, in pieces of at most 16 KiB, each valid only during the
-  /// call (copy or write it at once). Call after every `advance`, `write` and `shutdown`.
+  /// Hands all pending ciphertext to `send` in one piece, straight from the write BIO's memory (no copy),
+  /// valid only during the call (write it or copy it at once), then empties the BIO. Call after every
+  /// `advance`, `write` and `shutdown`.
   public func takeOutput(_ send: (UnsafeRawBufferPointer) -> Void) {
-    guard hasOutput else { return }
-    withUnsafeTemporaryAllocation(byteCount: Self.readChunk, alignment: 16) { buffer in
-      while true {
-        let count = BIO_read(writeBIO, buffer.baseAddress, Int32(buffer.count))
-        guard count > 0 else { return }
-        send(UnsafeRawBufferPointer(rebasing: buffer[0..<Int(count)]))
-      }
-    }
+    var data: UnsafeMutablePointer<CChar>?
+    let length = BIO_ctrl(writeBIO, BIO_CTRL_INFO, 0, &data)  // BIO_get_mem_data
+    guard length > 0, let data else { return }
+    send(UnsafeRawBufferPointer(start: data, count: length))
+    // A read-write memory BIO forgets its contents on reset and keeps its buffer for the next records.
+    _ = BIO_ctrl(writeBIO, BIO_CTRL_RESET, 0, nil)
   }
 
   /// Encrypts `plaintext` for the client (all of it: memory BIOs never push back). Then `takeOutput`.
