@@ -26,3 +26,4 @@ uint64_t edge_ssl_op_no_ticket(void) { return SSL_OP_NO_TICKET; }
 
 int edge_ssl_set_min_proto(SSL *ssl, int version) { return (int)SSL_set_min_proto_version(ssl, version); }
 int edge_ssl_set_max_proto(SSL *ssl, int version) { return (int)SSL_set_max_proto_version(ssl, version); }
+int edge_ssl_set1_groups_list(SSL *ssl, const char *groups) { return (int)SSL_set1_groups_list(ssl, groups); }

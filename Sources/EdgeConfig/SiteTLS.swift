@@ -17,16 +17,51 @@ public struct SiteTLS: Codable, Sendable, Equatable {
   public var maxVersion: String?
   /// `tls <email>`: the ACME account contact for this site's certificates (used once ACME lands).
   public var email: String?
+  /// `ciphers <name>…`: TLS 1.2 cipher suites in preference order, by their IANA names as Caddy writes
+  /// them (`TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`); nil: edge's defaults (ECDHE + AEAD only).
+  public var ciphers: [String]?
+  /// `curves <name>…`: key-exchange groups in preference order (`x25519`, `secp256r1`, `secp384r1`,
+  /// `secp521r1`); nil: X25519 then P-256.
+  public var curves: [String]?
 
-  public init(certificates: Certificates = .automatic, minVersion: String? = nil, maxVersion: String? = nil, email: String? = nil) {
+  public init(
+    certificates: Certificates = .automatic, minVersion: String? = nil, maxVersion: String? = nil,
+    email: String? = nil, ciphers: [String]? = nil, curves: [String]? = nil
+  ) {
     self.certificates = certificates
     self.minVersion = minVersion
     self.maxVersion = maxVersion
     self.email = email
+    self.ciphers = ciphers
+    self.curves = curves
   }
 
   /// The protocol versions `protocols` accepts.
   public static let versions = ["tls1.2", "tls1.3"]
+
+  /// TLS 1.2 suites `ciphers` accepts: IANA name (Caddy's spelling) → OpenSSL name. The CBC and RSA
+  /// key-exchange suites are here for clients that need them; edge never offers them unless asked.
+  public static let cipherSuites: [String: String] = [
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256": "ECDHE-RSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384": "ECDHE-RSA-AES256-GCM-SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-RSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA": "ECDHE-ECDSA-AES128-SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA": "ECDHE-ECDSA-AES256-SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA": "ECDHE-RSA-AES128-SHA",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA": "ECDHE-RSA-AES256-SHA",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256": "AES128-GCM-SHA256",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384": "AES256-GCM-SHA384",
+    "TLS_RSA_WITH_AES_128_CBC_SHA": "AES128-SHA",
+    "TLS_RSA_WITH_AES_256_CBC_SHA": "AES256-SHA",
+  ]
+
+  /// Groups `curves` accepts: Caddy's name → OpenSSL's.
+  public static let curveNames: [String: String] = [
+    "x25519": "X25519", "secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521",
+  ]
 }
 
 /// Caddyfile global `auto_https off | disable_redirects`.

@@ -39,14 +39,30 @@ enum TLSDirective {
         if let max = tls.maxVersion, max < versions[0].text {
           throw ConfigError("'protocols \(versions[0].text) \(max)': the minimum is newer than the maximum", at: versions[1])
         }
-      case "ciphers", "curves", "alpn", "load", "ca", "ca_root", "key_type", "dns", "propagation_timeout",
+      case "ciphers":
+        tls.ciphers = try names(&d, allowed: SiteTLS.cipherSuites, what: "cipher suite")
+      case "curves":
+        tls.curves = try names(&d, allowed: SiteTLS.curveNames, what: "curve")
+      case "alpn", "load", "ca", "ca_root", "key_type", "dns", "propagation_timeout",
         "propagation_delay", "dns_ttl", "dns_challenge_override_domain", "resolvers", "eab", "on_demand",
         "client_auth", "issuer", "get_certificate", "insecure_secrets_log", "reuse_private_keys":
         throw .unrecognized("tls option", d.val, caddyOnly: true, candidates: [], at: d.token)
       default:
-        throw .unrecognized("tls option", d.val, caddyOnly: false, candidates: ["protocols"], at: d.token)
+        throw .unrecognized("tls option", d.val, caddyOnly: false, candidates: ["protocols", "ciphers", "curves"], at: d.token)
       }
     }
     return tls
+  }
+
+  /// One or more names from `allowed`, each checked, with a suggestion for a typo.
+  private static func names(_ d: inout Dispenser, allowed: [String: String], what: String) throws(ConfigError) -> [String] {
+    let option = d.token
+    let tokens = d.remainingArgTokens()
+    guard !tokens.isEmpty else { throw ConfigError("'\(option.text)' needs at least one \(what)", at: option) }
+    for token in tokens where allowed[token.text] == nil {
+      let hint = DirectiveCatalog.suggestion(for: token.text, among: allowed.keys)
+      throw ConfigError("unknown \(what) '\(token.text)'\(hint)", at: token)
+    }
+    return tokens.map(\.text)
   }
 }

@@ -19,7 +19,7 @@ public final class RouteTable: Sendable {
     var byPort: [Int: [(SiteAddress, CompiledSite)]] = [:]
     var secure: [Int: Bool] = [:]
     var secureHosts: [(host: String, site: Site)] = []
-    var versions: [Int: [String: ClosedRange<TLSVersion>]] = [:]
+    var policies: [Int: [String: TLSSitePolicy]] = [:]
     for site in config.sites {
       let compiled = CompiledSite(site)
       for address in site.addresses {
@@ -34,7 +34,8 @@ public final class RouteTable: Sendable {
         byPort[where_.port, default: []].append((address, compiled))
         if where_.secure, let host = address.host?.lowercased() {
           secureHosts.append((host, site))
-          if let range = try Self.versions(of: site) { versions[where_.port, default: [:]][host] = range }
+          let policy = try Self.policy(of: site)
+          if !policy.isEmpty { policies[where_.port, default: [:]][host] = policy }
         } else if where_.secure, site.tls == nil || site.tls?.certificates == .automatic {
           throw ConfigError(
             "site '\(address)' is served over HTTPS but names no host, so no certificate can be chosen for it; "
@@ -64,7 +65,7 @@ public final class RouteTable: Sendable {
       if secure[port] == true, let tls {
         do {
           context = try TLSContext(
-            configuration: tls.configuration, certificates: tls.cache, siteVersions: versions[port] ?? [:],
+            configuration: tls.configuration, certificates: tls.cache, sitePolicies: policies[port] ?? [:],
             defaultServerName: config.global.defaultSNI)
         } catch {
           throw ConfigError("cannot set up TLS for port \(port): \(error)")
@@ -75,20 +76,42 @@ public final class RouteTable: Sendable {
     self.listeners = listeners
   }
 
-  /// A site's `protocols`, when it has them.
-  static func versions(of site: Site) throws(ConfigError) -> ClosedRange<TLSVersion>? {
-    guard let tls = site.tls, tls.minVersion != nil || tls.maxVersion != nil else { return nil }
-    func parse(_ text: String?, _ fallback: TLSVersion) -> TLSVersion {
-      switch text {
-      case "tls1.2": .tls12
-      case "tls1.3": .tls13
-      default: fallback
+  /// A site's `protocols`, `ciphers` and `curves`, in OpenSSL's terms.
+  static func policy(of site: Site) throws(ConfigError) -> TLSSitePolicy {
+    guard let tls = site.tls else { return TLSSitePolicy() }
+    var policy = TLSSitePolicy()
+    if tls.minVersion != nil || tls.maxVersion != nil {
+      func parse(_ text: String?, _ fallback: TLSVersion) -> TLSVersion {
+        switch text {
+        case "tls1.2": .tls12
+        case "tls1.3": .tls13
+        default: fallback
+        }
       }
+      let low = parse(tls.minVersion, .tls12)
+      let high = parse(tls.maxVersion, .tls13)
+      guard low <= high else { throw ConfigError("'protocols': the minimum is newer than the maximum", at: site.location) }
+      policy.versions = low...high
     }
-    let low = parse(tls.minVersion, .tls12)
-    let high = parse(tls.maxVersion, .tls13)
-    guard low <= high else { throw ConfigError("'protocols': the minimum is newer than the maximum", at: site.location) }
-    return low...high
+    if let ciphers = tls.ciphers {
+      var names: [String] = []
+      for cipher in ciphers {
+        guard let name = SiteTLS.cipherSuites[cipher] else {
+          throw ConfigError("unknown cipher suite '\(cipher)'", at: site.location)
+        }
+        names.append(name)
+      }
+      policy.tls12Ciphers = names.joined(separator: ":")
+    }
+    if let curves = tls.curves {
+      var names: [String] = []
+      for curve in curves {
+        guard let name = SiteTLS.curveNames[curve] else { throw ConfigError("unknown curve '\(curve)'", at: site.location) }
+        names.append(name)
+      }
+      policy.groups = names.joined(separator: ":")
+    }
+    return policy
   }
 }
 

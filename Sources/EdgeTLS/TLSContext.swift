@@ -16,22 +16,22 @@ public final class TLSContext: Sendable {
   /// `applicationProtocols` in ALPN wire form (length-prefixed names), for SSL_select_next_proto.
   let alpnWire: [UInt8]
 
-  /// Protocol versions of sites that accept fewer than the listener, by exact name or `*.` wildcard;
-  /// applied when the client names one of them.
-  public let siteVersions: [String: ClosedRange<TLSVersion>]
+  /// Sites whose TLS settings differ from the listener's, by exact name or `*.` wildcard; applied when
+  /// the client names one of them.
+  public let sitePolicies: [String: TLSSitePolicy]
 
   /// The name whose certificate clients that send no SNI get (`default_sni`); nil: the cache's default.
   public let defaultServerName: String?
 
   public init(
     configuration: TLSConfiguration = TLSConfiguration(), certificates: CertificateCache,
-    siteVersions: [String: ClosedRange<TLSVersion>] = [:], defaultServerName: String? = nil
+    sitePolicies: [String: TLSSitePolicy] = [:], defaultServerName: String? = nil
   ) throws(OpenSSLError) {
     self.defaultServerName = defaultServerName
     guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw OpenSSLError("SSL_CTX_new") }
     self.configuration = configuration
     self.certificates = certificates
-    self.siteVersions = siteVersions
+    self.sitePolicies = sitePolicies
     raw = ctx
     alpnWire = try Self.wireFormat(configuration.applicationProtocols)
     try configure()
@@ -64,12 +64,12 @@ public final class TLSContext: Sendable {
     SSL_CTX_set_info_callback(raw, TLSSession.infoCallback)
   }
 
-  /// The versions a site accepts when they differ from the listener's: exact name, then wildcard.
-  func versions(for serverName: String) -> ClosedRange<TLSVersion>? {
-    if siteVersions.isEmpty { return nil }
-    if let exact = siteVersions[serverName] { return exact }
+  /// A site's own TLS settings, if it has any: exact name, then wildcard.
+  func policy(for serverName: String) -> TLSSitePolicy? {
+    if sitePolicies.isEmpty { return nil }
+    if let exact = sitePolicies[serverName] { return exact }
     guard let dot = serverName.firstIndex(of: ".") else { return nil }
-    return siteVersions["*" + serverName[dot...]]
+    return sitePolicies["*" + serverName[dot...]]
   }
 
   /// `["h2", "http/1.1"]` → `\x02h2\x08http/1.1`.

@@ -32,16 +32,23 @@ extension TLSSession {
         return refuse("invalid server name", alert: alert)
       case .name(let name):
         serverName = name
-        if let range = context.versions(for: name) {
-          // Before version negotiation: a site may accept fewer versions than its listener.
-          _ = edge_ssl_set_min_proto(ssl, range.lowerBound.openSSLValue)
-          _ = edge_ssl_set_max_proto(ssl, range.upperBound.openSSLValue)
-        }
+        if let policy = context.policy(for: name) { apply(policy) }
         if let key = snapshot.lookup(serverName: name) { return serve(key, alert: alert) }
         choice = .waiting
         return SSL_CLIENT_HELLO_RETRY
       }
     }
+  }
+
+  /// A site's own versions, ciphers and groups, set on this connection before they are negotiated (the
+  /// callback runs before OpenSSL reads the versions, suites and key shares of the ClientHello).
+  private func apply(_ policy: TLSSitePolicy) {
+    if let range = policy.versions {
+      _ = edge_ssl_set_min_proto(ssl, range.lowerBound.openSSLValue)
+      _ = edge_ssl_set_max_proto(ssl, range.upperBound.openSSLValue)
+    }
+    if let ciphers = policy.tls12Ciphers { _ = SSL_set_cipher_list(ssl, ciphers) }
+    if let groups = policy.groups { _ = edge_ssl_set1_groups_list(ssl, groups) }
   }
 
   /// The SNI extension, parsed from its raw bytes (`SSL_get_servername` is still NULL here).

@@ -16,6 +16,16 @@ struct TLSConfigTests {
     #expect(try tls("respond hi") == nil)
   }
 
+  @Test func ciphersAndCurves() throws {
+    let parsed = try tls("tls internal {\n\t\tciphers TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\n\t\tcurves x25519 secp384r1\n\t}")
+    #expect(parsed?.ciphers == ["TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"])
+    #expect(parsed?.curves == ["x25519", "secp384r1"])
+    #expect(failure("a.test {\n\ttls {\n\t\tciphers TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA265\n\t}\n}")
+      == "Caddyfile:3:11: unknown cipher suite 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA265' (did you mean 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'?)")
+    #expect(failure("a.test {\n\ttls {\n\t\tcurves x448\n\t}\n}") == "Caddyfile:3:10: unknown curve 'x448'")
+    #expect(failure("a.test {\n\ttls {\n\t\tcurves\n\t}\n}") == "Caddyfile:3:3: 'curves' needs at least one curve")
+  }
+
   @Test func errorsPointAtTheToken() {
     #expect(failure("a.test {\n\ttls {\n\t\tprotocols tls1.1\n\t}\n}")
       == "Caddyfile:3:13: unsupported TLS version 'tls1.1' (did you mean 'tls1.2'?); edge accepts tls1.2 and tls1.3")

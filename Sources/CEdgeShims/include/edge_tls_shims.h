@@ -12,6 +12,9 @@ int edge_ssl_ctx_set1_groups_list(SSL_CTX *ctx, const char *groups);
 int edge_ssl_set_min_proto(SSL *ssl, int version);
 int edge_ssl_set_max_proto(SSL *ssl, int version);
 
+/// SSL_set1_groups_list: one connection's key-exchange groups.
+int edge_ssl_set1_groups_list(SSL *ssl, const char *groups);
+
 /// SSL_CTX_set_session_cache_mode.
 long edge_ssl_ctx_set_session_cache_mode(SSL_CTX *ctx, long mode);
 
