@@ -336,7 +336,9 @@ class SClient:
         return re.search(r"Verify return code: 0 \(ok\)", self.output) is not None
 
     def tail(self, n: int = 25) -> str:
-        return "\n".join(self.output.splitlines()[-n:])
+        """The last lines of the output, without hex dumps (session tickets)."""
+        lines = [l for l in self.output.splitlines() if not re.match(r"^\s+[0-9a-f]{4} - ", l)]
+        return "\n".join(lines[-n:])
 
 
 def s_client(port: int, servername: str | None, *args, cafile=None, timeout: float = 20) -> SClient:
@@ -425,6 +427,7 @@ class BurstResult:
     failures: list[str]      # one line per failed connection
     fingerprints: set[str]   # of the leaves served
     seconds: float           # from the first ClientHello to the last answer
+    hellos_sent: float       # from the first ClientHello written to the last
 
 
 def raise_nofile(needed: int) -> None:
@@ -442,20 +445,43 @@ def raise_nofile(needed: int) -> None:
 def concurrent_handshakes(port: int, server_hostname: str, count: int, cafile, request: bytes | None = None,
                           expect_body: bytes | None = None, timeout: float = 30.0,
                           connect_concurrency: int = 100) -> BurstResult:
-    """Opens `count` TCP connections first (at most `connect_concurrency` connects in flight, so the listen
-    backlog never overflows), then starts TLS on all of them at once, so `count` ClientHellos for one name
-    arrive together. Each handshake verifies against `cafile` and the name; with `request`, one request is
-    sent and the response (Content-Length framed) must be a 200 with body `expect_body`. Returns how many completed and why the others failed."""
+    """`count` TLS handshakes for one name whose ClientHellos reach the server together.
+
+    All TCP connections are opened first (at most `connect_concurrency` connects in flight, so the listen
+    backlog never overflows) and every ClientHello is computed in advance (memory BIOs); then the hellos are
+    written to their sockets in one tight loop, and each handshake is finished concurrently on asyncio.
+    Each verifies against `cafile` and the name; with `request`, one request is sent and the response
+    (Content-Length framed) must be a 200 with body `expect_body`. Returns how many completed and why the
+    others failed."""
     return asyncio.run(_burst(port, server_hostname, count, cafile, request, expect_body, timeout, connect_concurrency))
 
 
+def _response_complete(buf: bytes) -> bool:
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return False
+    m = re.search(rb"\r\ncontent-length:[ \t]*(\d+)", buf[:end + 2], re.I)
+    if not m:
+        raise AssertionError("response without Content-Length: %r" % buf[:300])
+    return len(buf) >= end + 4 + int(m.group(1))
+
+
 async def _burst(port, name, count, cafile, request, expect_body, timeout, connect_concurrency) -> BurstResult:
+    loop = asyncio.get_running_loop()
     ctx = client_context(cafile, alpn=["http/1.1"])
     gate = asyncio.Semaphore(connect_concurrency)
 
     async def connect(i):
-        async with gate:
-            return await asyncio.wait_for(asyncio.open_connection(LOOPBACK, port), timeout)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        try:
+            async with gate:
+                await asyncio.wait_for(loop.sock_connect(s, (LOOPBACK, port)), timeout)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return s
+        except BaseException:
+            s.close()
+            raise
 
     opened = await asyncio.gather(*(connect(i) for i in range(count)), return_exceptions=True)
     failures: list[str] = []
@@ -463,42 +489,82 @@ async def _burst(port, name, count, cafile, request, expect_body, timeout, conne
     for i, r in enumerate(opened):
         if isinstance(r, BaseException):
             failures.append("#%d connect: %r" % (i, r))
-        else:
-            conns.append((i, r[0], r[1]))
-    start = asyncio.Event()
+            continue
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = ctx.wrap_bio(incoming, outgoing, server_hostname=name)
+        try:
+            obj.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        conns.append([i, r, obj, incoming, outgoing, outgoing.read()])
     fingerprints: set[str] = set()
 
-    async def one(i, reader, writer):
-        await start.wait()
+    async def one(i, sock, obj, incoming, outgoing, unsent):
+        deadline = loop.time() + timeout
+
+        async def flush():
+            data = outgoing.read()
+            if data:
+                await asyncio.wait_for(loop.sock_sendall(sock, data), max(0.01, deadline - loop.time()))
+
+        async def receive():
+            data = await asyncio.wait_for(loop.sock_recv(sock, 65536), max(0.01, deadline - loop.time()))
+            if not data:
+                raise ConnectionError("closed by the server")
+            incoming.write(data)
+
         try:
-            await asyncio.wait_for(writer.start_tls(ctx, server_hostname=name, ssl_handshake_timeout=timeout), timeout)
-            der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
-            fingerprints.add(der_fingerprint(der))
+            if unsent:
+                await asyncio.wait_for(loop.sock_sendall(sock, unsent), timeout)
+            while True:
+                try:
+                    obj.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    await flush()
+                    await receive()
+            await flush()
+            fingerprints.add(der_fingerprint(obj.getpeercert(binary_form=True)))
             if request is not None:
-                writer.write(request)
-                await writer.drain()
-                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
-                m = re.search(rb"\r\ncontent-length:\s*(\d+)", head, re.I)
-                if not head.startswith(b"HTTP/1.1 200 ") or not m:
-                    raise AssertionError("unexpected response head %r" % head[:300])
-                body = await asyncio.wait_for(reader.readexactly(int(m.group(1))), timeout)
-                if expect_body is not None and body != expect_body:
-                    raise AssertionError("unexpected body %r" % body[:200])
+                obj.write(request)
+                await flush()
+                buf = b""
+                while not _response_complete(buf):
+                    try:
+                        chunk = obj.read(65536)
+                    except ssl.SSLWantReadError:
+                        await flush()
+                        await receive()
+                        continue
+                    if not chunk:
+                        raise ConnectionError("closed (close_notify) after %d response bytes" % len(buf))
+                    buf += chunk
+                head, _, body = buf.partition(b"\r\n\r\n")
+                if not head.startswith(b"HTTP/1.1 200 ") or (expect_body is not None and body != expect_body):
+                    raise AssertionError("unexpected response %r" % buf[:300])
             return None
         except BaseException as e:  # noqa: BLE001 - every failure is reported, not raised
             return "#%d: %s: %s" % (i, type(e).__name__, e)
         finally:
-            writer.close()
-            try:
-                await asyncio.wait_for(writer.wait_closed(), 5)
-            except BaseException:  # noqa: BLE001
-                pass
+            sock.close()
 
-    tasks = [asyncio.create_task(one(i, r, w)) for i, r, w in conns]
-    await asyncio.sleep(0)  # let every task park on the event, then release them together
+    # every ClientHello goes out here, back to back (a fresh socket's buffer takes a whole hello)
     t0 = time.monotonic()
-    start.set()
-    results = await asyncio.gather(*tasks)
+    started = []
+    for c in conns:
+        sock, hello = c[1], c[5]
+        try:
+            sent = sock.send(hello)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError as e:
+            failures.append("#%d send: %r" % (c[0], e))
+            sock.close()
+            continue
+        c[5] = hello[sent:]
+        started.append(c)
+    hellos_sent = time.monotonic() - t0
+    results = await asyncio.gather(*(one(*c) for c in started))
     seconds = time.monotonic() - t0
     failures += [r for r in results if r is not None]
-    return BurstResult(count - len(failures), failures, fingerprints, seconds)
+    return BurstResult(count - len(failures), failures, fingerprints, seconds, hellos_sent)
