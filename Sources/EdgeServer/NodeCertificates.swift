@@ -42,6 +42,8 @@ public final class NodeCertificates: CertificateSource {
   private let issued = Mutex<[String: CertifiedKey]>([:])
   /// Certificates loaded from storage, by the name they were looked up for.
   private let fromStorage = Mutex<[String: StoredCertificate]>([:])
+  /// Names storage had no certificate for, with the storage directory's modification time then.
+  private let missing = Mutex<[String: Int?]>([:])
   private let queue = DispatchQueue(label: "edge.certificates", attributes: .concurrent)
 
   /// The local CA's directory inside `storage`.
@@ -103,6 +105,16 @@ public final class NodeCertificates: CertificateSource {
     stored = FileCertificateSource(directory: storage + "/certificates") { error in
       log.warning("certificate in storage is unusable", metadata: ["error": "\(error)", "storage": "\(storageDirectory)"])
     }
+    // The directory exists from the start, so "nothing was written there since" can be told by its
+    // modification time (see `knownMissing`).
+    if openLocalCA && kinds.values.contains(.storage) {
+      do {
+        try FileManager.default.createDirectory(
+          atPath: storage + "/certificates", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      } catch {
+        throw ConfigError("cannot create the certificate storage \(storage)/certificates: \(error.localizedDescription)")
+      }
+    }
     if needsCA && openLocalCA {
       do {
         localCA = try LocalCA(directory: Self.localCADirectory(storage: storage))
@@ -138,6 +150,7 @@ public final class NodeCertificates: CertificateSource {
       logger.debug("no site for this server name", metadata: ["name": "\(serverName)"])
       return done(nil)
     }
+    if kind == .storage, knownMissing(serverName) { return done(nil) }
     logger.info("certificate lookup", metadata: ["name": "\(serverName)", "source": "\(kind.rawValue)"])
     switch kind {
     case .files:
@@ -152,7 +165,9 @@ public final class NodeCertificates: CertificateSource {
   /// A certificate from `<storage>/certificates`, remembered with its file's modification time so a
   /// replacement written there later is noticed by the upkeep.
   private func loadStored(_ name: String) -> CertifiedKey? {
+    let directoryStamp = Self.modificationTime(stored.directory)
     guard let (key, file) = stored.load(name) else {
+      missing.withLock { $0[name] = directoryStamp }
       logger.warning(
         "no certificate in storage for this name; handshakes are refused until one is there (ACME is not built yet)",
         metadata: ["name": "\(name)", "expected": "\(stored.directory)/\(name).crt"])
@@ -161,6 +176,14 @@ public final class NodeCertificates: CertificateSource {
     let stamp = Self.modificationTime(file)
     fromStorage.withLock { $0[name] = StoredCertificate(key: key, file: file, modified: stamp) }
     return key
+  }
+
+  /// Whether `name` was missing from storage and nothing has been written there since: the directory's
+  /// modification time changes when a file is created or renamed into it. Saves a burst of handshakes for
+  /// a name without a certificate from reading files and logging once each.
+  private func knownMissing(_ name: String) -> Bool {
+    guard let stamp = missing.withLock({ $0[name] }) else { return false }
+    return stamp != nil && stamp == Self.modificationTime(stored.directory)
   }
 
   struct StoredCertificate {

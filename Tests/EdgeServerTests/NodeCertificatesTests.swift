@@ -80,6 +80,21 @@ final class NodeCertificatesTests {
     #expect(served.notAfter >= first.notAfter)
   }
 
+  @Test("a name missing from storage is not looked up again until something is written there")
+  func missingIsRemembered() throws {
+    let lookups = LogCounter()
+    let counted = try NodeCertificates(
+      config: CaddyfileAdapter.adapt(
+        text: "{\n\tstorage file_system \(directory)/storage\n}\npub.test {\n\trespond x\n}\n", filename: "C", environment: [:]),
+      logger: Logger(label: "count") { _ in lookups })
+    #expect(lookUp(counted, "pub.test") == nil)
+    #expect(lookUp(counted, "pub.test") == nil)
+    #expect(lookups.count("certificate lookup") == 1)
+    _ = try store("pub.test", ca: try LocalCA(directory: directory + "/ca3"))
+    #expect(lookUp(counted, "pub.test")?.names == ["pub.test"])
+    #expect(lookups.count("certificate lookup") == 2)
+  }
+
   @Test("local-CA leaves near the end of their life are re-issued into the cache")
   func renewal() throws {
     let node = try certificates("localhost {\n\trespond x\n}\n")
@@ -110,5 +125,27 @@ final class NodeCertificatesTests {
     #expect(NodeCertificates.storageDirectory(GlobalOptions(), environment: ["XDG_DATA_HOME": "/x", "HOME": "/h"]) == "/x/edge")
     #expect(NodeCertificates.storageDirectory(GlobalOptions(), environment: ["HOME": "/h"]) == "/h/.local/share/edge")
     #expect(NodeCertificates.storageDirectory(GlobalOptions(storage: "/s"), environment: ["HOME": "/h"]) == "/s")
+  }
+}
+
+/// A log handler that counts messages (shared by reference between the logger's copies).
+final class LogCounter: LogHandler, @unchecked Sendable {
+  private let lock = NSLock()
+  private var messages: [String] = []
+  var metadata: Logger.Metadata = [:]
+  var logLevel: Logger.Level = .trace
+  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    get { metadata[key] }
+    set { metadata[key] = newValue }
+  }
+  func log(event: LogEvent) {
+    lock.lock()
+    messages.append(event.message.description)
+    lock.unlock()
+  }
+  func count(_ message: String) -> Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return messages.filter { $0 == message }.count
   }
 }
