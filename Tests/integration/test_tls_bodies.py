@@ -148,3 +148,29 @@ def test_close_notify_is_sent_on_connection_close(edge):
                 break
             data += chunk
     assert data.endswith(b"hello over tls")
+
+
+def test_session_tickets_resume_on_any_worker(edge):
+    # Tickets are sealed with the node's key ring, shared by every worker: a client resumes wherever the
+    # kernel hands its next connection. TLS 1.3 tickets arrive after the handshake, so read a response
+    # before taking the session.
+    def fetch(session=None):
+        raw = socket.create_connection((LOOPBACK, edge.port), timeout=10)
+        s = edge.context.wrap_socket(raw, server_hostname=LOOPBACK, session=session)
+        s.sendall(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+        assert data.endswith(b"hello over tls")
+        reused, session = s.session_reused, s.session
+        s.close()
+        return reused, session
+
+    reused, session = fetch()
+    assert not reused
+    resumed = 0
+    for _ in range(8):
+        reused, next_session = fetch(session)
+        resumed += reused
+        session = next_session or session
+    assert resumed == 8
