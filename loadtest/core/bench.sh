@@ -15,8 +15,9 @@ WARMUP=${WARMUP:-2s}
 PROXY_CPU=${PROXY_CPU:-0}   # the proxy under test
 LOAD_CPU=${LOAD_CPU:-1}     # the upstream and wrk
 RESULTS_DIR=${RESULTS_DIR:-}  # if set, raw wrk outputs and results.tsv are copied there
+TLS=${TLS:-0}               # 1: clients speak HTTPS to the proxies (keep-alive; handshakes: loadtest/tls)
 
-for tool in nginx wrk taskset python3; do
+for tool in nginx wrk taskset python3 openssl; do
   command -v "$tool" >/dev/null || { echo "bench.sh: $tool is required (make deps-bench)" >&2; exit 1; }
 done
 
@@ -113,6 +114,20 @@ cpu_ticks() {  # utime+stime (clock ticks) of $1 and its current children (nginx
   echo "$total"
 }
 
+# --- TLS mode: one P-256 certificate for bench.test, used by both proxies -------------------------------
+SCHEME=http
+HOST_HEADER=()
+EDGE_TEMPLATE=edge.Caddyfile
+NGINX_TEMPLATE=proxy.nginx.conf
+if [[ $TLS == 1 ]]; then
+  SCHEME=https
+  HOST_HEADER=(-H "Host: bench.test")
+  EDGE_TEMPLATE=edge.tls.Caddyfile
+  NGINX_TEMPLATE=proxy.tls.nginx.conf
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench.test \
+    -addext subjectAltName=DNS:bench.test -keyout "$WORK/leaf.key" -out "$WORK/leaf.pem" 2>/dev/null
+fi
+
 # --- start the upstream and the proxies ----------------------------------------------------------------
 UP_PORT=$(free_port)
 render "$HERE/upstream.nginx.conf" "$WORK/upstream.conf" "$UP_PORT" ""
@@ -126,30 +141,40 @@ declare -A PORT PID
 for p in "${PROXIES[@]}"; do
   PORT[$p]=$(free_port)
   if [[ $p == edge ]]; then
-    render "$HERE/edge.Caddyfile" "$WORK/Caddyfile" "${PORT[$p]}" "127.0.0.1:$UP_PORT"
+    render "$HERE/$EDGE_TEMPLATE" "$WORK/Caddyfile" "${PORT[$p]}" "127.0.0.1:$UP_PORT"
     taskset -c "$PROXY_CPU" "$EDGE" run --config "$WORK/Caddyfile" >"$WORK/edge.log" 2>&1 &
   else
-    render "$HERE/proxy.nginx.conf" "$WORK/proxy-nginx.conf" "${PORT[$p]}" "127.0.0.1:$UP_PORT"
+    render "$HERE/$NGINX_TEMPLATE" "$WORK/proxy-nginx.conf" "${PORT[$p]}" "127.0.0.1:$UP_PORT"
     taskset -c "$PROXY_CPU" nginx -c "$WORK/proxy-nginx.conf" -p "$WORK" -e "$WORK/nginx.log" \
       -g 'daemon off;' >"$WORK/nginx.log" 2>&1 &
   fi
   PID[$p]=$!
   PIDS+=("${PID[$p]}")
   wait_port "$p" "${PID[$p]}" "${PORT[$p]}"
-  body=$(python3 - "${PORT[$p]}" <<'EOF'
-import sys, urllib.request
-print(urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1], timeout=5).read().decode())
+  body=$(python3 - "${PORT[$p]}" "$SCHEME" <<'EOF'
+import http.client, socket, ssl, sys
+port, scheme = int(sys.argv[1]), sys.argv[2]
+if scheme == "https":  # SNI bench.test on 127.0.0.1; the certificate is a throwaway self-signed one
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    c = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=context)
+    c.sock = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname="bench.test")
+else:
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+c.request("GET", "/", headers={"Host": "bench.test"} if scheme == "https" else {})
+print(c.getresponse().read().decode())
 EOF
   ) || { echo "bench.sh: GET / through $p failed" >&2; tail -n 20 "$WORK/$p.log" >&2; exit 1; }
   [[ $body == ok ]] || { echo "bench.sh: $p answered '$body', expected 'ok'" >&2; exit 1; }
 done
 
 HZ=$(getconf CLK_TCK)
-echo "# edge core benchmark: ${PROXIES[*]} | wrk -t$THREADS -c$CONNECTIONS -d$DURATION | $ROUNDS rounds" \
+echo "# edge core benchmark ($SCHEME): ${PROXIES[*]} | wrk -t$THREADS -c$CONNECTIONS -d$DURATION | $ROUNDS rounds" \
      "| proxies on CPU $PROXY_CPU, upstream + wrk on CPU $LOAD_CPU | $(nproc) CPUs"
 
 run_wrk() {  # run_wrk PROXY DURATION OUTFILE
-  taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency "http://127.0.0.1:${PORT[$1]}/" \
+  taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency "${HOST_HEADER[@]}" \
+    "$SCHEME://127.0.0.1:${PORT[$1]}/" \
     >"$3" 2>&1 &
   local wpid=$!
   PIDS+=("$wpid")
