@@ -27,3 +27,12 @@ uint64_t edge_ssl_op_no_ticket(void) { return SSL_OP_NO_TICKET; }
 int edge_ssl_set_min_proto(SSL *ssl, int version) { return (int)SSL_set_min_proto_version(ssl, version); }
 int edge_ssl_set_max_proto(SSL *ssl, int version) { return (int)SSL_set_max_proto_version(ssl, version); }
 int edge_ssl_set1_groups_list(SSL *ssl, const char *groups) { return (int)SSL_set1_groups_list(ssl, groups); }
+
+static int edge_accept_server_name(SSL *ssl, int *alert, void *arg) {
+  (void)ssl; (void)alert; (void)arg;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+int edge_ssl_ctx_accept_server_name(SSL_CTX *ctx) {
+  return (int)SSL_CTX_set_tlsext_servername_callback(ctx, edge_accept_server_name);
+}

@@ -196,6 +196,8 @@ public actor HTTPConnection {
       close || draining || request == nil || !(request!.keepAlive) || request!.framing != .none
     scratch.removeAll(keepingCapacity: true)
     scratch.append(contentsOf: "HTTP/1.1 \(status) \(StatusText.reason(status))\r\n".utf8)
+    // RFC 9110 §6.6.1: a server with a clock sends Date (edge answers as the origin here).
+    scratch.append(contentsOf: worker.date.field)
     scratch.append(contentsOf: extraFields.utf8)
     scratch.append(contentsOf: "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.count)\r\n".utf8)
     if mustClose { scratch.append(contentsOf: "Connection: close\r\n".utf8) }

@@ -20,6 +20,7 @@ public final class RouteTable: Sendable {
     var secure: [Int: Bool] = [:]
     var secureHosts: [(host: String, site: Site)] = []
     var policies: [Int: [String: TLSSitePolicy]] = [:]
+    var names: [Int: Set<String>] = [:]
     for site in config.sites {
       let compiled = CompiledSite(site)
       for address in site.addresses {
@@ -34,6 +35,7 @@ public final class RouteTable: Sendable {
         byPort[where_.port, default: []].append((address, compiled))
         if where_.secure, let host = address.host?.lowercased() {
           secureHosts.append((host, site))
+          names[where_.port, default: []].insert(host)
           let policy = try Self.policy(of: site)
           if !policy.isEmpty { policies[where_.port, default: [:]][host] = policy }
         } else if where_.secure, site.tls == nil || site.tls?.certificates == .automatic {
@@ -66,7 +68,7 @@ public final class RouteTable: Sendable {
         do {
           context = try TLSContext(
             configuration: tls.configuration, certificates: tls.cache, sitePolicies: policies[port] ?? [:],
-            defaultServerName: config.global.defaultSNI)
+            defaultServerName: config.global.defaultSNI, siteNames: names[port] ?? [])
         } catch {
           throw ConfigError("cannot set up TLS for port \(port): \(error)")
         }

@@ -1,5 +1,6 @@
 import EdgeConfig
 import EdgeCore
+import EdgeHTTP1
 import EdgeLoop
 import EdgeProxy
 import EdgeTLS
@@ -21,6 +22,8 @@ public final class Worker: @unchecked Sendable {
   public private(set) var draining = false
   /// Open connections and tunnels, readable from any thread (shutdown waits for it to reach 0).
   public let live = Atomic<Int>(0)
+  /// The `Date` field of edge's own responses, formatted once a second.
+  let date = DateFieldCache()
   /// Where TLS layers on this loop put decrypted bytes on their way to a connection.
   private let tlsPlaintext = ByteBuffer(capacity: 64 * 1024)
 

@@ -8,8 +8,9 @@ public struct TLSConfiguration: Sendable {
   /// offers is chosen. A client offering none of them gets no ALPN answer (it may still speak HTTP/1.1).
   /// Add `"acme-tls/1"` on listeners that answer TLS-ALPN-01 challenges. Default `["http/1.1"]`.
   public var applicationProtocols: [String] = ["http/1.1"]
-  /// Key-exchange groups in preference order (OpenSSL names). Default `X25519:P-256`.
-  public var groups: String = "X25519:P-256"
+  /// Key-exchange groups in preference order (OpenSSL names). Default `X25519:P-256:P-384` (Go's order;
+  /// P-384 for the rare client that offers nothing else).
+  public var groups: String = "X25519:P-256:P-384"
   /// TLS 1.2 cipher suites (OpenSSL names): ECDHE key exchange with AEAD ciphers only, no RSA key
   /// exchange, no CBC. TLS 1.3 suites are OpenSSL's defaults (all AEAD).
   public var tls12Ciphers: String =

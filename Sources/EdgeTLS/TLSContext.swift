@@ -20,14 +20,17 @@ public final class TLSContext: Sendable {
   /// the client names one of them.
   public let sitePolicies: [String: TLSSitePolicy]
 
-  /// The name whose certificate clients that send no SNI get (`default_sni`); nil: the cache's default.
+  /// The name whose certificate clients that send no SNI get (`default_sni`); nil: see `serverName(forNoSNI:)`.
   public let defaultServerName: String?
+  /// The host names served on this listener (exact or `*.` wildcard, lower-case).
+  public let siteNames: Set<String>
 
   public init(
     configuration: TLSConfiguration = TLSConfiguration(), certificates: CertificateCache,
-    sitePolicies: [String: TLSSitePolicy] = [:], defaultServerName: String? = nil
+    sitePolicies: [String: TLSSitePolicy] = [:], defaultServerName: String? = nil, siteNames: Set<String> = []
   ) throws(OpenSSLError) {
     self.defaultServerName = defaultServerName
+    self.siteNames = siteNames
     guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw OpenSSLError("SSL_CTX_new") }
     self.configuration = configuration
     self.certificates = certificates
@@ -56,12 +59,28 @@ public final class TLSContext: Sendable {
     _ = edge_ssl_ctx_set_session_cache_mode(raw, Int(SSL_SESS_CACHE_OFF))
     if configuration.ticketKeys != nil {
       try check(SSL_CTX_set_tlsext_ticket_key_evp_cb(raw, TLSSession.ticketKeyCallback), "SSL_CTX_set_tlsext_ticket_key_evp_cb")
+      // One TLS 1.3 ticket per handshake (OpenSSL's default is two; Go, and so Caddy, send one): sealing a
+      // ticket costs about 4% of a full handshake, and a resumed handshake brings a fresh ticket.
+      try check(SSL_CTX_set_num_tickets(raw, 1), "SSL_CTX_set_num_tickets")
     } else {
       try check(SSL_CTX_set_num_tickets(raw, 0), "SSL_CTX_set_num_tickets")
     }
     SSL_CTX_set_client_hello_cb(raw, TLSSession.clientHelloCallback, nil)
+    // Accepting the server name makes OpenSSL acknowledge SNI in its hello, as RFC 6066 asks (the
+    // certificate was already chosen by the client-hello callback).
+    _ = edge_ssl_ctx_accept_server_name(raw)
     SSL_CTX_set_alpn_select_cb(raw, TLSSession.alpnCallback, nil)
     SSL_CTX_set_info_callback(raw, TLSSession.infoCallback)
+  }
+
+  /// The name to serve a client that sent no SNI (clients never send one for an IP address) and connected
+  /// to `address`: `default_sni`; else the address, when a site is written for it; else the listener's
+  /// only site name; else the address (whose lookup then fails with unrecognized_name).
+  func serverName(forNoSNIAt address: String?) -> String? {
+    if let defaultServerName { return defaultServerName }
+    if let address, siteNames.contains(address) { return address }
+    if siteNames.count == 1, let only = siteNames.first, !only.hasPrefix("*.") { return only }
+    return address
   }
 
   /// A site's own TLS settings, if it has any: exact name, then wildcard.

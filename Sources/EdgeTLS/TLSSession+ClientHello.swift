@@ -22,9 +22,9 @@ extension TLSSession {
     case .undecided:
       let snapshot = context.certificates.snapshot
       var requested = requestedServerName()
-      // No SNI (clients never send one for an IP address): `default_sni`, else the address the client
-      // connected to, so a site written as an IP gets its certificate.
-      if case .absent = requested, let fallback = context.defaultServerName ?? addressName { requested = .name(fallback) }
+      if case .absent = requested, let fallback = context.serverName(forNoSNIAt: addressName) {
+        requested = .name(fallback)
+      }
       switch requested {
       case .absent:
         return serve(snapshot.defaultCertificate, alert: alert)

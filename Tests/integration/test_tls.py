@@ -529,10 +529,16 @@ http://plain.test {
 
 
 def test_no_sni_refused_unless_default_sni(edge_node):
+    # Two sites share the port, so a client without SNI names neither (with one site, edge serves it:
+    # test_tls_policies.py::test_no_sni_gets_the_only_site_of_its_port).
     sites = """
 a.test {
 	tls internal
 	respond "site a"
+}
+b.test {
+	tls internal
+	respond "site b"
 }
 """
     plain = edge_node()

@@ -3,6 +3,7 @@
 The site is `https://127.0.0.1:<port>`: clients send no SNI for an IP address, so this also checks that
 edge picks the certificate by the address the client connected to (a local-CA leaf with an IP SAN).
 """
+import email.utils
 import hashlib
 import http.client
 import json
@@ -77,6 +78,11 @@ def test_ip_site_certificate_verifies_without_sni(edge):
         while chunk := s.recv(65536):
             data += chunk
     assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"hello over tls"), data
+    # edge answers as the origin here, so it sends Date (RFC 9110 §6.6.1), in IMF-fixdate form.
+    date = [line for line in data.split(b"\r\n") if line.lower().startswith(b"date: ")]
+    assert len(date) == 1, data
+    sent = email.utils.parsedate_to_datetime(date[0][6:].decode())
+    assert abs(sent.timestamp() - time.time()) < 5, date
 
 
 def test_download_and_upload_10mb(edge):

@@ -80,8 +80,41 @@ def test_curves_per_site(edge):
     assert not ok, out
     ok, _, out = s_client(edge, "p384.test", "-groups", "P-384")
     assert ok, out
-    # The default groups are X25519 and P-256: P-384 alone is refused elsewhere.
-    ok, _, out = s_client(edge, "strong.test", "-groups", "P-384")
+    # The default groups are X25519, P-256 and P-384: P-521 alone is refused elsewhere.
+    ok, _, out = s_client(edge, "strong.test", "-groups", "P-521")
     assert not ok, out
+    ok, _, out = s_client(edge, "strong.test", "-groups", "P-384")
+    assert ok, out
     ok, _, out = s_client(edge, "strong.test", "-groups", "X25519")
     assert ok, out
+
+
+def test_server_acknowledges_sni(edge):
+    # RFC 6066: a server that used the server_name extension answers with an empty one.
+    for version in ("-tls1_2", "-tls1_3"):
+        ok, _, out = s_client(edge, "strong.test", version, "-tlsextdebug")
+        assert ok, out
+        assert 'TLS server extension "server name" (id=0), len=0' in out, out
+
+
+def test_no_sni_is_refused_when_several_sites_share_the_port(edge):
+    p = subprocess.run(["openssl", "s_client", "-connect", "%s:%d" % (LOOPBACK, edge), "-noservername"],
+                       input=b"", capture_output=True, timeout=20)
+    out = (p.stdout + p.stderr).decode(errors="replace")
+    assert "unrecognized name" in out, out
+
+
+def test_no_sni_gets_the_only_site_of_its_port(edge_bin, tmp_path):
+    port, http_port = free_port(), free_port()
+    caddyfile = tmp_path / "Caddyfile"
+    caddyfile.write_text("{\n\thttp_port %d\n\thttps_port %d\n\tstorage file_system %s\n}\nonly.test {\n"
+                         "\ttls internal\n\trespond \"only\"\n}\n" % (http_port, port, tmp_path / "storage"))
+    proc = ManagedProcess("edge", [edge_bin, "run", "--config", caddyfile], tmp_path)
+    try:
+        proc.wait_for_port(port)
+        p = subprocess.run(["openssl", "s_client", "-connect", "%s:%d" % (LOOPBACK, port), "-noservername"],
+                           input=b"", capture_output=True, timeout=20)
+        out = (p.stdout + p.stderr).decode(errors="replace")
+        assert "subject=CN = only.test" in out, out
+    finally:
+        proc.stop()

@@ -15,6 +15,10 @@ int edge_ssl_set_max_proto(SSL *ssl, int version);
 /// SSL_set1_groups_list: one connection's key-exchange groups.
 int edge_ssl_set1_groups_list(SSL *ssl, const char *groups);
 
+/// Sets a servername callback that accepts every name (SSL_TLSEXT_ERR_OK), so the server acknowledges
+/// SNI; edge chooses certificates in the client-hello callback instead.
+int edge_ssl_ctx_accept_server_name(SSL_CTX *ctx);
+
 /// SSL_CTX_set_session_cache_mode.
 long edge_ssl_ctx_set_session_cache_mode(SSL_CTX *ctx, long mode);
 
