@@ -8,10 +8,10 @@ EDGE := .build/$(CONFIG)/edge
 # Debian packages the build and the tests need; the benchmarks add the proxies they compare against.
 DEB_BUILD := pkg-config libuv1-dev libssl-dev libhiredis-dev
 DEB_TEST := curl openssl python3 python3-pip
-DEB_BENCH := nginx-light wrk haproxy caddy
+DEB_BENCH := nginx-light wrk haproxy caddy testssl.sh valgrind
 PY_TEST := websockets pytest
 
-.PHONY: deps deps-bench build run test unit integration bench tsan asan clean
+.PHONY: deps deps-bench build run test unit integration bench bench-tls tls-scan tsan asan clean
 
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -43,6 +43,12 @@ integration: build
 
 bench: deps-bench build
 	EDGE_BIN=$(abspath $(EDGE)) loadtest/core/bench.sh
+
+bench-tls: deps-bench build
+	EDGE_BIN=$(abspath $(EDGE)) NGINX_TICKETS=1 loadtest/tls/bench.sh
+
+tls-scan: deps-bench build
+	EDGE_BIN=$(abspath $(EDGE)) loadtest/tls/scan.sh
 
 # The integration suite against sanitizer builds of the node. A report fails the run.
 # (LeakSanitizer is off: Swift's tagged pointers in weak-reference side tables and enum payloads make it
