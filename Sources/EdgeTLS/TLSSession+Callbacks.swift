@@ -32,6 +32,10 @@ extension TLSSession {
     from(ssl)?.sentAlert = UInt8(truncatingIfNeeded: value)
   }
 
+  /// AES-256-CBC fetched once: `EVP_aes_256_cbc()` makes OpenSSL 3 look the implementation up again at
+  /// every ticket (a name lookup in its method store). Kept for the life of the process.
+  nonisolated(unsafe) static let ticketCipher: OpaquePointer? = EVP_CIPHER_fetch(nil, "AES-256-CBC", nil)
+
   /// Seals (`encrypt == 1`) or opens a session ticket with the context's `TicketKeyRing`.
   /// Returns 1 (ok), 2 (ok, but issue a fresh ticket: sealed by an older key), 0 (unknown key: full
   /// handshake) or -1 (error).
@@ -47,13 +51,13 @@ extension TLSSession {
         let key = ring.sealingKey
         guard RAND_bytes(iv, 16) == 1 else { return -1 }
         name.update(from: key.name, count: 16)
-        guard EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nil, key.aesKey, iv) == 1,
+        guard EVP_EncryptInit_ex(cipher, ticketCipher, nil, key.aesKey, iv) == 1,
           edge_ticket_hmac_init(mac, key.hmacKey, key.hmacKey.count) == 1
         else { return -1 }
         return 1
       }
       guard let found = ring.key(named: UnsafeRawBufferPointer(start: name, count: 16)) else { return 0 }
-      guard EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nil, found.key.aesKey, iv) == 1,
+      guard EVP_DecryptInit_ex(cipher, ticketCipher, nil, found.key.aesKey, iv) == 1,
         edge_ticket_hmac_init(mac, found.key.hmacKey, found.key.hmacKey.count) == 1
       else { return -1 }
       return found.isNewest ? 1 : 2
