@@ -39,7 +39,7 @@ public final class TLSServerLayer: StreamSecurity {
   ) throws(OpenSSLError) -> TLSServerLayer {
     let layer = try TLSServerLayer(
       context: context, source: source, lookupTimeoutMilliseconds: lookupTimeoutMilliseconds, plaintext: plaintext)
-    layer.session.addressName = stream.localIP()
+    layer.session.addressName = { [unowned stream] in stream.localIP() }
     stream.security = layer
     return layer
   }

@@ -22,7 +22,7 @@ extension TLSSession {
     case .undecided:
       let snapshot = context.certificates.snapshot
       var requested = requestedServerName()
-      if case .absent = requested, let fallback = context.serverName(forNoSNIAt: addressName) {
+      if case .absent = requested, let fallback = context.serverName(forNoSNIAt: addressName?()) {
         requested = .name(fallback)
       }
       switch requested {

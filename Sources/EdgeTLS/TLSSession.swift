@@ -46,8 +46,9 @@ public final class TLSSession {
   var choice = CertificateChoice.undecided
   /// The SNI the client sent (lower-case), once the ClientHello has been read.
   public internal(set) var serverName: String?
-  /// The local IP address the client connected to: the name looked up when it sends no SNI.
-  public var addressName: String?
+  /// The local IP address the client connected to: the name looked up when it sends no SNI. Asked only
+  /// then (it costs a getsockname).
+  public var addressName: (() -> String?)?
   /// The last fatal alert sent (from the info callback).
   var sentAlert: UInt8?
   /// The alert the client-hello callback chose, with its reason.
