@@ -15,7 +15,7 @@ public final class Worker: @unchecked Sendable {
   public let loop: EventLoop
   public let pool: UpstreamPool
   public let logger: Logger
-  private let routeBox: Mutex<RouteTable>
+  private let routeBox: Locked<RouteTable>
   private var connections: [ObjectIdentifier: HTTPConnection] = [:]
   private var tunnels: [ObjectIdentifier: Tunnel] = [:]
   private var listeners: [TCPListener] = []
@@ -31,7 +31,7 @@ public final class Worker: @unchecked Sendable {
     self.loop = loop
     self.pool = UpstreamPool(loop: loop, resolver: Resolver(loop: loop))
     self.logger = logger
-    self.routeBox = Mutex(routes)
+    self.routeBox = Locked(routes)
   }
 
   /// The table new requests use.

@@ -1,10 +1,10 @@
+import EdgeCore
 import Dispatch
 import EdgeConfig
 import EdgeHTTP
 import EdgeTLS
 import Foundation
 import Logging
-import Synchronization
 
 /// The certificates of one node: the cache every TLS listener serves from, where a name missing from it
 /// comes from, and the upkeep (renewing local-CA leaves, rotating ticket keys).
@@ -39,11 +39,11 @@ public final class NodeCertificates: CertificateSource {
   let stored: FileCertificateSource
   let logger: Logger
   /// Leaves issued by the local CA, by the name they were issued for, for renewal.
-  private let issued = Mutex<[String: CertifiedKey]>([:])
+  private let issued = Locked<[String: CertifiedKey]>([:])
   /// Certificates loaded from storage, by the name they were looked up for.
-  private let fromStorage = Mutex<[String: StoredCertificate]>([:])
+  private let fromStorage = Locked<[String: StoredCertificate]>([:])
   /// Names storage had no certificate for, with the storage directory's modification time then.
-  private let missing = Mutex<[String: Int?]>([:])
+  private let missing = Locked<[String: Int?]>([:])
   private let queue = DispatchQueue(label: "edge.certificates", attributes: .concurrent)
 
   /// The local CA's directory inside `storage`.
@@ -237,7 +237,7 @@ public final class NodeCertificates: CertificateSource {
     let seconds = Int(interval.components.seconds)
     timer.schedule(deadline: .now() + .seconds(seconds), repeating: .seconds(seconds))
     let rotateEvery = max(1, 3600 / max(seconds, 1))
-    let ticks = Mutex(0)
+    let ticks = Locked(0)
     timer.setEventHandler { [weak self] in
       guard let self else { return }
       self.reloadChangedStoredCertificates()

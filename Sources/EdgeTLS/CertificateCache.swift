@@ -1,4 +1,4 @@
-import Synchronization
+import EdgeCore
 
 /// The certificates a node can serve without asking anyone, shared by every listener and loop.
 ///
@@ -27,12 +27,12 @@ public final class CertificateCache: Sendable {
     }
   }
 
-  private let current: Mutex<Snapshot>
+  private let current: Locked<Snapshot>
   /// Serializes writers, so two inserts never build from the same old snapshot (readers never take it).
-  private let writer = Mutex(())
+  private let writer = Locked(())
 
   public init(defaultCertificate: CertifiedKey? = nil) {
-    current = Mutex(Snapshot(byName: [:], defaultCertificate: defaultCertificate))
+    current = Locked(Snapshot(byName: [:], defaultCertificate: defaultCertificate))
   }
 
   /// The current snapshot (a reference copy).

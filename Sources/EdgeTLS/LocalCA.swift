@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import EdgeCore
 
 /// edge's own certificate authority (Caddy's `tls internal`): a root and an intermediate kept in a
 /// storage directory, and short-lived leaf certificates for site names issued on demand.
@@ -36,7 +37,7 @@ public final class LocalCA: Sendable {
 
   let storage: LocalCAStorage
   let now: @Sendable () -> Int
-  let state: CAStateLock<State>
+  let state: Locked<State>
 
   /// The CA certificates in use. Only touched under `state`'s lock.
   struct State {
@@ -65,7 +66,7 @@ public final class LocalCA: Sendable {
     self.rootPEM = root.certificatePEM
     self.storage = storage
     self.now = now
-    self.state = CAStateLock(State(root: root, intermediate: intermediate))
+    self.state = Locked(State(root: root, intermediate: intermediate))
   }
 
   /// The intermediate certificate now in use, PEM (the second half of every chain).

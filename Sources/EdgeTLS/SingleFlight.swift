@@ -1,4 +1,4 @@
-import Synchronization
+import EdgeCore
 
 /// Runs one piece of work per key at a time, however many callers want its result: the first caller
 /// starts it, later callers join, and everyone is answered once it finishes.
@@ -7,7 +7,7 @@ import Synchronization
 /// that completes the work, outside the lock.
 public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
   public typealias Waiter = @Sendable (Value) -> Void
-  private let inFlight = Mutex<[Key: [Waiter]]>([:])
+  private let inFlight = Locked<[Key: [Waiter]]>([:])
 
   public init() {}
 

@@ -1,4 +1,4 @@
-import Synchronization
+import EdgeCore
 
 /// The session-ticket keys of one listener (or of a whole cluster): the newest seals new tickets, the
 /// older ones still open tickets they sealed, so clients resume across a rotation.
@@ -11,7 +11,7 @@ import Synchronization
 /// private keys.
 public final class TicketKeyRing: Sendable {
   /// Newest first; never empty.
-  private let state: Mutex<[TicketKey]>
+  private let state: Locked<[TicketKey]>
   /// How many keys are kept (the newest seals, all open).
   public let capacity: Int
 
@@ -19,7 +19,7 @@ public final class TicketKeyRing: Sendable {
   public init(capacity: Int = 3) {
     precondition(capacity >= 1, "a ticket key ring needs room for one key")
     self.capacity = capacity
-    state = Mutex([TicketKey.random()])
+    state = Locked([TicketKey.random()])
   }
 
   /// Newest first.
