@@ -12,6 +12,8 @@ struct TestCertificates: Sendable {
   init() throws {
     directory = NSTemporaryDirectory() + "edge-tls-tests-\(getpid())"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    // Swift Testing has no suite-wide teardown: remove the directory when the test process exits.
+    atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "edge-tls-tests-\(getpid())") }
     try selfSigned("a.test", sans: "DNS:a.test,DNS:www.a.test,IP:127.0.0.1,IP:::1", key: .ec)
     try selfSigned("a2.test", sans: "DNS:a.test", key: .ec)  // a renewal of a.test
     try selfSigned("b.test", sans: "DNS:b.test", key: .rsa)

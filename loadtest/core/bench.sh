@@ -21,14 +21,11 @@ for tool in nginx wrk taskset python3 openssl; do
   command -v "$tool" >/dev/null || { echo "bench.sh: $tool is required (make deps-bench)" >&2; exit 1; }
 done
 
+SCRIPT=bench.sh
+source "$HERE/../lib.sh"
+
 # --- the edge binary: EDGE_BIN, else the release build; without it, nginx only -------------------------
-EDGE=""
-if [[ -n "${EDGE_BIN:-}" ]]; then
-  [[ -x "$EDGE_BIN" ]] || { echo "bench.sh: EDGE_BIN=$EDGE_BIN is not executable" >&2; exit 1; }
-  EDGE=$EDGE_BIN
-elif [[ -x "$ROOT/.build/release/edge" ]]; then
-  EDGE="$ROOT/.build/release/edge"
-fi
+find_edge
 if [[ -n "$EDGE" ]]; then
   PROXIES=(edge nginx)
   if [[ $EDGE == */debug/* ]]; then
@@ -40,78 +37,16 @@ else
   echo "      Build edge (make build) or set EDGE_BIN to compare." >&2
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/edge-bench.XXXXXX")
-PIDS=()
-
-descendants() {  # PIDs of the children (recursively) of $1, from /proc
-  local pid=$1 kid
-  for kid in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-    echo "$kid"
-    descendants "$kid"
-  done
-}
-
-stop_pid() {
-  local pid=$1 kids i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kids=$(descendants "$pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    kids="$kids $(descendants "$pid")"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  for i in $kids; do kill -KILL "$i" 2>/dev/null || true; done
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+on_exit() {  # keep the raw outputs when asked
   if [[ -n "$RESULTS_DIR" && -d "$WORK" ]]; then
     mkdir -p "$RESULTS_DIR"
     cp "$WORK"/*.txt "$WORK"/results.tsv "$WORK"/*.log "$RESULTS_DIR"/ 2>/dev/null || true
   fi
-  rm -rf "$WORK"
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+lib_setup edge-bench
 
 render() {  # render TEMPLATE OUT PORT UPSTREAM
   sed -e "s|@PORT@|$3|g" -e "s|@UPSTREAM@|$4|g" -e "s|@DIR@|$WORK|g" "$1" >"$2"
-}
-
-wait_port() {  # wait_port NAME PID PORT
-  local i
-  for i in $(seq 100); do
-    if ! kill -0 "$2" 2>/dev/null; then
-      echo "bench.sh: $1 (pid $2) exited before listening on 127.0.0.1:$3; its log:" >&2
-      tail -n 20 "$WORK/$1.log" >&2 || true
-      exit 1
-    fi
-    if (exec 3<>"/dev/tcp/127.0.0.1/$3") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "bench.sh: $1 did not listen on 127.0.0.1:$3 within 10s" >&2
-  tail -n 20 "$WORK/$1.log" >&2 || true
-  exit 1
-}
-
-cpu_ticks() {  # utime+stime (clock ticks) of $1 and its current children (nginx master + worker)
-  local pid total=0 t
-  for pid in "$1" $(descendants "$1"); do
-    # fields after "pid (comm) ": state is 1st, utime 12th, stime 13th
-    t=$(sed 's/^.*) //' /proc/"$pid"/stat 2>/dev/null | awk '{print $12 + $13}') || t=0
-    total=$((total + ${t:-0}))
-  done
-  echo "$total"
 }
 
 # --- TLS mode: one P-256 certificate for bench.test, used by both proxies -------------------------------

@@ -26,96 +26,20 @@ for tool in nginx openssl cc curl taskset python3; do
   command -v "$tool" >/dev/null || { echo "bench.sh: $tool is required (make deps-bench)" >&2; exit 1; }
 done
 
-# --- the edge binary: EDGE_BIN, else the release build; without it, nginx only -------------------------
-EDGE=""
-if [[ -n "${EDGE_BIN:-}" ]]; then
-  [[ -x "$EDGE_BIN" ]] || { echo "bench.sh: EDGE_BIN=$EDGE_BIN is not executable" >&2; exit 1; }
-  EDGE=$EDGE_BIN
-elif [[ -x "$ROOT/.build/release/edge" ]]; then
-  EDGE="$ROOT/.build/release/edge"
-fi
+SCRIPT=bench.sh
+source "$HERE/../lib.sh"
+find_edge  # EDGE_BIN, else the release build; without it, nginx only
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/edge-tls-bench.XXXXXX")
-PIDS=()
-
-descendants() {  # PIDs of the children (recursively) of $1, from /proc
-  local pid=$1 kid
-  for kid in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-    echo "$kid"
-    descendants "$kid"
-  done
-}
-
-stop_pid() {
-  local pid=$1 kids i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kids=$(descendants "$pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    kids="$kids $(descendants "$pid")"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  for i in $kids; do kill -KILL "$i" 2>/dev/null || true; done
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+on_exit() {  # keep the raw outputs when asked
   if [[ -n "$RESULTS_DIR" && -d "$WORK" ]]; then
     mkdir -p "$RESULTS_DIR"
     cp "$WORK"/*.txt "$WORK"/results.tsv "$WORK"/*.log "$RESULTS_DIR"/ 2>/dev/null || true
   fi
-  rm -rf "$WORK"
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-wait_port() {  # wait_port NAME PID PORT
-  local i
-  for i in $(seq 100); do
-    if ! kill -0 "$2" 2>/dev/null; then
-      echo "bench.sh: $1 (pid $2) exited before listening on 127.0.0.1:$3; its log:" >&2
-      tail -n 20 "$WORK/$1.log" >&2 || true
-      exit 1
-    fi
-    if (exec 3<>"/dev/tcp/127.0.0.1/$3") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "bench.sh: $1 did not listen on 127.0.0.1:$3 within 10s" >&2
-  tail -n 20 "$WORK/$1.log" >&2 || true
-  exit 1
-}
-
-cpu_ticks() {  # utime+stime (clock ticks) of $1 (all its threads) and its current children
-  local pid total=0 t
-  for pid in "$1" $(descendants "$1"); do
-    t=$(sed 's/^.*) //' /proc/"$pid"/stat 2>/dev/null | awk '{print $12 + $13}') || t=0
-    total=$((total + ${t:-0}))
-  done
-  echo "$total"
-}
+lib_setup edge-tls-bench
 
 # --- certificates: one P-256 CA and a P-256 leaf for bench.test, shared by both servers ------------------
-(
-  cd "$WORK"
-  openssl ecparam -name prime256v1 -genkey -noout -out ca.key
-  openssl req -x509 -new -key ca.key -sha256 -days 2 -subj "/CN=edge TLS bench CA" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.pem
-  openssl ecparam -name prime256v1 -genkey -noout -out leaf.ec.key
-  openssl pkcs8 -topk8 -nocrypt -in leaf.ec.key -out leaf.key
-  openssl req -new -key leaf.key -subj "/CN=bench.test" -out leaf.csr
-  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-    "extendedKeyUsage=serverAuth" "subjectAltName=DNS:bench.test" >leaf.ext
-  openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -sha256 -days 2 \
-    -extfile leaf.ext -out leaf.pem
-) >"$WORK/certs.log" 2>&1 || { echo "bench.sh: certificate generation failed:" >&2; cat "$WORK/certs.log" >&2; exit 1; }
+make_bench_certificate
 
 # --- the client ----------------------------------------------------------------------------------------
 cc -O2 -Wall -o "$WORK/hsbench" "$HERE/hsbench.c" -lssl -lcrypto >"$WORK/cc.log" 2>&1 \

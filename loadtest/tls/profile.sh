@@ -27,43 +27,14 @@ for tool in valgrind callgrind_control callgrind_annotate objcopy nginx openssl 
   command -v "$tool" >/dev/null || { echo "profile.sh: $tool is required (apt-get install valgrind binutils)" >&2; exit 1; }
 done
 
-EDGE=${EDGE_BIN:-}
-[[ -n $EDGE || ! -x "$ROOT/.build/release/edge" ]] || EDGE="$ROOT/.build/release/edge"
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/edge-tls-profile.XXXXXX")
-PIDS=()
-stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+SCRIPT=profile.sh
+source "$HERE/../lib.sh"
+find_edge
+on_exit() {  # keep the callgrind files when asked
   if [[ -n $OUT_DIR ]]; then mkdir -p "$OUT_DIR"; cp "$WORK"/*.cg "$WORK"/*.txt "$OUT_DIR"/ 2>/dev/null || true; fi
-  rm -rf "$WORK"
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-(
-  cd "$WORK"
-  openssl ecparam -name prime256v1 -genkey -noout -out ca.key
-  openssl req -x509 -new -key ca.key -sha256 -days 2 -subj "/CN=edge TLS bench CA" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.pem
-  openssl ecparam -name prime256v1 -genkey -noout -out leaf.ec.key
-  openssl pkcs8 -topk8 -nocrypt -in leaf.ec.key -out leaf.key
-  openssl req -new -key leaf.key -subj "/CN=bench.test" -out leaf.csr
-  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-    "extendedKeyUsage=serverAuth" "subjectAltName=DNS:bench.test" >leaf.ext
-  openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -sha256 -days 2 -extfile leaf.ext -out leaf.pem
-) >"$WORK/certs.log" 2>&1 || { cat "$WORK/certs.log" >&2; exit 1; }
+lib_setup edge-tls-profile
+make_bench_certificate
 cc -O2 -o "$WORK/hsbench" "$HERE/hsbench.c" -lssl -lcrypto
 sed -e "s|@HTTPS_PORT@|$EDGE_HTTPS_PORT|g" -e "s|@HTTP_PORT@|$EDGE_HTTP_PORT|g" -e "s|@DIR@|$WORK|g" \
   "$HERE/edge.Caddyfile" >"$WORK/Caddyfile"

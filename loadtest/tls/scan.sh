@@ -32,67 +32,10 @@ for tool in openssl curl python3; do
   command -v "$tool" >/dev/null || { echo "scan.sh: $tool is required" >&2; exit 1; }
 done
 
-EDGE=""
-if [[ -n "${EDGE_BIN:-}" ]]; then
-  [[ -x "$EDGE_BIN" ]] || { echo "scan.sh: EDGE_BIN=$EDGE_BIN is not executable" >&2; exit 1; }
-  EDGE=$EDGE_BIN
-elif [[ -x "$ROOT/.build/release/edge" ]]; then
-  EDGE="$ROOT/.build/release/edge"
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/edge-tls-scan.XXXXXX")
-PIDS=()
-
-descendants() {
-  local pid=$1 kid
-  for kid in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-    echo "$kid"
-    descendants "$kid"
-  done
-}
-
-stop_pid() {
-  local pid=$1 kids i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kids=$(descendants "$pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    kids="$kids $(descendants "$pid")"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  for i in $kids; do kill -KILL "$i" 2>/dev/null || true; done
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-wait_port() {  # wait_port NAME PID PORT
-  local i
-  for i in $(seq 150); do
-    if ! kill -0 "$2" 2>/dev/null; then
-      echo "scan.sh: $1 (pid $2) exited before listening on 127.0.0.1:$3; its log:" >&2
-      tail -n 20 "$WORK/$1.log" >&2 || true
-      exit 1
-    fi
-    if (exec 3<>"/dev/tcp/127.0.0.1/$3") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "scan.sh: $1 did not listen on 127.0.0.1:$3 within 15s" >&2
-  tail -n 20 "$WORK/$1.log" >&2 || true
-  exit 1
-}
+SCRIPT=scan.sh
+source "$HERE/../lib.sh"
+find_edge
+lib_setup edge-tls-scan
 
 render() {
   sed -e "s|@HTTPS_PORT@|$EDGE_HTTPS_PORT|g" -e "s|@HTTP_PORT@|$EDGE_HTTP_PORT|g" -e "s|@PORT@|$NGINX_PORT|g" \
@@ -155,7 +98,7 @@ for server in $SERVERS; do
   esac
   pid=$!
   PIDS+=("$pid")
-  wait_port "$server" "$pid" "$port"
+  wait_port "$server" "$pid" "$port" 15
   # the site answers over HTTPS (the certificate may be issued on the first handshake: give it time)
   for i in $(seq 20); do
     curl -sk --max-time 5 "https://localhost:$port/" --resolve "localhost:$port:127.0.0.1" >"$WORK/body" 2>/dev/null && break
