@@ -130,13 +130,15 @@ import Testing
   }
 }
 
-@Suite struct ImportFileTests {
+@Suite final class ImportFileTests {
   let folder: String
 
   init() throws {
     folder = NSTemporaryDirectory() + "edge-caddyfile-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: folder + "/sites", withIntermediateDirectories: true)
   }
+
+  deinit { try? FileManager.default.removeItem(atPath: folder) }
 
   func write(_ name: String, _ text: String) throws {
     try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
