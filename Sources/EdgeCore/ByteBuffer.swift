@@ -6,9 +6,10 @@ public final class ByteBuffer {
   private var start = 0
   private var end = 0
 
+  /// `capacity` 0: no memory until the first append (for buffers many connections never use).
   public init(capacity: Int = 4096) {
-    self.capacity = max(capacity, 64)
-    storage = .allocate(byteCount: self.capacity, alignment: 16)
+    self.capacity = capacity > 0 ? max(capacity, 64) : 0
+    storage = .allocate(byteCount: max(self.capacity, 1), alignment: 16)
   }
 
   deinit { storage.deallocate() }
@@ -55,7 +56,7 @@ public final class ByteBuffer {
     if live + n <= capacity && start > 0 {
       storage.copyMemory(from: storage + start, byteCount: live)
     } else {
-      var newCapacity = capacity * 2
+      var newCapacity = max(capacity * 2, 4096)
       while newCapacity < live + n { newCapacity *= 2 }
       let bigger = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
       bigger.copyMemory(from: storage + start, byteCount: live)

@@ -32,8 +32,9 @@ public actor HTTPConnection {
   /// Whether the client speaks TLS to edge (`X-Forwarded-Proto`, redirects).
   let isSecure: Bool
   let inbound = ByteBuffer()
-  /// Upstream bytes not yet consumed; reused by each exchange.
-  let upstreamInbound = ByteBuffer(capacity: 8192)
+  /// Upstream bytes not yet consumed; reused by each exchange. Allocated at the first proxied response
+  /// (connections answered locally, or idle, never need it).
+  let upstreamInbound = ByteBuffer(capacity: 0)
   var parser: RequestHeadParser
   var phase = Phase.idle
   var exchange: ProxyExchange?
