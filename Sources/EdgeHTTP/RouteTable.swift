@@ -18,7 +18,7 @@ public final class RouteTable: Sendable {
     self.tls = tls
     var byPort: [Int: [(SiteAddress, CompiledSite)]] = [:]
     var secure: [Int: Bool] = [:]
-    var secureHosts: [(host: String, site: Site)] = []
+    var secureHosts: [String] = []
     var policies: [Int: [String: TLSSitePolicy]] = [:]
     var names: [Int: Set<String>] = [:]
     for site in config.sites {
@@ -34,7 +34,7 @@ public final class RouteTable: Sendable {
         secure[where_.port] = where_.secure
         byPort[where_.port, default: []].append((address, compiled))
         if where_.secure, let host = address.host?.lowercased() {
-          secureHosts.append((host, site))
+          secureHosts.append(host)
           names[where_.port, default: []].insert(host)
           let policy = try Self.policy(of: site)
           if !policy.isEmpty { policies[where_.port, default: [:]][host] = policy }
@@ -56,7 +56,7 @@ public final class RouteTable: Sendable {
       let plainHosts = Set((byPort[httpPort] ?? []).compactMap { $0.0.host?.lowercased() })
       let redirect = CompiledSite(redirectingTo: config.global.httpsPort)
       var added = Set<String>()
-      for (host, _) in secureHosts where !plainHosts.contains(host) && added.insert(host).inserted {
+      for host in secureHosts where !plainHosts.contains(host) && added.insert(host).inserted {
         byPort[httpPort, default: []].append((SiteAddress(host: host, original: "http://" + host), redirect))
       }
       secure[httpPort] = false
@@ -95,24 +95,18 @@ public final class RouteTable: Sendable {
       guard low <= high else { throw ConfigError("'protocols': the minimum is newer than the maximum", at: site.location) }
       policy.versions = low...high
     }
-    if let ciphers = tls.ciphers {
-      var names: [String] = []
-      for cipher in ciphers {
-        guard let name = SiteTLS.cipherSuites[cipher] else {
-          throw ConfigError("unknown cipher suite '\(cipher)'", at: site.location)
-        }
-        names.append(name)
+    /// Caddy's names → OpenSSL's list (`a:b`). The adapter checked them; JSON configs are checked here.
+    func openSSLList(_ names: [String]?, _ table: [String: String], _ what: String) throws(ConfigError) -> String? {
+      guard let names else { return nil }
+      var mapped: [String] = []
+      for name in names {
+        guard let openSSLName = table[name] else { throw ConfigError("unknown \(what) '\(name)'", at: site.location) }
+        mapped.append(openSSLName)
       }
-      policy.tls12Ciphers = names.joined(separator: ":")
+      return mapped.joined(separator: ":")
     }
-    if let curves = tls.curves {
-      var names: [String] = []
-      for curve in curves {
-        guard let name = SiteTLS.curveNames[curve] else { throw ConfigError("unknown curve '\(curve)'", at: site.location) }
-        names.append(name)
-      }
-      policy.groups = names.joined(separator: ":")
-    }
+    policy.tls12Ciphers = try openSSLList(tls.ciphers, SiteTLS.cipherSuites, "cipher suite")
+    policy.groups = try openSSLList(tls.curves, SiteTLS.curveNames, "curve")
     return policy
   }
 }
@@ -124,7 +118,7 @@ public struct TLSEnvironment: Sendable {
   public let source: any CertificateSource
   public let configuration: TLSConfiguration
   public let lookupTimeoutMilliseconds: UInt64
-  /// Told about failed handshakes (debug logging, later metrics).
+
   public init(
     cache: CertificateCache, source: any CertificateSource, configuration: TLSConfiguration,
     lookupTimeoutMilliseconds: UInt64 = 10_000

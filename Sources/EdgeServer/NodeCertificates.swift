@@ -67,6 +67,7 @@ public final class NodeCertificates: CertificateSource {
     self.logger = logger
     var kinds: [String: Kind] = [:]
     var files: [String: CertifiedKey] = [:]
+    var loadedFiles: [[String]: CertifiedKey] = [:]  // each certificate and key pair is read once
     var needsCA = false
     for site in config.sites {
       for address in site.addresses where site.listening(address, global: config.global).secure {
@@ -76,10 +77,15 @@ public final class NodeCertificates: CertificateSource {
         case .files(let certificate, let key):
           kind = .files
           let loaded: CertifiedKey
-          do {
-            loaded = try CertifiedKey(certificateFile: certificate, keyFile: key)
-          } catch {
-            throw ConfigError("cannot use 'tls \(certificate) \(key)': \(error)", at: site.location)
+          if let known = loadedFiles[[certificate, key]] {
+            loaded = known
+          } else {
+            do {
+              loaded = try CertifiedKey(certificateFile: certificate, keyFile: key)
+            } catch {
+              throw ConfigError("cannot use 'tls \(certificate) \(key)': \(error)", at: site.location)
+            }
+            loadedFiles[[certificate, key]] = loaded
           }
           if let name { files[name] = loaded } else { cache.setDefault(loaded) }
           cache.insert(loaded)
@@ -138,8 +144,7 @@ public final class NodeCertificates: CertificateSource {
   /// The configured name covering `serverName`: itself, or the wildcard for its parent.
   func configuredName(for serverName: String) -> (String, Kind)? {
     if let kind = kinds[serverName] { return (serverName, kind) }
-    guard let dot = serverName.firstIndex(of: ".") else { return nil }
-    let wildcard = "*" + serverName[dot...]
+    guard let wildcard = WildcardName.covering(serverName) else { return nil }
     return kinds[wildcard].map { (wildcard, $0) }
   }
 

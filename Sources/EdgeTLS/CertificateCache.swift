@@ -21,9 +21,7 @@ public final class CertificateCache: Sendable {
     /// exactly its first label (`*.example.com` covers `a.example.com`, not `b.a.example.com`).
     public func lookup(serverName: String) -> CertifiedKey? {
       if let exact = byName[serverName] { return exact }
-      guard let dot = serverName.utf8.firstIndex(of: UInt8(ascii: ".")), dot != serverName.utf8.startIndex
-      else { return nil }
-      return byName["*" + serverName[dot...]]
+      return WildcardName.covering(serverName).flatMap { byName[$0] }
     }
   }
 

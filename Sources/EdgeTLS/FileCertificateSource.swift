@@ -28,9 +28,7 @@ public struct FileCertificateSource: CertificateSource {
   public func load(_ name: String) -> (key: CertifiedKey, file: String)? {
     guard Self.isSafeFileName(name) else { return nil }
     var candidates = [name]
-    if let dot = name.firstIndex(of: "."), !name.hasPrefix("*.") {
-      candidates.append("*" + name[dot...])
-    }
+    if let wildcard = WildcardName.covering(name) { candidates.append(wildcard) }
     for candidate in candidates {
       let base = directory + "/" + candidate
       do {

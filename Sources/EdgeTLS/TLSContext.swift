@@ -87,8 +87,7 @@ public final class TLSContext: Sendable {
   func policy(for serverName: String) -> TLSSitePolicy? {
     if sitePolicies.isEmpty { return nil }
     if let exact = sitePolicies[serverName] { return exact }
-    guard let dot = serverName.firstIndex(of: ".") else { return nil }
-    return sitePolicies["*" + serverName[dot...]]
+    return WildcardName.covering(serverName).flatMap { sitePolicies[$0] }
   }
 
   /// `["h2", "http/1.1"]` → `\x02h2\x08http/1.1`.
