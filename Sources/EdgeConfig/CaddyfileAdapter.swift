@@ -78,6 +78,7 @@ public enum CaddyfileAdapter {
     case "respond": return try RespondDirective.parse(&d)
     case "reverse_proxy": return try ReverseProxyDirective.parse(&d)
     case "request_body": return try RequestBodyDirective.parse(&d)
+    case "header": return try HeaderDirective.parse(&d)
     case let other:
       throw .unrecognized(
         "directive", other, caddyOnly: DirectiveCatalog.notYetSupported.contains(other),

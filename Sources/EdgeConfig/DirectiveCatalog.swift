@@ -2,12 +2,12 @@
 /// "not supported yet" instead of "unknown"), and suggestions for typos.
 enum DirectiveCatalog {
   /// Site directives edge implements, in Caddy's evaluation order (routes are sorted by this).
-  static let supported = ["request_body", "respond", "reverse_proxy", "tls"]
+  static let supported = ["header", "request_body", "respond", "reverse_proxy", "tls"]
 
   /// Caddy site directives edge does not implement yet.
   static let notYetSupported: Set<String> = [
     "abort", "acme_server", "basic_auth", "basicauth", "bind", "copy_response", "copy_response_headers",
-    "encode", "error", "file_server", "forward_auth", "fs", "handle", "handle_errors", "handle_path", "header",
+    "encode", "error", "file_server", "forward_auth", "fs", "handle", "handle_errors", "handle_path",
     "intercept", "invoke", "log", "log_append", "log_name", "log_skip", "skip_log", "map", "method", "metrics",
     "php_fastcgi", "push", "redir", "request_header", "rewrite", "root", "route", "templates", "tracing",
     "try_files", "uri", "vars",
@@ -31,9 +31,10 @@ enum DirectiveCatalog {
   /// The position of a directive in the evaluation order.
   static func rank(of handler: Handler) -> Int {
     switch handler {
-    case .requestBody: 0
-    case .respond: 1
-    case .reverseProxy: 2
+    case .headers: 0
+    case .requestBody: 1
+    case .respond: 2
+    case .reverseProxy: 3
     }
   }
 

@@ -127,19 +127,20 @@ extension HTTPTransport {
 }
 
 extension Handler {
-  private enum Keys: String, CodingKey { case reverseProxy, respond, requestBody }
+  private enum Keys: String, CodingKey { case reverseProxy, respond, requestBody, headers }
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: Keys.self)
     guard c.allKeys.count == 1, let key = c.allKeys.first else {
       throw DecodingError.dataCorrupted(
         .init(codingPath: c.codingPath, debugDescription: "a handler is an object with exactly one of "
-          + "'reverseProxy', 'respond', 'requestBody'"))
+          + "'reverseProxy', 'respond', 'requestBody', 'headers'"))
     }
     switch key {
     case .reverseProxy: self = .reverseProxy(try c.decode(ReverseProxy.self, forKey: key))
     case .respond: self = .respond(try c.decode(Respond.self, forKey: key))
     case .requestBody: self = .requestBody(try c.decode(RequestBody.self, forKey: key))
+    case .headers: self = .headers(try c.decode(ResponseHeaders.self, forKey: key))
     }
   }
 
@@ -149,6 +150,7 @@ extension Handler {
     case .reverseProxy(let value): try c.encode(value, forKey: .reverseProxy)
     case .respond(let value): try c.encode(value, forKey: .respond)
     case .requestBody(let value): try c.encode(value, forKey: .requestBody)
+    case .headers(let value): try c.encode(value, forKey: .headers)
     }
   }
 }

@@ -75,6 +75,14 @@ extension Route {
       guard (100...999).contains(respond.status) else {
         throw ConfigError("respond status \(respond.status) is not an HTTP status; use 100–999", at: at)
       }
+    case .headers(let headers):
+      for operation in headers.operations {
+        try operation.validate(at: at)
+        if ["content-length", "transfer-encoding", "connection"].contains(operation.name.lowercased()) {
+          throw ConfigError(
+            "'header' cannot change '\(operation.name)': edge sets the framing of every response itself", at: at)
+        }
+      }
     case .requestBody(let body):
       if let size = body.maxSize, size < 0 { throw ConfigError("request_body max_size must not be negative", at: at) }
     case .reverseProxy(let proxy):
@@ -99,6 +107,7 @@ extension ReverseProxy {
     if transport.dialTimeout <= .zero || transport.responseHeaderTimeout <= .zero {
       throw ConfigError("transport timeouts must be positive", at: location)
     }
+    for operation in headerUp + headerDown { try operation.validate(at: location) }
     if transport.keepAliveIdleConns < 0 {
       throw ConfigError("keepalive_idle_conns must not be negative (got \(transport.keepAliveIdleConns))", at: location)
     }

@@ -53,9 +53,14 @@ public struct Upstream: Codable, Sendable, Equatable, CustomStringConvertible {
   public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
-/// `header_up Name value` (set), `header_up +Name value` (add), `header_up -Name` (delete).
+/// `Name value` (set), `+Name value` (add), `-Name` (delete), `?Name value` (set when absent), as in
+/// `header`, `header_up` and `header_down`.
 public struct HeaderOperation: Codable, Sendable, Equatable {
-  public enum Kind: String, Codable, Sendable { case set, add, delete }
+  public enum Kind: String, Codable, Sendable {
+    case set, add, delete
+    /// `?Name value`: set only when the field is absent.
+    case setDefault = "default"
+  }
   public var kind: Kind
   public var name: String
   public var value: String

@@ -73,28 +73,9 @@ enum ReverseProxyDirective {
     }
   }
 
-  /// `Name value` (set), `+Name value` (add), `-Name` (delete).
   private static func headerOperation(_ d: inout Dispenser) throws(ConfigError) -> HeaderOperation {
-    let directive = d.val
-    let args = d.remainingArgTokens()
-    guard let field = args.first else { throw ConfigError(d.argErr()) }
-    var name = Substring(field.text)
-    if name.hasPrefix("-") {
-      name = name.dropFirst()
-      guard args.count == 1, !name.isEmpty else {
-        throw ConfigError("'\(directive) -Name' deletes a header and takes no value; write '\(directive) -Name'", at: field)
-      }
-      return HeaderOperation(kind: .delete, name: String(name))
-    }
-    let kind: HeaderOperation.Kind = name.hasPrefix("+") ? .add : .set
-    if kind == .add { name = name.dropFirst() }
-    guard !name.isEmpty else { throw ConfigError("missing header name after '+'", at: field) }
-    switch args.count {
-    case 2: return HeaderOperation(kind: kind, name: String(name), value: args[1].text)
-    case 3: throw ConfigError("'\(directive)' search and replace is not supported yet", at: args[1])
-    default:
-      throw ConfigError("'\(directive) \(field.text)' needs a value; write '\(directive) Name value'", at: field)
-    }
+    let directive = d.token
+    return try HeaderOperation.parse(d.remainingArgTokens(), directive: directive.text, at: directive)
   }
 
   private static func transport(_ d: inout Dispenser, _ start: HTTPTransport) throws(ConfigError) -> HTTPTransport {

@@ -68,13 +68,22 @@ public enum Handler: Codable, Sendable, Equatable {
   case reverseProxy(ReverseProxy)
   case respond(Respond)
   case requestBody(RequestBody)
+  case headers(ResponseHeaders)
 
   public var isTerminal: Bool {
     switch self {
     case .reverseProxy, .respond: true
-    case .requestBody: false
+    case .requestBody, .headers: false
     }
   }
+}
+
+/// Caddyfile: `header [<matcher>] [+|-|?]<field> [<value>]` or a block of such lines: operations on the
+/// response's fields, applied to whatever answers the request (edge's own responses and proxied ones,
+/// after `header_down`), in the order written.
+public struct ResponseHeaders: Codable, Sendable, Equatable {
+  public var operations: [HeaderOperation]
+  public init(operations: [HeaderOperation]) { self.operations = operations }
 }
 
 /// Caddyfile: `request_body [<matcher>] { max_size 10MB }`. A larger body gets 413.

@@ -8,10 +8,11 @@ import Logging
 extension HTTPConnection {
   // MARK: Starting
 
-  func startProxy(_ head: RequestHead, route: ProxyRoute, bodyLimit: Int?) {
+  func startProxy(_ head: RequestHead, route: ProxyRoute, bodyLimit: Int?, responseFields: [HeaderOperation]) {
     upstreamInbound.removeAll()
     let exchange = ProxyExchange(
       request: head, route: route, target: route.nextUpstream(), bodyLimit: bodyLimit, upstreamInbound: upstreamInbound)
+    exchange.responseFields = responseFields
     self.exchange = exchange
     phase = .proxying
     connectUpstream(exchange, fresh: false)
@@ -189,12 +190,13 @@ extension HTTPConnection {
     scratch.removeAll(keepingCapacity: true)
     head.encodeStatusLine(into: &scratch)
     let headerDown = exchange.route.config.headerDown
-    if headerDown.isEmpty {
+    if headerDown.isEmpty && exchange.responseFields.isEmpty {
       head.headers.writeForwarded(into: &scratch)  // one filtered pass, no rewrite of the fields
     } else {
       var headers = head.headers
       headers.removeHopByHopFields()
       headers.apply(headerDown)
+      headers.apply(exchange.responseFields)
       headers.write(into: &scratch)
     }
     if exchange.chunkedToClient { scratch.appendField("Transfer-Encoding", "chunked") }

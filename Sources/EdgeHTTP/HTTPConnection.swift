@@ -130,6 +130,7 @@ public actor HTTPConnection {
     timer.stop()
     let table = worker.routes
     var bodyLimit: Int?
+    var responseFields: [HeaderOperation] = []
     var path = head.path
     let matched: CompiledHandler?? = path.withUTF8 { raw in
       let end = raw.firstIndex(of: UInt8(ascii: "?")) ?? raw.count
@@ -145,11 +146,14 @@ public actor HTTPConnection {
         if !listener.hasPathSites { (lastSite, lastTable, lastHost) = (found, table, head.host) }
       }
       for route in site.routes where route.matches(path: pathOnly) {
-        if case .requestBody(let max) = route.handler {
+        switch route.handler {
+        case .requestBody(let max):
           if let max { bodyLimit = min(bodyLimit ?? max, max) }
-          continue
+        case .headers(let operations):
+          responseFields += operations
+        default:
+          return .some(route.handler)
         }
-        return .some(route.handler)
       }
       return .some(nil)
     }
@@ -161,13 +165,14 @@ public actor HTTPConnection {
     }
     switch matched {
     case .respond(let response):
-      respondLocally(status: response.status, body: response.body, request: head, close: response.close)
+      respondLocally(
+        status: response.status, body: response.body, request: head, close: response.close, fields: responseFields)
     case .proxy(let route):
-      startProxy(head, route: route, bodyLimit: bodyLimit)
+      startProxy(head, route: route, bodyLimit: bodyLimit, responseFields: responseFields)
     case .redirectToHTTPS(let httpsPort):
       redirectToHTTPS(head, port: httpsPort)
-    case .requestBody, nil:
-      respondLocally(status: 404, body: "not found\n", request: head, close: false)
+    case .requestBody, .headers, nil:
+      respondLocally(status: 404, body: Array("not found\n".utf8), request: head, close: false, fields: responseFields)
     }
   }
 
@@ -180,8 +185,7 @@ public actor HTTPConnection {
     if !target.hasPrefix("/") { target = "/" + target }
     let location = "https://\(authority)\(port == 443 ? "" : ":\(port)")\(target)"
     respondLocally(
-      status: 308, body: Array("redirecting to \(location)\n".utf8), request: head, close: false,
-      extraFields: "Location: \(location)\r\n")
+      status: 308, body: Array("redirecting to \(location)\n".utf8), request: head, close: false, location: location)
   }
 
   // MARK: Local responses
@@ -192,15 +196,29 @@ public actor HTTPConnection {
 
   /// Writes a complete response. A request body that was not read, or any reason to close, closes the
   /// connection after the response.
-  func respondLocally(status: Int, body: [UInt8], request: RequestHead?, close: Bool, extraFields: String = "") {
+  /// `fields`: the site's `header` operations, applied to Content-Type and Location (edge writes Date
+  /// before and the framing fields after them).
+  func respondLocally(
+    status: Int, body: [UInt8], request: RequestHead?, close: Bool, location: String? = nil,
+    fields: [HeaderOperation] = []
+  ) {
     let mustClose =
       close || draining || request == nil || !(request!.keepAlive) || request!.framing != .none
     scratch.removeAll(keepingCapacity: true)
     scratch.append(contentsOf: "HTTP/1.1 \(status) \(StatusText.reason(status))\r\n".utf8)
-    // RFC 9110 §6.6.1: a server with a clock sends Date (edge answers as the origin here).
-    scratch.append(contentsOf: worker.date.field)
-    scratch.append(contentsOf: extraFields.utf8)
-    scratch.append(contentsOf: "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.count)\r\n".utf8)
+    if fields.isEmpty {
+      // RFC 9110 §6.6.1: a server with a clock sends Date (edge answers as the origin here).
+      scratch.append(contentsOf: worker.date.field)
+      if let location { scratch.append(contentsOf: "Location: \(location)\r\n".utf8) }
+      scratch.append(contentsOf: "Content-Type: text/plain; charset=utf-8\r\n".utf8)
+    } else {
+      var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")])
+      if let location { headers.add("Location", location) }
+      headers.apply(fields)
+      scratch.append(contentsOf: worker.date.field)
+      headers.write(into: &scratch)
+    }
+    scratch.append(contentsOf: "Content-Length: \(body.count)\r\n".utf8)
     if mustClose { scratch.append(contentsOf: "Connection: close\r\n".utf8) }
     scratch.append(contentsOf: "\r\n".utf8)
     if request?.method != "HEAD" { scratch.append(contentsOf: body) }

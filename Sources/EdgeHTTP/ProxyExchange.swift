@@ -12,6 +12,8 @@ final class ProxyExchange {
   let route: ProxyRoute
   let target: UpstreamTarget
   let bodyLimit: Int?
+  /// The site's `header` operations, applied to the response after `header_down`.
+  var responseFields: [HeaderOperation] = []
   let isUpgrade: Bool
   var upstream: UpstreamConnection?
   var attempts = 0
@@ -64,6 +66,7 @@ extension HTTPHeaders {
       case .set: set(op.name, op.value)
       case .add: add(op.name, op.value)
       case .delete: remove(op.name)
+      case .setDefault: if !contains(op.name) { set(op.name, op.value) }
       }
     }
   }

@@ -252,6 +252,7 @@ public struct CompiledRoute: Sendable {
     case .respond(let r): handler = .respond(StaticResponse(r))
     case .reverseProxy(let p): handler = .proxy(ProxyRoute(p))
     case .requestBody(let b): handler = .requestBody(maxSize: b.maxSize)
+    case .headers(let h): handler = .headers(h.operations)
     }
   }
 
@@ -265,6 +266,8 @@ public enum CompiledHandler: Sendable {
   case respond(StaticResponse)
   case proxy(ProxyRoute)
   case requestBody(maxSize: Int?)
+  /// Operations on the response's fields (non-terminal, like `requestBody`).
+  case headers([HeaderOperation])
   /// 308 to the same host and URI over HTTPS on `port`.
   case redirectToHTTPS(port: Int)
 }

@@ -173,6 +173,7 @@ func proxy(_ route: Route) -> ReverseProxy? {
     let labels = sorted.map { route -> String in
       switch route.handler {
       case .requestBody: "body"
+      case .headers: "headers"
       case .respond(let r): r.body
       case .reverseProxy(let p): p.upstreams[0].host
       }
@@ -183,5 +184,63 @@ func proxy(_ route: Route) -> ReverseProxy? {
   @Test func keepsWrittenOrderOtherwise() throws {
     let sorted = try routes("respond /b 200\nrespond /a 201\nrespond 202\nrespond 203")
     #expect(sorted.map { respond($0)!.status } == [200, 201, 202, 203])
+  }
+}
+
+@Suite struct HeaderDirectiveTests {
+  func operations(_ body: String) throws -> [HeaderOperation] {
+    guard case .headers(let h) = try routes(body)[0].handler else { return [] }
+    return h.operations
+  }
+
+  @Test func forms() throws {
+    #expect(try operations("header Strict-Transport-Security \"max-age=63072000\"")
+      == [HeaderOperation(kind: .set, name: "Strict-Transport-Security", value: "max-age=63072000")])
+    #expect(try operations("header {\n\t\t-Server\n\t\t+Link a\n\t\t?Cache-Control no-cache\n\t\t>X-Late yes\n\t}") == [
+      HeaderOperation(kind: .delete, name: "Server"), HeaderOperation(kind: .add, name: "Link", value: "a"),
+      HeaderOperation(kind: .setDefault, name: "Cache-Control", value: "no-cache"),
+      HeaderOperation(kind: .set, name: "X-Late", value: "yes"),
+    ])
+    let scoped = try routes("header /api/* X-Api yes")[0]
+    #expect(scoped.matcher == RequestMatcher(paths: ["/api/*"]))
+  }
+
+  @Test("header routes run before the terminal handler, whatever the written order")
+  func order() throws {
+    let sorted = try routes("respond hi\nheader X-A b")
+    guard case .headers = sorted[0].handler else {
+      Issue.record("header is not first: \(sorted)")
+      return
+    }
+  }
+
+  @Test func errors() {
+    #expect(failure("a.com {\n\theader\n}") == "Caddyfile:2:2: 'header' needs an operation: 'header Name value', '+Name value', '-Name' or '?Name value'")
+    #expect(failure("a.com {\n\theader X-A\n}") == "Caddyfile:2:9: 'header X-A' needs a value; write 'header X-A value'")
+    #expect(failure("a.com {\n\theader X-A a b\n}") == "Caddyfile:2:13: 'header' search and replace is not supported yet")
+    #expect(failure("a.com {\n\theader -X-A b\n}") == "Caddyfile:2:9: 'header -Name' deletes a header and takes no value; write 'header -Name'")
+  }
+
+  /// What `validate` (run on every config before it is used) says of an adapted Caddyfile.
+  func invalid(_ text: String) -> String {
+    do {
+      try adapt(text).validate()
+      return "no error"
+    } catch {
+      return error.description
+    }
+  }
+
+  @Test("values that would break the head, and framing fields, are refused with the site's position")
+  func validation() {
+    #expect(invalid("a.com {\n\theader X-A \"a\nb\"\n}") == "Caddyfile:2:2: the value of header 'X-A' contains a line break or NUL")
+    #expect(invalid("a.com {\n\theader \"X A\" b\n}") == "Caddyfile:2:2: header name 'X A' is not a valid field name (letters, digits and !#$%&'*+-.^_`|~)")
+    #expect(invalid("a.com {\n\theader Transfer-Encoding chunked\n}") == "Caddyfile:2:2: 'header' cannot change 'Transfer-Encoding': edge sets the framing of every response itself")
+    #expect(invalid("a.com {\n\treverse_proxy x:1 {\n\t\theader_down X-A \"a\rb\"\n\t}\n}").hasSuffix("the value of header 'X-A' contains a line break or NUL"))
+  }
+
+  @Test("JSON round trip") func json() throws {
+    let config = try adapt("a.com {\n\theader /x/* {\n\t\t?A b\n\t\t-C\n\t}\n\trespond 204\n}")
+    #expect(try EdgeConfig(json: config.jsonString(pretty: false)) == config)
   }
 }

@@ -1,0 +1,75 @@
+"""The `header` directive: response fields set, added, removed or defaulted on edge's own responses and
+on proxied ones (after the upstream's), per path matcher."""
+import http.client
+
+import pytest
+
+from harness import LOOPBACK, ManagedProcess, free_port
+
+pytestmark = pytest.mark.edge_only("the header directive")
+
+
+@pytest.fixture(scope="module")
+def edge(edge_bin, upstream, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("edge-header")
+    port = free_port()
+    caddyfile = workdir / "Caddyfile"
+    caddyfile.write_text("""{
+	workers 1
+	grace_period 1s
+}
+http://%s:%d {
+	header Strict-Transport-Security "max-age=31536000"
+	header /api/* {
+		-X-Upstream-Id
+		+X-Api one
+		+X-Api two
+		?Cache-Control no-store
+		?Content-Type text/html
+	}
+	respond /hello "hi" 200
+	reverse_proxy %s
+}
+""" % (LOOPBACK, port, upstream.address))
+    proc = ManagedProcess("edge", [edge_bin, "run", "--config", caddyfile], workdir)
+    proc.wait_for_port(port)
+    yield port
+    proc.stop()
+
+
+def get(port, path):
+    c = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
+    c.request("GET", path)
+    r = c.getresponse()
+    r.read()
+    c.close()
+    return r
+
+
+def test_site_wide_field_on_local_and_proxied_responses(edge):
+    local = get(edge, "/hello")
+    assert local.status == 200
+    assert local.getheader("Strict-Transport-Security") == "max-age=31536000"
+    assert local.getheader("X-Api") is None
+    proxied = get(edge, "/other")
+    assert proxied.getheader("Strict-Transport-Security") == "max-age=31536000"
+    assert proxied.getheader("X-Upstream-Id") == "main"  # untouched outside /api/*
+
+
+def test_path_scoped_operations_on_a_proxied_response(edge):
+    r = get(edge, "/api/echo")
+    assert r.status == 200
+    assert r.getheader("X-Upstream-Id") is None, r.getheaders()  # removed
+    assert r.headers.get_all("X-Api") == ["one", "two"]  # added twice
+    assert r.getheader("Cache-Control") == "no-store"  # absent upstream: the default applies
+    assert r.getheader("Content-Type") == "text/plain"  # present upstream: the default does not apply
+    assert r.getheader("Strict-Transport-Security") == "max-age=31536000"
+
+
+def test_framing_fields_are_refused(edge_bin, tmp_path):
+    f = tmp_path / "Caddyfile"
+    f.write_text("http://127.0.0.1:9 {\n\theader Content-Length 5\n\trespond x\n}\n")
+    import subprocess
+    p = subprocess.run([edge_bin, "validate", "--config", str(f)], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1
+    assert "cannot change 'Content-Length'" in p.stderr, p.stderr
