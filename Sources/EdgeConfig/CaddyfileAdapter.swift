@@ -79,6 +79,11 @@ public enum CaddyfileAdapter {
     case "reverse_proxy": return try ReverseProxyDirective.parse(&d)
     case "request_body": return try RequestBodyDirective.parse(&d)
     case "header": return try HeaderDirective.parse(&d)
+    case "root": return try FileDirectives.root(&d)
+    case "file_server": return try FileDirectives.fileServer(&d)
+    case "handle": return try FileDirectives.group(&d, stripping: false)
+    case "handle_path": return try FileDirectives.group(&d, stripping: true)
+    case "redir": return try FileDirectives.redirect(&d)
     case let other:
       throw .unrecognized(
         "directive", other, caddyOnly: DirectiveCatalog.notYetSupported.contains(other),

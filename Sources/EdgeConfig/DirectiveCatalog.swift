@@ -2,14 +2,16 @@
 /// "not supported yet" instead of "unknown"), and suggestions for typos.
 enum DirectiveCatalog {
   /// Site directives edge implements, in Caddy's evaluation order (routes are sorted by this).
-  static let supported = ["header", "request_body", "respond", "reverse_proxy", "tls"]
+  static let supported = [
+    "file_server", "handle", "handle_path", "header", "redir", "request_body", "respond", "reverse_proxy", "root", "tls",
+  ]
 
   /// Caddy site directives edge does not implement yet.
   static let notYetSupported: Set<String> = [
     "abort", "acme_server", "basic_auth", "basicauth", "bind", "copy_response", "copy_response_headers",
-    "encode", "error", "file_server", "forward_auth", "fs", "handle", "handle_errors", "handle_path",
+    "encode", "error", "forward_auth", "fs", "handle_errors",
     "intercept", "invoke", "log", "log_append", "log_name", "log_skip", "skip_log", "map", "method", "metrics",
-    "php_fastcgi", "push", "redir", "request_header", "rewrite", "root", "route", "templates", "tracing",
+    "php_fastcgi", "push", "request_header", "rewrite", "route", "templates", "tracing",
     "try_files", "uri", "vars",
   ]
 
@@ -31,10 +33,16 @@ enum DirectiveCatalog {
   /// The position of a directive in the evaluation order.
   static func rank(of handler: Handler) -> Int {
     switch handler {
-    case .headers: 0
-    case .requestBody: 1
-    case .respond: 2
-    case .reverseProxy: 3
+    // Caddy's directive order: root, header, request_body, redir, handle, respond, reverse_proxy,
+    // file_server; handle_path sorts with handle (as a handle with a path matcher would).
+    case .root: 0
+    case .headers: 1
+    case .requestBody: 2
+    case .redirect: 3
+    case .group: 4
+    case .respond: 5
+    case .reverseProxy: 6
+    case .fileServer: 7
     }
   }
 

@@ -127,20 +127,24 @@ extension HTTPTransport {
 }
 
 extension Handler {
-  private enum Keys: String, CodingKey { case reverseProxy, respond, requestBody, headers }
+  private enum Keys: String, CodingKey { case reverseProxy, respond, requestBody, headers, root, fileServer, group, redirect }
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: Keys.self)
     guard c.allKeys.count == 1, let key = c.allKeys.first else {
       throw DecodingError.dataCorrupted(
         .init(codingPath: c.codingPath, debugDescription: "a handler is an object with exactly one of "
-          + "'reverseProxy', 'respond', 'requestBody', 'headers'"))
+          + "'reverseProxy', 'respond', 'requestBody', 'headers', 'root', 'fileServer', 'group', 'redirect'"))
     }
     switch key {
     case .reverseProxy: self = .reverseProxy(try c.decode(ReverseProxy.self, forKey: key))
     case .respond: self = .respond(try c.decode(Respond.self, forKey: key))
     case .requestBody: self = .requestBody(try c.decode(RequestBody.self, forKey: key))
     case .headers: self = .headers(try c.decode(ResponseHeaders.self, forKey: key))
+    case .root: self = .root(try c.decode(String.self, forKey: key))
+    case .fileServer: self = .fileServer(try c.decode(FileServerConfig.self, forKey: key))
+    case .group: self = .group(try c.decode(RouteGroup.self, forKey: key))
+    case .redirect: self = .redirect(try c.decode(Redirect.self, forKey: key))
     }
   }
 
@@ -151,6 +155,10 @@ extension Handler {
     case .respond(let value): try c.encode(value, forKey: .respond)
     case .requestBody(let value): try c.encode(value, forKey: .requestBody)
     case .headers(let value): try c.encode(value, forKey: .headers)
+    case .root(let value): try c.encode(value, forKey: .root)
+    case .fileServer(let value): try c.encode(value, forKey: .fileServer)
+    case .group(let value): try c.encode(value, forKey: .group)
+    case .redirect(let value): try c.encode(value, forKey: .redirect)
     }
   }
 }

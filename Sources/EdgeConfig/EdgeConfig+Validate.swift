@@ -83,6 +83,12 @@ extension Route {
             "'header' cannot change '\(operation.name)': edge sets the framing of every response itself", at: at)
         }
       }
+    case .group(let group):
+      for route in group.routes { try route.validate(fallback: at) }
+    case .root(let path):
+      if path.isEmpty { throw ConfigError("'root' needs a directory", at: at) }
+    case .fileServer, .redirect:
+      break
     case .requestBody(let body):
       if let size = body.maxSize, size < 0 { throw ConfigError("request_body max_size must not be negative", at: at) }
     case .reverseProxy(let proxy):

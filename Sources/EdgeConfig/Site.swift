@@ -69,12 +69,59 @@ public enum Handler: Codable, Sendable, Equatable {
   case respond(Respond)
   case requestBody(RequestBody)
   case headers(ResponseHeaders)
+  /// `root [<matcher>] <path>`: the directory `file_server` serves (non-terminal).
+  case root(String)
+  /// `file_server [<matcher>] { … }`.
+  case fileServer(FileServerConfig)
+  /// `handle` / `handle_path`: a group of routes; the first matching group answers.
+  case group(RouteGroup)
+  /// `redir [<matcher>] <to> [<code>]`.
+  case redirect(Redirect)
 
   public var isTerminal: Bool {
     switch self {
-    case .reverseProxy, .respond: true
-    case .requestBody, .headers: false
+    case .reverseProxy, .respond, .fileServer, .group, .redirect: true
+    case .requestBody, .headers, .root: false
     }
+  }
+}
+
+/// Caddyfile: `file_server [<matcher>] [browse] { root <path>; index <names…>; hide <names…>;
+/// precompressed <br|zstd|gzip…> }`.
+public struct FileServerConfig: Codable, Sendable, Equatable {
+  /// Overrides the site's `root` when set.
+  public var root: String?
+  public var indexNames: [String]
+  public var hide: [String]
+  public var precompressed: [String]
+  public init(root: String? = nil, indexNames: [String] = ["index.html", "index.txt"], hide: [String] = [], precompressed: [String] = []) {
+    self.root = root
+    self.indexNames = indexNames
+    self.hide = hide
+    self.precompressed = precompressed
+  }
+}
+
+/// Caddyfile: `handle [<matcher>] { … }` (no prefix) or `handle_path <path>* { … }` (the matched prefix
+/// is removed from the request path for the routes inside, and upstream).
+public struct RouteGroup: Codable, Sendable, Equatable {
+  public var routes: [Route]
+  /// `handle_path`: the prefix removed (the matcher's path without its trailing `*`).
+  public var stripPrefix: String?
+  public init(routes: [Route], stripPrefix: String? = nil) {
+    self.routes = routes
+    self.stripPrefix = stripPrefix
+  }
+}
+
+/// Caddyfile: `redir [<matcher>] <to> [<code>|permanent|temporary]`: `to` may use `{uri}`, `{path}` and
+/// `{query}` placeholders. Default 302.
+public struct Redirect: Codable, Sendable, Equatable {
+  public var to: String
+  public var status: Int
+  public init(to: String, status: Int = 302) {
+    self.to = to
+    self.status = status
   }
 }
 

@@ -293,7 +293,7 @@ extension HTTPConnection {
       lifetime: config.streamTimeout
     ) { id in worker.tunnelDidClose(id) }
     worker.adopt(tunnel)
-    stopTimers()
+    releaseResources()
     worker.connectionDidClose(self)
   }
 
@@ -372,6 +372,10 @@ extension HTTPConnection {
   }
 
   func clientDidDrain() {
+    if phase == .sendingFile {
+      timer.stop()
+      return pumpFile()
+    }
     guard let exchange, exchange.responseHeadSent else { return }
     timer.stop()
     exchange.upstream?.stream.startReading()

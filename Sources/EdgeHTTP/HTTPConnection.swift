@@ -21,6 +21,8 @@ public actor HTTPConnection {
     case readingHead
     /// A request is being proxied (`exchange`).
     case proxying
+    /// A file body is being sent (`fileTransfer`).
+    case sendingFile
     case tunnelled
     case closed
   }
@@ -38,6 +40,7 @@ public actor HTTPConnection {
   var parser: RequestHeadParser
   var phase = Phase.idle
   var exchange: ProxyExchange?
+  var fileTransfer: FileTransfer?
   /// Header-read, idle, body-read and write timeouts of the client side.
   let timer: DeadlineTimer
   /// The response-header timeout of the upstream side.
@@ -87,6 +90,10 @@ public actor HTTPConnection {
     case .idle, .readingHead:
       inbound.append(bytes)
       parseRequests()
+    case .sendingFile:
+      // A pipelined request waits for the file; stop reading once a whole head's worth is queued.
+      inbound.append(bytes)
+      if inbound.count > limits.maxHeaderBytes { client.stopReading() }
     case .proxying:
       inbound.append(bytes)
       pumpRequestBody()
@@ -129,10 +136,9 @@ public actor HTTPConnection {
   func route(_ head: RequestHead) {
     timer.stop()
     let table = worker.routes
-    var bodyLimit: Int?
-    var responseFields: [HeaderOperation] = []
+    var resolution = RouteResolution()
     var path = head.path
-    let matched: CompiledHandler?? = path.withUTF8 { raw in
+    let found: Bool = path.withUTF8 { raw in
       let end = raw.firstIndex(of: UInt8(ascii: "?")) ?? raw.count
       let pathOnly = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[0..<end])
       let site: CompiledSite
@@ -140,30 +146,30 @@ public actor HTTPConnection {
         site = lastSite
       } else {
         guard let listener = table.listeners[port], let found = listener.site(forHost: head.host, path: pathOnly)
-        else { return nil }
+        else { return false }
         site = found
         // Remember the answer only when the Host alone decides it.
         if !listener.hasPathSites { (lastSite, lastTable, lastHost) = (found, table, head.host) }
       }
-      for route in site.routes where route.matches(path: pathOnly) {
-        switch route.handler {
-        case .requestBody(let max):
-          if let max { bodyLimit = min(bodyLimit ?? max, max) }
-        case .headers(let operations):
-          responseFields += operations
-        default:
-          return .some(route.handler)
-        }
-      }
-      return .some(nil)
+      resolution.resolve(site.routes, path: pathOnly)
+      return true
     }
-    guard let matched else {
+    guard found else {
       return respondLocally(status: 404, body: "no site for this host\n", request: head, close: false)
     }
+    let bodyLimit = resolution.bodyLimit
+    let responseFields = resolution.responseFields
     if let bodyLimit, case .length(let n) = head.framing, n > bodyLimit {
       return respondLocally(status: 413, body: "request body too large\n", request: head, close: true)
     }
-    switch matched {
+    let originalTarget = head.path
+    var head = head
+    if let stripped = resolution.strippedPath {
+      // handle_path: the rest of the request (upstream, file_server) sees the path without the prefix.
+      let query = head.path.firstIndex(of: "?").map { head.path[$0...] } ?? ""
+      head.path = stripped + query
+    }
+    switch resolution.handler {
     case .respond(let response):
       respondLocally(
         status: response.status, body: response.body, request: head, close: response.close, fields: responseFields)
@@ -171,7 +177,14 @@ public actor HTTPConnection {
       startProxy(head, route: route, bodyLimit: bodyLimit, responseFields: responseFields)
     case .redirectToHTTPS(let httpsPort):
       redirectToHTTPS(head, port: httpsPort)
-    case .requestBody, .headers, nil:
+    case .redirect(let redirect):
+      let location = Self.expand(redirect.to, path: head.path)
+      respondLocally(
+        status: redirect.status, body: Array("redirecting to \(location)\n".utf8), request: head, close: false,
+        location: location, fields: responseFields)
+    case .fileServer(let config):
+      serveFile(head, config: config, root: resolution.root, fields: responseFields, originalTarget: originalTarget)
+    case .requestBody, .headers, .root, .group, nil:
       respondLocally(status: 404, body: Array("not found\n".utf8), request: head, close: false, fields: responseFields)
     }
   }
@@ -186,6 +199,16 @@ public actor HTTPConnection {
     let location = "https://\(authority)\(port == 443 ? "" : ":\(port)")\(target)"
     respondLocally(
       status: 308, body: Array("redirecting to \(location)\n".utf8), request: head, close: false, location: location)
+  }
+
+  /// `{uri}`, `{path}` and `{query}` in a `redir` target, from the request target (path and query).
+  static func expand(_ template: String, path target: String) -> String {
+    guard template.contains("{") else { return template }
+    let question = target.firstIndex(of: "?")
+    let path = question.map { String(target[..<$0]) } ?? target
+    let query = question.map { String(target[target.index(after: $0)...]) } ?? ""
+    return template.replacingOccurrences(of: "{uri}", with: target).replacingOccurrences(of: "{path}", with: path)
+      .replacingOccurrences(of: "{query}", with: query)
   }
 
   // MARK: Local responses
@@ -253,6 +276,9 @@ public actor HTTPConnection {
       respondLocally(status: 408, body: "request header timeout\n", request: nil, close: true)
     case .proxying:
       exchangeClientTimedOut()
+    case .sendingFile:
+      worker.logger.debug("client stopped reading a file response", metadata: ["remote": "\(remoteIP)"])
+      abort()
     case .tunnelled, .closed:
       break
     }
@@ -270,6 +296,7 @@ public actor HTTPConnection {
   func abort() {
     exchange?.upstream?.close()
     exchange = nil
+    fileTransfer = nil
     close()
   }
 
@@ -278,7 +305,7 @@ public actor HTTPConnection {
   func closeAfterFlush() {
     guard phase != .closed else { return }
     phase = .closed
-    stopTimers()
+    releaseResources()
     let worker = self.worker
     client.closeAfterFlush { worker.connectionDidClose(self) }
   }
@@ -286,12 +313,14 @@ public actor HTTPConnection {
   func close() {
     guard phase != .closed else { return }
     phase = .closed
-    stopTimers()
+    releaseResources()
     let worker = self.worker
     client.close { worker.connectionDidClose(self) }
   }
 
-  func stopTimers() {
+  /// Everything a closing connection lets go of: its timers and a file body in flight.
+  func releaseResources() {
+    fileTransfer = nil
     timer.close()
     upstreamTimer.close()
   }

@@ -253,6 +253,10 @@ public struct CompiledRoute: Sendable {
     case .reverseProxy(let p): handler = .proxy(ProxyRoute(p))
     case .requestBody(let b): handler = .requestBody(maxSize: b.maxSize)
     case .headers(let h): handler = .headers(h.operations)
+    case .root(let path): handler = .root(path)
+    case .fileServer(let config): handler = .fileServer(config)
+    case .group(let group): handler = .group(CompiledGroup(group))
+    case .redirect(let redirect): handler = .redirect(redirect)
     }
   }
 
@@ -270,6 +274,61 @@ public enum CompiledHandler: Sendable {
   case headers([HeaderOperation])
   /// 308 to the same host and URI over HTTPS on `port`.
   case redirectToHTTPS(port: Int)
+  /// The directory `file_server` serves (non-terminal).
+  case root(String)
+  case fileServer(FileServerConfig)
+  /// `handle` / `handle_path`: routes of their own (terminal once matched).
+  case group(CompiledGroup)
+  case redirect(Redirect)
+}
+
+/// A `handle` or `handle_path` block, compiled.
+public final class CompiledGroup: Sendable {
+  public let routes: [CompiledRoute]
+  /// `handle_path`: the prefix removed from the path (bytes, as written).
+  public let stripPrefix: [UInt8]?
+  init(_ group: RouteGroup) {
+    routes = group.routes.map(CompiledRoute.init)
+    stripPrefix = group.stripPrefix.map { Array($0.utf8) }
+  }
+}
+
+/// What the routes decided for one request: the handler that answers, and what the non-terminal
+/// routes on the way collected.
+public struct RouteResolution: Sendable {
+  public var handler: CompiledHandler?
+  public var bodyLimit: Int?
+  public var responseFields: [HeaderOperation] = []
+  public var root: String?
+  /// The request path after `handle_path` prefixes were removed; nil when none was.
+  public var strippedPath: String?
+
+  public init() {}
+
+  /// Runs `routes` over `path` (no query): non-terminal routes collect, the first terminal one decides;
+  /// a matching group runs its own routes (on the stripped path for `handle_path`) and decides even if
+  /// none of them answers (then there is no handler: 404).
+  public mutating func resolve(_ routes: [CompiledRoute], path: UnsafeRawBufferPointer) {
+    for route in routes where route.matches(path: path) {
+      switch route.handler {
+      case .requestBody(let max):
+        if let max { bodyLimit = min(bodyLimit ?? max, max) }
+      case .headers(let operations):
+        responseFields += operations
+      case .root(let directory):
+        root = directory
+      case .group(let group):
+        guard let prefix = group.stripPrefix else { return resolve(group.routes, path: path) }
+        var rest = Array(path.dropFirst(prefix.count))
+        if rest.first != UInt8(ascii: "/") { rest.insert(UInt8(ascii: "/"), at: 0) }
+        strippedPath = String(decoding: rest, as: UTF8.self)
+        return rest.withUnsafeBytes { resolve(group.routes, path: $0) }
+      default:
+        handler = route.handler
+        return
+      }
+    }
+  }
 }
 
 public struct StaticResponse: Sendable {

@@ -1,0 +1,100 @@
+import EdgeConfig
+import EdgeCore
+import EdgeHTTP1
+import Glibc
+
+/// A file body on its way to the client; the descriptor closes with it.
+final class FileTransfer {
+  let descriptor: Int32
+  var offset: Int
+  var remaining: Int
+  /// Whether the connection closes once the body is out.
+  let closeAfter: Bool
+
+  init(descriptor: Int32, offset: Int, length: Int, closeAfter: Bool) {
+    self.descriptor = descriptor
+    self.offset = offset
+    self.remaining = length
+    self.closeAfter = closeAfter
+  }
+
+  deinit { Glibc.close(descriptor) }
+}
+
+extension HTTPConnection {
+  /// `file_server`: the response `FileServer` decides, with the site's `header` operations applied; a
+  /// file body is read in 64 KiB pieces while the client keeps up (back-pressure as for proxied bodies).
+  ///
+  /// `originalTarget`: the request target before `handle_path` stripped it; a directory's redirect to its
+  /// trailing-slash form must name the path the client asked for.
+  func serveFile(
+    _ head: RequestHead, config: FileServerConfig, root: String?, fields: [HeaderOperation], originalTarget: String
+  ) {
+    let options = FileServerOptions(
+      root: config.root ?? root ?? ".", indexNames: config.indexNames, hide: config.hide,
+      precompressed: config.precompressed)
+    let target = head.path
+    let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
+    let response = FileServer.respond(method: head.method, path: path, headers: head.headers, options: options)
+    let mustClose = draining || !head.keepAlive || head.framing != .none
+    var headers = HTTPHeaders(response.fields.map { ($0.name, $0.value) })
+    if response.status == 308, originalTarget != target {
+      let original = originalTarget.firstIndex(of: "?").map { String(originalTarget[..<$0]) } ?? originalTarget
+      headers.set("Location", original + "/")
+    }
+    headers.apply(fields)
+    scratch.removeAll(keepingCapacity: true)
+    scratch.append(contentsOf: "HTTP/1.1 \(response.status) \(StatusText.reason(response.status))\r\n".utf8)
+    scratch.append(contentsOf: worker.date.field)
+    headers.write(into: &scratch)
+    scratch.append(contentsOf: "Content-Length: \(response.contentLength)\r\n".utf8)
+    if mustClose { scratch.append(contentsOf: "Connection: close\r\n".utf8) }
+    scratch.append(contentsOf: "\r\n".utf8)
+    switch response.body {
+    case .none:
+      client.write(scratch)
+    case .bytes(let bytes):
+      if head.method != "HEAD" { scratch.append(contentsOf: bytes) }
+      client.write(scratch)
+    case .file(let descriptor, let offset, let length):
+      client.write(scratch)
+      guard head.method != "HEAD" else {
+        Glibc.close(descriptor)
+        break
+      }
+      fileTransfer = FileTransfer(descriptor: descriptor, offset: offset, length: length, closeAfter: mustClose)
+      phase = .sendingFile
+      return pumpFile()
+    }
+    if mustClose { closeAfterFlush() } else { becomeIdle() }
+  }
+
+  /// Sends file bytes until the body is out or the client stops taking them (then `clientDidDrain`
+  /// resumes, under the write timeout).
+  func pumpFile() {
+    guard let transfer = fileTransfer, phase == .sendingFile else { return }
+    withUnsafeTemporaryAllocation(byteCount: Self.fileChunk, alignment: 16) { buffer in
+      while transfer.remaining > 0 && client.isWritable && phase == .sendingFile {
+        let count = pread(transfer.descriptor, buffer.baseAddress, min(buffer.count, transfer.remaining), off_t(transfer.offset))
+        if count <= 0 {
+          // The file shrank or failed under us after the head promised its length: the response cannot
+          // be completed, so the connection is cut (a client sees a short body, never a wrong one).
+          worker.logger.warning("file read failed mid-response", metadata: ["errno": "\(errno)"])
+          return abort()
+        }
+        client.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        transfer.offset += count
+        transfer.remaining -= count
+      }
+    }
+    guard phase == .sendingFile else { return }
+    if transfer.remaining > 0 {
+      armClientTimer(timeouts.write)
+      return
+    }
+    fileTransfer = nil
+    if transfer.closeAfter { closeAfterFlush() } else { becomeIdle() }
+  }
+
+  static let fileChunk = 64 * 1024
+}

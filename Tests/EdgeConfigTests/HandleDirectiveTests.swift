@@ -1,0 +1,86 @@
+import EdgeConfig
+import Testing
+
+@Suite("handle, handle_path, root, file_server, redir")
+struct HandleDirectiveTests {
+  /// Seed 003's site block, as its operators wrote it.
+  static let seed003 = """
+    quiz.example.test {
+    	handle_path /static/* {
+    		root * /srv/static
+    		file_server
+    	}
+    	handle_path /media/* {
+    		root * /srv/media
+    		file_server
+    	}
+    	reverse_proxy web:8000
+    }
+    """
+
+  @Test("seed 003 adapts: two handle_path groups before the proxy") func seed() throws {
+    let site = try adapt(Self.seed003).sites[0]
+    #expect(site.routes.count == 3)
+    guard case .group(let statics) = site.routes[0].handler, case .group(let media) = site.routes[1].handler else {
+      Issue.record("groups are not first: \(site.routes)")
+      return
+    }
+    #expect(site.routes[0].matcher == RequestMatcher(paths: ["/static/*"]))
+    #expect(statics.stripPrefix == "/static")
+    #expect(media.stripPrefix == "/media")
+    #expect(statics.routes.map(\.handler) == [.root("/srv/static"), .fileServer(FileServerConfig())])
+    guard case .reverseProxy = site.routes[2].handler else {
+      Issue.record("the proxy is not last")
+      return
+    }
+  }
+
+  @Test func handleKeepsThePathAndSortsItsRoutes() throws {
+    let site = try adapt("a.test {\n\thandle /api/* {\n\t\treverse_proxy x:1\n\t\theader X-A b\n\t}\n\thandle {\n\t\trespond 404\n\t}\n}").sites[0]
+    guard case .group(let api) = site.routes[0].handler, case .group(let rest) = site.routes[1].handler else {
+      Issue.record("\(site.routes)")
+      return
+    }
+    #expect(api.stripPrefix == nil)
+    guard case .headers = api.routes[0].handler else {
+      Issue.record("header does not come first inside handle")
+      return
+    }
+    #expect(site.routes[1].matcher == nil)
+    #expect(rest.routes.count == 1)
+  }
+
+  @Test func fileServerOptions() throws {
+    let route = try routes("file_server /downloads/* {\n\t\troot /srv/dl\n\t\tindex index.html default.htm\n\t\thide .secret\n\t\tprecompressed br gzip\n\t}")[0]
+    #expect(route.handler == .fileServer(FileServerConfig(
+      root: "/srv/dl", indexNames: ["index.html", "default.htm"], hide: [".secret"], precompressed: ["br", "gzip"])))
+  }
+
+  @Test func redirects() throws {
+    #expect(try routes("redir https://b.test{uri}")[0].handler == .redirect(Redirect(to: "https://b.test{uri}")))
+    #expect(try routes("redir /old /new permanent")[0].handler == .redirect(Redirect(to: "/new", status: 301)))
+    #expect(try routes("redir /old /new 308")[0].handler == .redirect(Redirect(to: "/new", status: 308)))
+  }
+
+  @Test func errors() {
+    #expect(failure("a.test {\n\thandle_path {\n\t\trespond x\n\t}\n}") == "Caddyfile:2:2: 'handle_path' needs a path prefix such as /static/*")
+    #expect(failure("a.test {\n\tfile_server browse\n}") == "Caddyfile:2:14: 'file_server browse' (directory listings) is not supported yet")
+    #expect(failure("a.test {\n\tfile_server {\n\t\tprecompressed lzma\n\t}\n}") == "Caddyfile:3:17: unknown precompressed encoding 'lzma'; use br, zstd or gzip")
+    #expect(failure("a.test {\n\tredir /a /b 200\n}") == "Caddyfile:2:14: '200' is not a redirect code; use 300–399, permanent or temporary")
+    #expect(failure("a.test {\n\thandle {\n\t\trespnd 1\n\t}\n}") == "Caddyfile:3:3: unknown directive 'respnd' (did you mean 'respond'?)")
+    #expect(failure("a.test {\n\thandle {\n\t\ttls internal\n\t}\n}") == "Caddyfile:3:3: 'tls' belongs to the site, not inside handle")
+  }
+
+  @Test("JSON round trip of groups") func json() throws {
+    let config = try adapt(Self.seed003)
+    #expect(try EdgeConfig(json: config.jsonString(pretty: false)) == config)
+  }
+}
+
+@Suite struct HandleOrderTests {
+  @Test("handle_path sorts with handle by path: a catch-all handle comes after both")
+  func order() throws {
+    let site = try adapt("a.test {\n\thandle {\n\t\trespond fallback\n\t}\n\thandle_path /up/* {\n\t\trespond up\n\t}\n\thandle /api/* {\n\t\trespond api\n\t}\n}").sites[0]
+    #expect(site.routes.map { $0.matcher?.paths ?? [] } == [["/api/*"], ["/up/*"], []])
+  }
+}
