@@ -38,9 +38,8 @@ extension HTTPConnection {
     let response = FileServer.respond(method: head.method, path: path, headers: head.headers, options: options)
     let mustClose = draining || !head.keepAlive || head.framing != .none
     var headers = HTTPHeaders(response.fields.map { ($0.name, $0.value) })
-    if response.status == 308, originalTarget != target {
-      let original = originalTarget.firstIndex(of: "?").map { String(originalTarget[..<$0]) } ?? originalTarget
-      headers.set("Location", original + "/")
+    if response.status == 308 {
+      headers.set("Location", Self.directoryLocation(originalTarget))
     }
     headers.apply(fields)
     scratch.removeAll(keepingCapacity: true)
@@ -97,4 +96,15 @@ extension HTTPConnection {
   }
 
   static let fileChunk = 64 * 1024
+
+  /// Where a directory asked for without its trailing slash redirects: the path the client sent (before
+  /// `handle_path` stripped it) plus `/`, with the query kept. Leading slashes and backslashes collapse to
+  /// one, so `//evil.example` cannot become a redirect to another host.
+  static func directoryLocation(_ target: String) -> String {
+    let question = target.firstIndex(of: "?")
+    let path = question.map { target[..<$0] } ?? Substring(target)
+    let query = question.map { String(target[$0...]) } ?? ""
+    let rest = path.drop { $0 == "/" || $0 == "\\" }
+    return "/" + rest + "/" + query
+  }
 }

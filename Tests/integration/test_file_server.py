@@ -83,6 +83,8 @@ def test_index_and_directory_redirect(site):
     r, _ = request(site, "GET", "/static/css")
     # the redirect names the path the client asked for, not the one handle_path stripped
     assert r.status == 308 and r.getheader("Location") == "/static/css/"
+    r, _ = request(site, "GET", "/static/css?v=2")
+    assert r.status == 308 and r.getheader("Location") == "/static/css/?v=2"
 
 
 def test_ranges_and_head(site):
