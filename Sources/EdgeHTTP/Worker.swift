@@ -18,7 +18,7 @@ public final class Worker: @unchecked Sendable {
   private let routeBox: Locked<RouteTable>
   private var connections: [ObjectIdentifier: HTTPConnection] = [:]
   private var tunnels: [ObjectIdentifier: Tunnel] = [:]
-  private var listeners: [TCPListener] = []
+  private var listeners: [Int: [TCPListener]] = [:]
   public private(set) var draining = false
   /// Open connections and tunnels, readable from any thread (shutdown waits for it to reach 0).
   public let live = Atomic<Int>(0)
@@ -46,8 +46,14 @@ public final class Worker: @unchecked Sendable {
       let listener = try TCPListener(loop: loop, address: address) { [unowned self] stream in
         self.accept(stream, port: port)
       }
-      listeners.append(listener)
+      listeners[port, default: []].append(listener)
     }
+  }
+
+  /// Stops accepting on `port`; connections already accepted go on.
+  public func stopListening(on port: Int) {
+    loop.checkIsolated()
+    for listener in listeners.removeValue(forKey: port) ?? [] { listener.close() }
   }
 
   private func accept(_ stream: TCPStream, port: Int) {
@@ -94,7 +100,7 @@ public final class Worker: @unchecked Sendable {
   public func beginDrain() {
     loop.checkIsolated()
     draining = true
-    for listener in listeners { listener.close() }
+    for listener in listeners.values.joined() { listener.close() }
     listeners.removeAll()
     for connection in Array(connections.values) {
       connection.assumeIsolated { $0.drain() }

@@ -8,10 +8,10 @@ import Glibc
 import Logging
 
 /// A running edge node: worker loops with their listeners, and the control loop (this thread) that
-/// handles signals and shutdown.
+/// handles signals, reloads and shutdown.
 public final class Node {
-  public let config: EdgeConfig
-  private let routes: RouteTable
+  public private(set) var config: EdgeConfig
+  private var routes: RouteTable
   private let logger: Logger
   /// Made when the node runs, so `edge validate` (which builds a Node to check the config) opens nothing.
   private lazy var control = EventLoop(index: -1)
@@ -22,16 +22,27 @@ public final class Node {
   private var upkeep: DispatchSourceTimer?
 
   /// The node's certificates (cache, sources, local CA, upkeep).
-  public let certificates: NodeCertificates
+  public private(set) var certificates: NodeCertificates
+  /// Reads the configuration again (SIGHUP); nil: reloading is off.
+  private let reader: (() throws(ConfigError) -> EdgeConfig)?
 
   /// `validateOnly`: check everything (certificate files included) but create nothing in storage.
-  public init(config: EdgeConfig, logger: Logger, validateOnly: Bool = false) throws(ConfigError) {
+  /// `reader`: where SIGHUP reads the new configuration from.
+  public init(
+    config: EdgeConfig, logger: Logger, validateOnly: Bool = false,
+    reader: (() throws(ConfigError) -> EdgeConfig)? = nil
+  ) throws(ConfigError) {
     self.config = config
     certificates = try NodeCertificates(config: config, logger: Logger(label: "edge.tls"), openLocalCA: !validateOnly)
+    self.routes = try Self.table(config, certificates)
+    self.logger = logger
+    self.reader = reader
+  }
+
+  private static func table(_ config: EdgeConfig, _ certificates: NodeCertificates) throws(ConfigError) -> RouteTable {
     // A handshake waiting for a certificate gives up (alert) before the header timeout closes it silently.
     let lookupTimeout = min(10_000, config.global.servers.readHeaderTimeout.milliseconds * 3 / 4)
-    self.routes = try RouteTable(config: config, tls: certificates.environment(lookupTimeoutMilliseconds: lookupTimeout))
-    self.logger = logger
+    return try RouteTable(config: config, tls: certificates.environment(lookupTimeoutMilliseconds: lookupTimeout))
   }
 
   /// Binds every listener on every worker, runs until SIGTERM/SIGINT has drained the node, and returns
@@ -63,6 +74,9 @@ public final class Node {
     for signal in [SIGTERM, SIGINT] {
       signals.append(SignalWatcher(loop: control, signal: signal) { [unowned self] in self.shutdown(signal: $0) })
     }
+    if reader != nil {
+      signals.append(SignalWatcher(loop: control, signal: SIGHUP) { [unowned self] _ in self.reload() })
+    }
     control.run()
     return 0
   }
@@ -74,6 +88,63 @@ public final class Node {
     } catch where !error.isAddressInUse {
       try worker.listen(on: [(SocketAddress(ip: "0.0.0.0", port: port)!, port)])
     }
+  }
+
+  /// SIGHUP: read the configuration again and, if it is valid, swap it in without closing anything that
+  /// is under way. Each worker's next request uses the new route table (requests and tunnels in flight
+  /// finish on the one they started with); ports that appear are opened on every worker, ports that go
+  /// away stop accepting; certificates, ticket keys and the local CA carry over. A configuration that
+  /// does not parse, validate or bind is refused whole and the running one keeps serving.
+  private func reload() {
+    guard let reader, !shuttingDown else { return }
+    let next: EdgeConfig
+    let nextCertificates: NodeCertificates
+    let nextRoutes: RouteTable
+    do {
+      next = try reader()
+      nextCertificates = try NodeCertificates(config: next, logger: Logger(label: "edge.tls"), previous: certificates)
+      nextRoutes = try Self.table(next, nextCertificates)
+    } catch {
+      logger.error("reload refused; the running configuration keeps serving", metadata: ["error": "\(error)"])
+      return
+    }
+    let before = Set(routes.listeners.keys)
+    let after = Set(nextRoutes.listeners.keys)
+    let opened = after.subtracting(before).sorted()
+    let closed = before.subtracting(after).sorted()
+    if let taken = opened.first(where: { !TCPListener.canBind(port: $0) }) {
+      logger.error(
+        "reload refused: port \(taken) cannot be bound; the running configuration keeps serving",
+        metadata: ["port": "\(taken)"])
+      return
+    }
+    if next.global.workers != config.global.workers {
+      logger.warning("'workers' changes take effect at the next start, not on reload")
+    }
+    for worker in workers {
+      worker.loop.execute { [logger] in
+        for port in opened {
+          do { try Self.bind(worker, port: port) } catch {
+            logger.error("reload: a worker cannot listen", metadata: ["port": "\(port)", "error": "\(error)"])
+          }
+        }
+        worker.routes = nextRoutes
+        for port in closed { worker.stopListening(on: port) }
+      }
+    }
+    config = next
+    routes = nextRoutes
+    certificates = nextCertificates
+    upkeep?.cancel()
+    upkeep = nextCertificates.startUpkeep()
+    logger.info(
+      "configuration reloaded",
+      metadata: [
+        "ports": "\(after.sorted().map(String.init).joined(separator: ","))",
+        "opened": "\(opened.map(String.init).joined(separator: ","))",
+        "closed": "\(closed.map(String.init).joined(separator: ","))",
+        "sites": "\(next.sites.flatMap(\.addresses).map(\.original).joined(separator: " "))",
+      ])
   }
 
   /// First signal: stop accepting and let requests finish within the grace period. Second: exit now.

@@ -39,11 +39,11 @@ public final class NodeCertificates: CertificateSource {
   let stored: FileCertificateSource
   let logger: Logger
   /// Leaves issued by the local CA, by the name they were issued for, for renewal.
-  private let issued = Locked<[String: CertifiedKey]>([:])
+  private let issued: Locked<[String: CertifiedKey]>
   /// Certificates loaded from storage, by the name they were looked up for.
-  private let fromStorage = Locked<[String: StoredCertificate]>([:])
+  private let fromStorage: Locked<[String: StoredCertificate]>
   /// Names storage had no certificate for, with the storage directory's modification time then.
-  private let missing = Locked<[String: Int?]>([:])
+  private let missing: Locked<[String: Int?]>
   private let queue = DispatchQueue(label: "edge.certificates", attributes: .concurrent)
 
   /// The local CA's directory inside `storage`.
@@ -59,11 +59,19 @@ public final class NodeCertificates: CertificateSource {
 
   /// Reads the configuration's HTTPS sites: loads certificate files (a bad one is a configuration error
   /// at the site's position) and opens the local CA when a site needs it.
-  /// `openLocalCA` false (validation): the CA is not created or read.
-  public init(config: EdgeConfig, logger: Logger, openLocalCA: Bool = true) throws(ConfigError) {
+  /// `openLocalCA` false (validation): the CA is not created or read. `previous` (a reload): its cache,
+  /// ticket keys, local CA and what it issued and loaded carry over, so no certificate is issued, read or
+  /// lost again and sessions keep resuming; only which name comes from where is read anew.
+  public init(
+    config: EdgeConfig, logger: Logger, openLocalCA: Bool = true, previous: NodeCertificates? = nil
+  ) throws(ConfigError) {
     storage = Self.storageDirectory(config.global)
-    cache = CertificateCache()
-    ticketKeys = TicketKeyRing()
+    let keep = previous?.storage == storage ? previous : nil
+    cache = keep?.cache ?? CertificateCache()
+    ticketKeys = previous?.ticketKeys ?? TicketKeyRing()
+    issued = keep?.issued ?? Locked([:])
+    fromStorage = keep?.fromStorage ?? Locked([:])
+    missing = keep?.missing ?? Locked([:])
     self.logger = logger
     var kinds: [String: Kind] = [:]
     var files: [String: CertifiedKey] = [:]
@@ -121,7 +129,9 @@ public final class NodeCertificates: CertificateSource {
         throw ConfigError("cannot create the certificate storage \(storage)/certificates: \(error.localizedDescription)")
       }
     }
-    if needsCA && openLocalCA {
+    if let ca = keep?.localCA {
+      localCA = ca
+    } else if needsCA && openLocalCA {
       do {
         localCA = try LocalCA(directory: Self.localCADirectory(storage: storage))
       } catch {

@@ -56,7 +56,9 @@ struct Run: ParsableCommand {
     let logger = Logger(label: "edge")
     logger.info("configuration loaded", metadata: ["source": "\(source)", "version": "\(EdgeVersion.current)"])
     do {
-      let node = try Node(config: config, logger: logger)
+      // SIGHUP reads the same source again (the file, ./Caddyfile or the embedded default).
+      let options = self.options
+      let node = try Node(config: config, logger: logger) { () throws(ConfigError) -> EdgeConfig in try options.load().0 }
       throw ExitCode(try node.run())
     } catch let error as ConfigError {
       printError("edge: \(error)")
