@@ -20,6 +20,7 @@ public final class Node {
   private var shutdownTimer: LoopTimer?
   private var shuttingDown = false
   private var upkeep: DispatchSourceTimer?
+  private var admin: AdminServer?
 
   /// The node's certificates (cache, sources, local CA, upkeep).
   public private(set) var certificates: NodeCertificates
@@ -77,6 +78,7 @@ public final class Node {
     if reader != nil {
       signals.append(SignalWatcher(loop: control, signal: SIGHUP) { [unowned self] _ in self.reload() })
     }
+    startAdmin()
     control.run()
     return 0
   }
@@ -97,26 +99,25 @@ public final class Node {
   /// does not parse, validate or bind is refused whole and the running one keeps serving.
   private func reload() {
     guard let reader, !shuttingDown else { return }
-    let next: EdgeConfig
-    let nextCertificates: NodeCertificates
-    let nextRoutes: RouteTable
     do {
-      next = try reader()
-      nextCertificates = try NodeCertificates(config: next, logger: Logger(label: "edge.tls"), previous: certificates)
-      nextRoutes = try Self.table(next, nextCertificates)
+      try apply(try reader())
     } catch {
       logger.error("reload refused; the running configuration keeps serving", metadata: ["error": "\(error)"])
-      return
     }
+  }
+
+  /// Swaps in `next` (a reload, or the admin API's `POST /load`), or throws why not; nothing changes then.
+  func apply(_ next: EdgeConfig) throws(ConfigError) {
+    guard !shuttingDown else { throw ConfigError("the node is shutting down") }
+    try next.validate()
+    let nextCertificates = try NodeCertificates(config: next, logger: Logger(label: "edge.tls"), previous: certificates)
+    let nextRoutes = try Self.table(next, nextCertificates)
     let before = Set(routes.listeners.keys)
     let after = Set(nextRoutes.listeners.keys)
     let opened = after.subtracting(before).sorted()
     let closed = before.subtracting(after).sorted()
     if let taken = opened.first(where: { !TCPListener.canBind(port: $0) }) {
-      logger.error(
-        "reload refused: port \(taken) cannot be bound; the running configuration keeps serving",
-        metadata: ["port": "\(taken)"])
-      return
+      throw ConfigError("port \(taken) cannot be bound (in use?)")
     }
     if next.global.workers != config.global.workers {
       logger.warning("'workers' changes take effect at the next start, not on reload")
@@ -132,8 +133,10 @@ public final class Node {
         for port in closed { worker.stopListening(on: port) }
       }
     }
+    let adminChanged = next.global.admin != config.global.admin
     config = next
     routes = nextRoutes
+    if adminChanged { startAdmin() }
     certificates = nextCertificates
     upkeep?.cancel()
     upkeep = nextCertificates.startUpkeep()
@@ -147,6 +150,26 @@ public final class Node {
       ])
   }
 
+  /// The admin endpoint (`admin` option; default localhost:2019, `off` for none). One that cannot bind
+  /// is logged and the node serves without it.
+  private func startAdmin() {
+    admin?.stop()
+    admin = nil
+    let text = config.global.admin ?? AdminServer.defaultAddress
+    guard text != "off" else { return }
+    do {
+      let server = AdminServer(address: try AdminServer.Address(parsing: text), node: self, logger: Logger(label: "edge.admin"))
+      try server.start(on: control)
+      admin = server
+      logger.info("admin endpoint listening", metadata: ["address": "\(text)"])
+    } catch {
+      logger.error("admin endpoint unavailable; the node serves without it", metadata: ["address": "\(text)", "error": "\(error)"])
+    }
+  }
+
+  /// Graceful shutdown, as on SIGTERM (the admin API's `POST /stop`).
+  func stop() { shutdown(signal: SIGTERM) }
+
   /// First signal: stop accepting and let requests finish within the grace period. Second: exit now.
   private func shutdown(signal: Int32) {
     if shuttingDown {
@@ -154,6 +177,7 @@ public final class Node {
       exit(1)
     }
     shuttingDown = true
+    admin?.stop()
     let grace = config.global.gracePeriod
     logger.info("shutting down: draining", metadata: ["signal": "\(signal)", "grace_period": "\(grace)"])
     for worker in workers { worker.loop.execute { worker.beginDrain() } }

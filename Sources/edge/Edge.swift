@@ -13,7 +13,7 @@ struct Edge: ParsableCommand {
     commandName: "edge",
     abstract: "A clustered edge proxy: TLS and HTTP termination, reverse proxy, WebSockets.",
     version: EdgeVersion.current,
-    subcommands: [Run.self, Validate.self, Adapt.self, Format.self, Trust.self, Version.self],
+    subcommands: [Run.self, Validate.self, Adapt.self, Format.self, Reload.self, Stop.self, Trust.self, Version.self],
     defaultSubcommand: Run.self)
 }
 

@@ -1,0 +1,62 @@
+import EdgeConfig
+import Foundation
+import Glibc
+
+/// A minimal HTTP/1.1 client for the admin endpoint of a running node (loopback by default): one
+/// request, `Connection: close`, the status and body back.
+enum AdminClient {
+  struct Failure: Error, CustomStringConvertible {
+    let description: String
+  }
+
+  static func send(
+    to address: String, method: String, path: String, contentType: String? = nil, body: [UInt8] = []
+  ) throws(Failure) -> (status: Int, body: String) {
+    var rest = Substring(address)
+    if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
+    guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]) else {
+      throw Failure(description: "admin address '\(address)' needs a port, e.g. localhost:2019")
+    }
+    var host = String(rest[..<colon])
+    if host.isEmpty || host == "localhost" || host == "0.0.0.0" { host = "127.0.0.1" }
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var sin = sockaddr_in()
+    sin.sin_family = sa_family_t(AF_INET)
+    sin.sin_port = port.bigEndian
+    guard inet_pton(AF_INET, host, &sin.sin_addr) == 1 else {
+      throw Failure(description: "admin host '\(host)' is not an IPv4 address")
+    }
+    let connected = withUnsafePointer(to: &sin) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else {
+      throw Failure(description: "cannot reach the admin endpoint at \(address): \(String(cString: strerror(errno))); is edge running with it on?")
+    }
+    var request = "\(method) \(path) HTTP/1.1\r\nHost: \(address)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
+    if let contentType { request += "Content-Type: \(contentType)\r\n" }
+    let bytes = Array((request + "\r\n").utf8) + body
+    var sent = 0
+    while sent < bytes.count {
+      let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      guard n > 0 else { throw Failure(description: "write: \(String(cString: strerror(errno)))") }
+      sent += n
+    }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n <= 0 { break }
+      response += buffer[0..<n]
+    }
+    let text = String(decoding: response, as: UTF8.self)
+    guard let statusLine = text.split(separator: "\r\n", maxSplits: 1).first,
+      let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "")
+    else { throw Failure(description: "no HTTP response from the admin endpoint at \(address)") }
+    let answer = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+    return (status, answer)
+  }
+}
