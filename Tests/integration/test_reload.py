@@ -111,7 +111,7 @@ def test_bad_config_is_refused_and_the_running_one_keeps_serving(node):
     assert node.proc.proc.poll() is None
 
 
-def test_requests_under_load_see_no_error_across_20_reloads(node, upstream):
+def test_requests_under_load_see_no_error_across_50_reloads(node, upstream):
     node.write("a", upstream=upstream.address)
     node.start()
     stop = threading.Event()
@@ -137,7 +137,7 @@ def test_requests_under_load_see_no_error_across_20_reloads(node, upstream):
     for t in threads:
         t.start()
     try:
-        for i in range(20):
+        for i in range(50):
             node.write("a" if i % 2 else "b", upstream=upstream.address, extra=bool(i % 2))
             node.reload()
             time.sleep(0.05)
@@ -155,7 +155,7 @@ def test_websocket_survives_reloads(node, ws_upstream):
 
     async def session():
         async with connect("ws://%s:%d/ws" % (LOOPBACK, node.port), open_timeout=5) as ws:
-            for i in range(10):
+            for i in range(20):
                 node.write("w%d" % i, ws=ws_upstream.address, extra=bool(i % 2))
                 node.reload()
                 await ws.send("message %d" % i)
