@@ -145,6 +145,7 @@ def test_requests_under_load_see_no_error_across_50_reloads(node, upstream):
         stop.set()
         for t in threads:
             t.join(10)
+    print("requests answered during 50 reloads: %d, errors: %d" % (done[0], len(errors)))
     assert done[0] > 100
     assert errors == [], errors[:5]
 
