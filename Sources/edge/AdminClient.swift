@@ -1,3 +1,4 @@
+import ArgumentParser
 import EdgeConfig
 import Foundation
 import Glibc
@@ -7,6 +8,26 @@ import Glibc
 enum AdminClient {
   struct Failure: Error, CustomStringConvertible {
     let description: String
+  }
+
+  /// POSTs to the admin endpoint for a CLI command: prints `done` on 200, else `refused` with the
+  /// node's answer, and exits 1.
+  static func post(
+    to address: String, path: String, contentType: String? = nil, body: [UInt8] = [], refused: String, done: String
+  ) throws(ExitCode) {
+    do {
+      let reply = try send(to: address, method: "POST", path: path, contentType: contentType, body: body)
+      guard reply.status == 200 else {
+        printError("edge: \(refused) (\(reply.status)): \(reply.body)")
+        throw ExitCode(1)
+      }
+      print(done)
+    } catch let error as Failure {
+      printError("edge: \(error)")
+      throw ExitCode(1)
+    } catch {
+      throw ExitCode(1)
+    }
   }
 
   static func send(

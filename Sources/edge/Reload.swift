@@ -20,20 +20,10 @@ struct Reload: ParsableCommand {
       throw ExitCode(1)
     }
     let target = address ?? (config.global.admin.flatMap { $0 == "off" ? nil : $0 } ?? "localhost:2019")
-    do {
-      // The adapted JSON: the node checks it as a whole, and errors still name file:line:column.
-      let reply = try AdminClient.send(
-        to: target, method: "POST", path: "/load", contentType: "application/json",
-        body: Array(config.jsonString(pretty: false).utf8))
-      guard reply.status == 200 else {
-        printError("edge: the node refused the configuration (\(reply.status)): \(reply.body)")
-        throw ExitCode(1)
-      }
-      print("configuration loaded")
-    } catch let error as AdminClient.Failure {
-      printError("edge: \(error)")
-      throw ExitCode(1)
-    }
+    // The adapted JSON: the node checks it as a whole, and errors still name file:line:column.
+    try AdminClient.post(
+      to: target, path: "/load", contentType: "application/json", body: Array(config.jsonString(pretty: false).utf8),
+      refused: "the node refused the configuration", done: "configuration loaded")
   }
 }
 
@@ -43,16 +33,6 @@ struct Stop: ParsableCommand {
   @Option(help: "The admin endpoint.") var address = "localhost:2019"
 
   func run() throws {
-    do {
-      let reply = try AdminClient.send(to: address, method: "POST", path: "/stop")
-      guard reply.status == 200 else {
-        printError("edge: the node answered \(reply.status): \(reply.body)")
-        throw ExitCode(1)
-      }
-      print("stopping")
-    } catch let error as AdminClient.Failure {
-      printError("edge: \(error)")
-      throw ExitCode(1)
-    }
+    try AdminClient.post(to: address, path: "/stop", refused: "the node did not stop", done: "stopping")
   }
 }

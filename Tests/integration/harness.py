@@ -366,3 +366,18 @@ http {{
         except OSError:
             pass
         return text
+
+
+def start_edge(edge_bin: str, workdir: Path, caddyfile: str, *ports: int) -> ManagedProcess:
+    """Writes `caddyfile` to workdir/Caddyfile, runs `edge run --config` on it and waits for `ports`.
+    The caller stops the returned process (it is stopped here if a port never opens)."""
+    path = workdir / "Caddyfile"
+    path.write_text(caddyfile)
+    proc = ManagedProcess("edge", [edge_bin, "run", "--config", path], workdir)
+    try:
+        for port in ports:
+            proc.wait_for_port(port)
+    except BaseException:
+        proc.stop()
+        raise
+    return proc

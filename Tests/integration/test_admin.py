@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from harness import LOOPBACK, ManagedProcess, free_port
+from harness import LOOPBACK, free_port, start_edge
 
 pytestmark = pytest.mark.edge_only("admin API")
 
@@ -21,12 +21,8 @@ def caddyfile(port, admin_port, body):
 @pytest.fixture
 def node(edge_bin, tmp_path):
     port, admin_port = free_port(), free_port()
-    f = tmp_path / "Caddyfile"
-    f.write_text(caddyfile(port, admin_port, "one"))
-    proc = ManagedProcess("edge", [edge_bin, "run", "--config", f], tmp_path)
-    proc.wait_for_port(port)
-    proc.wait_for_port(admin_port)
-    yield {"port": port, "admin": admin_port, "file": f, "proc": proc, "bin": edge_bin}
+    proc = start_edge(edge_bin, tmp_path, caddyfile(port, admin_port, "one"), port, admin_port)
+    yield {"port": port, "admin": admin_port, "file": tmp_path / "Caddyfile", "proc": proc, "bin": edge_bin}
     proc.stop()
 
 
@@ -74,11 +70,8 @@ def test_foreign_host_and_origin_are_refused(node):
 
 def test_admin_listens_on_loopback_only_by_default(edge_bin, tmp_path):
     port = free_port()
-    f = tmp_path / "Caddyfile"
-    f.write_text("{\n\tworkers 1\n}\nhttp://%s:%d {\n\trespond x\n}\n" % (LOOPBACK, port))
-    proc = ManagedProcess("edge", [edge_bin, "run", "--config", f], tmp_path)
+    proc = start_edge(edge_bin, tmp_path, "{\n\tworkers 1\n}\nhttp://%s:%d {\n\trespond x\n}\n" % (LOOPBACK, port), port)
     try:
-        proc.wait_for_port(port)
         time.sleep(0.2)
         log = proc.stderr_path.read_text()
         if "admin endpoint unavailable" in log:

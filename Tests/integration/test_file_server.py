@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from harness import LOOPBACK, ManagedProcess, free_port
+from harness import LOOPBACK, free_port, start_edge
 
 pytestmark = pytest.mark.edge_only("file_server")
 
@@ -28,8 +28,7 @@ def site(edge_bin, upstream, tmp_path_factory):
     (media / "big.bin").write_bytes(os.urandom(BIG))
     (media / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
     port = free_port()
-    caddyfile = workdir / "Caddyfile"
-    caddyfile.write_text("""{
+    proc = start_edge(edge_bin, workdir, """{
 	workers 1
 	grace_period 1s
 	servers {
@@ -49,9 +48,7 @@ http://%s:%d {
 	}
 	reverse_proxy %s
 }
-""" % (LOOPBACK, port, static, media, upstream.address))
-    proc = ManagedProcess("edge", [edge_bin, "run", "--config", caddyfile], workdir)
-    proc.wait_for_port(port)
+""" % (LOOPBACK, port, static, media, upstream.address), port)
     yield {"port": port, "static": static, "media": media, "proc": proc}
     proc.stop()
 

@@ -4,7 +4,7 @@ import http.client
 
 import pytest
 
-from harness import LOOPBACK, ManagedProcess, free_port
+from harness import LOOPBACK, free_port, start_edge
 
 pytestmark = pytest.mark.edge_only("the header directive")
 
@@ -13,8 +13,7 @@ pytestmark = pytest.mark.edge_only("the header directive")
 def edge(edge_bin, upstream, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("edge-header")
     port = free_port()
-    caddyfile = workdir / "Caddyfile"
-    caddyfile.write_text("""{
+    proc = start_edge(edge_bin, workdir, """{
 	workers 1
 	grace_period 1s
 }
@@ -30,9 +29,7 @@ http://%s:%d {
 	respond /hello "hi" 200
 	reverse_proxy %s
 }
-""" % (LOOPBACK, port, upstream.address))
-    proc = ManagedProcess("edge", [edge_bin, "run", "--config", caddyfile], workdir)
-    proc.wait_for_port(port)
+""" % (LOOPBACK, port, upstream.address), port)
     yield port
     proc.stop()
 

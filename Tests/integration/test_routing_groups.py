@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from harness import LOOPBACK, ManagedProcess, free_port
+from harness import LOOPBACK, free_port, start_edge
 
 pytestmark = pytest.mark.edge_only("Caddyfile handle/handle_path/redir")
 
@@ -14,8 +14,7 @@ pytestmark = pytest.mark.edge_only("Caddyfile handle/handle_path/redir")
 def edge(edge_bin, upstream, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("edge-groups")
     port = free_port()
-    caddyfile = workdir / "Caddyfile"
-    caddyfile.write_text("""{
+    proc = start_edge(edge_bin, workdir, """{
 	workers 1
 	grace_period 1s
 }
@@ -34,9 +33,7 @@ http://%s:%d {
 	}
 	respond "never reached: the last handle takes everything"
 }
-""" % (LOOPBACK, port, upstream.address))
-    proc = ManagedProcess("edge", [edge_bin, "run", "--config", caddyfile], workdir)
-    proc.wait_for_port(port)
+""" % (LOOPBACK, port, upstream.address), port)
     yield port
     proc.stop()
 

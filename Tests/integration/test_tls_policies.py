@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from harness import LOOPBACK, ManagedProcess, free_port
+from harness import LOOPBACK, free_port, start_edge
 
 pytestmark = pytest.mark.edge_only("TLS termination")
 
@@ -13,8 +13,7 @@ pytestmark = pytest.mark.edge_only("TLS termination")
 def edge(edge_bin, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("edge-tls-policies")
     port, http_port = free_port(), free_port()
-    caddyfile = workdir / "Caddyfile"
-    caddyfile.write_text("""{
+    proc = start_edge(edge_bin, workdir, """{
 	workers 1
 	http_port %d
 	https_port %d
@@ -38,9 +37,7 @@ p384.test {
 	}
 	respond "p384"
 }
-""" % (http_port, port, workdir / "storage"))
-    proc = ManagedProcess("edge", [edge_bin, "run", "--config", caddyfile], workdir)
-    proc.wait_for_port(port)
+""" % (http_port, port, workdir / "storage"), port)
     yield port
     proc.stop()
 
@@ -106,12 +103,9 @@ def test_no_sni_is_refused_when_several_sites_share_the_port(edge):
 
 def test_no_sni_gets_the_only_site_of_its_port(edge_bin, tmp_path):
     port, http_port = free_port(), free_port()
-    caddyfile = tmp_path / "Caddyfile"
-    caddyfile.write_text("{\n\thttp_port %d\n\thttps_port %d\n\tstorage file_system %s\n}\nonly.test {\n"
-                         "\ttls internal\n\trespond \"only\"\n}\n" % (http_port, port, tmp_path / "storage"))
-    proc = ManagedProcess("edge", [edge_bin, "run", "--config", caddyfile], tmp_path)
+    proc = start_edge(edge_bin, tmp_path, "{\n\thttp_port %d\n\thttps_port %d\n\tstorage file_system %s\n}\n"
+                      "only.test {\n\ttls internal\n\trespond \"only\"\n}\n" % (http_port, port, tmp_path / "storage"), port)
     try:
-        proc.wait_for_port(port)
         p = subprocess.run(["openssl", "s_client", "-connect", "%s:%d" % (LOOPBACK, port), "-noservername"],
                            input=b"", capture_output=True, timeout=20)
         out = (p.stdout + p.stderr).decode(errors="replace")
