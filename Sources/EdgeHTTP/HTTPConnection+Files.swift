@@ -41,7 +41,7 @@ extension HTTPConnection {
     if response.status == 308 {
       headers.set("Location", Self.directoryLocation(originalTarget))
     }
-    headers.apply(fields)
+    headers.apply(fields, placeholders(head))
     scratch.removeAll(keepingCapacity: true)
     scratch.append(contentsOf: "HTTP/1.1 \(response.status) \(StatusText.reason(response.status))\r\n".utf8)
     scratch.append(contentsOf: worker.date.field)

@@ -78,7 +78,7 @@ extension HTTPConnection {
         // With header_up rules: rewrite the fields in place so the rules see edge's own fields too.
         exchange.request.headers.removeHopByHopFields(also: replacedRequestFields)
         forEachForwardingField(exchange) { exchange.request.headers.add($0.description, $1) }
-        exchange.request.headers.apply(rules)
+        exchange.request.headers.apply(rules, placeholders(exchange.request, upstream: exchange.target.description))
         exchange.request.encode(into: &upstreamHead)
       }
     }
@@ -195,8 +195,9 @@ extension HTTPConnection {
     } else {
       var headers = head.headers
       headers.removeHopByHopFields()
-      headers.apply(headerDown)
-      headers.apply(exchange.responseFields)
+      let context = placeholders(exchange.request, upstream: exchange.target.description)
+      headers.apply(headerDown, context)
+      headers.apply(exchange.responseFields, context)
       headers.write(into: &scratch)
     }
     if exchange.chunkedToClient { scratch.appendField("Transfer-Encoding", "chunked") }

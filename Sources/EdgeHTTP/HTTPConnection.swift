@@ -171,14 +171,14 @@ public actor HTTPConnection {
     }
     switch resolution.handler {
     case .respond(let response):
-      respondLocally(
-        status: response.status, body: response.body, request: head, close: response.close, fields: responseFields)
+      let body = response.hasPlaceholders ? Array(Placeholders.expand(response.text, placeholders(head)).utf8) : response.body
+      respondLocally(status: response.status, body: body, request: head, close: response.close, fields: responseFields)
     case .proxy(let route):
       startProxy(head, route: route, bodyLimit: bodyLimit, responseFields: responseFields)
     case .redirectToHTTPS(let httpsPort):
       redirectToHTTPS(head, port: httpsPort)
     case .redirect(let redirect):
-      let location = Self.expand(redirect.to, path: head.path)
+      let location = Placeholders.expand(redirect.to, placeholders(head))
       respondLocally(
         status: redirect.status, body: Array("redirecting to \(location)\n".utf8), request: head, close: false,
         location: location, fields: responseFields)
@@ -201,14 +201,9 @@ public actor HTTPConnection {
       status: 308, body: Array("redirecting to \(location)\n".utf8), request: head, close: false, location: location)
   }
 
-  /// `{uri}`, `{path}` and `{query}` in a `redir` target, from the request target (path and query).
-  static func expand(_ template: String, path target: String) -> String {
-    guard template.contains("{") else { return template }
-    let question = target.firstIndex(of: "?")
-    let path = question.map { String(target[..<$0]) } ?? target
-    let query = question.map { String(target[target.index(after: $0)...]) } ?? ""
-    return template.replacingOccurrences(of: "{uri}", with: target).replacingOccurrences(of: "{path}", with: path)
-      .replacingOccurrences(of: "{query}", with: query)
+  /// What placeholders in this site's values mean for `request`.
+  func placeholders(_ request: RequestHead, upstream: String? = nil) -> PlaceholderContext {
+    PlaceholderContext(request: request, scheme: isSecure ? "https" : "http", remoteIP: remoteIP, upstream: upstream)
   }
 
   // MARK: Local responses
@@ -237,7 +232,7 @@ public actor HTTPConnection {
     } else {
       var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")])
       if let location { headers.add("Location", location) }
-      headers.apply(fields)
+      if let request { headers.apply(fields, placeholders(request)) } else { headers.apply(fields) }
       scratch.append(contentsOf: worker.date.field)
       headers.write(into: &scratch)
     }

@@ -334,15 +334,23 @@ public struct RouteResolution: Sendable {
 public struct StaticResponse: Sendable {
   public let status: Int
   public let body: [UInt8]
+  /// The body as written, for filling in placeholders per request.
+  public let text: String
+  /// Whether the body may hold placeholders (`{host}` …); if not, `body` is sent as is.
+  public let hasPlaceholders: Bool
   public let close: Bool
   init(_ r: Respond) {
     status = r.status
     body = Array(r.body.utf8)
+    text = r.body
+    hasPlaceholders = r.body.contains("{")
     close = r.close
   }
   init(status: Int, body: String) {
     self.status = status
     self.body = Array(body.utf8)
+    text = body
+    hasPlaceholders = false
     close = false
   }
 }

@@ -1,5 +1,6 @@
 """The `header` directive: response fields set, added, removed or defaulted on edge's own responses and
-on proxied ones (after the upstream's), per path matcher."""
+on proxied ones (after the upstream's), per path matcher; request placeholders in header values,
+`header_up` and `respond` bodies."""
 import http.client
 
 import pytest
@@ -26,8 +27,14 @@ http://%s:%d {
 		?Cache-Control no-store
 		?Content-Type text/html
 	}
+	header /echo X-Seen "{method} {host} {remote_host}"
 	respond /hello "hi" 200
-	reverse_proxy %s
+	respond /whoami "{method} {uri} from {remote_host} via {scheme}; agent {header.User-Agent}" 200
+	respond /json `{"ok": true, "x": {unknown}}` 200
+	reverse_proxy %s {
+		header_up Host {upstream_hostport}
+		header_up X-Original-Host {hostport}
+	}
 }
 """ % (LOOPBACK, port, upstream.address), port)
     yield port
@@ -70,3 +77,25 @@ def test_framing_fields_are_refused(edge_bin, tmp_path):
     p = subprocess.run([edge_bin, "validate", "--config", str(f)], capture_output=True, text=True, timeout=30)
     assert p.returncode == 1
     assert "cannot change 'Content-Length'" in p.stderr, p.stderr
+
+
+def test_placeholders_in_bodies_and_fields(edge):
+    c = http.client.HTTPConnection(LOOPBACK, edge, timeout=10)
+    c.request("GET", "/whoami?x=1", headers={"User-Agent": "probe/1"})
+    assert c.getresponse().read() == b"GET /whoami?x=1 from 127.0.0.1 via http; agent probe/1"
+    c.request("GET", "/json")
+    assert c.getresponse().read() == b'{"ok": true, "x": {unknown}}'  # unknown placeholders stay as written
+    c.close()
+
+
+def test_placeholders_upstream(edge, upstream):
+    import json
+    c = http.client.HTTPConnection(LOOPBACK, edge, timeout=10)
+    c.request("GET", "/echo", headers={"Host": "%s:%d" % (LOOPBACK, edge)})
+    r = c.getresponse()
+    echoed = json.loads(r.read())
+    headers = {k.lower(): v for k, v in echoed["headers"]}
+    assert headers["host"] == upstream.address  # header_up Host {upstream_hostport}
+    assert headers["x-original-host"] == "%s:%d" % (LOOPBACK, edge)
+    assert r.getheader("X-Seen") == "GET %s 127.0.0.1" % LOOPBACK
+    c.close()

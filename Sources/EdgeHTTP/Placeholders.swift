@@ -1,0 +1,68 @@
+import EdgeConfig
+import EdgeHTTP1
+
+/// What `{…}` placeholders in a Caddyfile value refer to, for one request.
+struct PlaceholderContext {
+  let request: RequestHead
+  let scheme: String
+  let remoteIP: String
+  /// The upstream chosen for this request (`header_up Host {upstream_hostport}`).
+  var upstream: String?
+}
+
+/// Caddy's request placeholders, the short forms and their `http.request.*` names: `{host}`,
+/// `{hostport}`, `{uri}`, `{path}`, `{query}`, `{method}`, `{scheme}`, `{remote_host}` (also `{remote}`,
+/// which is the client's address without its port here), `{header.Name}`, and `{upstream_hostport}`
+/// in `header_up`. Anything else in braces is left as written (a JSON body stays a JSON body), as Caddy's
+/// "replace known" does.
+enum Placeholders {
+  static func expand(_ text: String, _ context: PlaceholderContext) -> String {
+    guard text.utf8.contains(UInt8(ascii: "{")) else { return text }
+    var out = ""
+    var rest = Substring(text)
+    while let open = rest.firstIndex(of: "{") {
+      out += rest[..<open]
+      guard let close = rest[open...].firstIndex(of: "}") else { return out + rest[open...] }
+      let name = rest[rest.index(after: open)..<close]
+      if let value = value(of: name, context) {
+        out += value
+      } else {
+        out += rest[open...close]
+      }
+      rest = rest[rest.index(after: close)...]
+    }
+    return out + rest
+  }
+
+  static func value(of name: Substring, _ context: PlaceholderContext) -> String? {
+    let request = context.request
+    let target = request.path
+    let question = target.firstIndex(of: "?")
+    switch name {
+    case "host", "http.request.host": return request.host.map(ListenerRoutes.hostOnly) ?? ""
+    case "hostport", "http.request.hostport": return request.host ?? ""
+    case "uri", "http.request.uri": return target
+    case "path", "http.request.uri.path": return question.map { String(target[..<$0]) } ?? target
+    case "query", "http.request.uri.query": return question.map { String(target[target.index(after: $0)...]) } ?? ""
+    case "method", "http.request.method": return request.method
+    case "scheme", "http.request.scheme": return context.scheme
+    case "remote_host", "remote", "client_ip", "http.request.remote.host": return context.remoteIP
+    case "upstream_hostport", "http.reverse_proxy.upstream.hostport": return context.upstream
+    default:
+      for prefix in ["header.", "http.request.header."] where name.hasPrefix(prefix) {
+        return request.headers[String(name.dropFirst(prefix.count))] ?? ""
+      }
+      return nil
+    }
+  }
+}
+
+extension HTTPHeaders {
+  /// Applies `operations` with their values' placeholders filled in for this request.
+  mutating func apply(_ operations: [HeaderOperation], _ context: PlaceholderContext) {
+    for var operation in operations {
+      operation.value = Placeholders.expand(operation.value, context)
+      apply([operation])
+    }
+  }
+}
