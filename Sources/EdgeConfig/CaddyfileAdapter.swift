@@ -54,9 +54,16 @@ public enum CaddyfileAdapter {
         throw ConfigError(error.message, at: key)
       }
     }
+    let named = try NamedMatcher.definitions(in: block.segments)
+    return try NamedMatcher.using(named) { () throws(ConfigError) -> Site in
+      try site(block, addresses: addresses)
+    }
+  }
+
+  private static func site(_ block: ServerBlock, addresses: [SiteAddress]) throws(ConfigError) -> Site {
     var routes: [Route] = []
     var tls: SiteTLS?
-    for segment in block.segments {
+    for segment in block.segments where !segment.first.text.hasPrefix("@") {
       if segment.first.text == "tls" {
         if tls != nil { throw ConfigError("'tls' is written twice in this site; merge them", at: segment.first) }
         var d = segment.dispenser
@@ -101,8 +108,10 @@ public enum CaddyfileAdapter {
       if arg.text == "*" { return (true, nil) }
       if arg.text.hasPrefix("/") { return (true, RequestMatcher(paths: [arg.text])) }
       if arg.text.hasPrefix("@") {
-        throw ConfigError(
-          "named matchers are not supported yet; use an inline path matcher such as /api/*", at: arg)
+        guard let named = NamedMatcher.current?[arg.text] else {
+          throw ConfigError("matcher '\(arg.text)' is not defined in this site; define it with '\(arg.text) { … }'", at: arg)
+        }
+        return (true, named)
       }
     }
     d = saved

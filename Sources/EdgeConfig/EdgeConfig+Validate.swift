@@ -67,8 +67,11 @@ extension ServerOptions {
 extension Route {
   func validate(fallback: SourceLocation?) throws(ConfigError) {
     let at = location ?? fallback
-    if let matcher, matcher.paths.isEmpty || matcher.paths.contains(where: \.isEmpty) {
-      throw ConfigError("route matcher has an empty path; write e.g. /api/*", at: at)
+    if let matcher {
+      if matcher.paths.contains(where: \.isEmpty) || (matcher.paths.isEmpty && matcher.isPathOnly) {
+        throw ConfigError("route matcher has an empty path; write e.g. /api/*", at: at)
+      }
+      try matcher.validate(at: at)
     }
     switch handler {
     case .respond(let respond):

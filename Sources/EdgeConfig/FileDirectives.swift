@@ -48,7 +48,8 @@ enum FileDirectives {
     let (_, matcher) = try CaddyfileAdapter.matcher(&d)
     var stripPrefix: String?
     if stripping {
-      guard let paths = matcher?.paths, paths.count == 1, let path = paths.first, path.hasPrefix("/") else {
+      guard matcher?.name == nil, let paths = matcher?.paths, paths.count == 1, let path = paths.first, path.hasPrefix("/")
+      else {
         throw ConfigError("'handle_path' needs a path prefix such as /static/*", at: directive)
       }
       stripPrefix = path.hasSuffix("*") ? String(path.dropLast()) : path

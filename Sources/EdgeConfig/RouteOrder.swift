@@ -13,6 +13,8 @@ enum RouteOrder {
   /// Smaller sorts first: [directive rank, no path matcher, -(path length without `*`), ends with `*`].
   private static func key(_ route: Route) -> [Int] {
     let rank = DirectiveCatalog.rank(of: route.handler)
+    // Named matchers are not sorted by path (as in Caddy): after path matchers, before no matcher.
+    if route.matcher?.name != nil { return [rank, 0, 0, 0] }
     guard let path = route.matcher?.paths.max(by: { trimmed($0).count < trimmed($1).count }) else {
       return [rank, 1, 0, 0]
     }

@@ -54,12 +54,37 @@ public struct Route: Codable, Sendable, Equatable {
   }
 }
 
-/// What selects a request. For now the inline path matcher (`reverse_proxy /api/* …`); named matchers come
-/// with the full configuration language.
+/// What selects a request: an inline path (`reverse_proxy /api/* …`) or a named matcher (`@api { … }`).
+/// Every condition that is set must hold; within one, any of its values may match. Empty `paths` means
+/// no path condition.
 public struct RequestMatcher: Codable, Sendable, Equatable {
   /// Path patterns, any of which matches: exact (`/a`), prefix (`/api/*`), suffix (`*.png`), or `*`.
   public var paths: [String]
+  /// The `@name` it was defined as, for messages and ordering (named matchers keep their written order).
+  public var name: String?
+  /// `host a.test *.b.test`: the request's host (port ignored, case-insensitive; `*.` covers one label).
+  public var hosts: [String]?
+  /// `method GET HEAD`.
+  public var methods: [String]?
+  /// `header Name [value…]`: the field is present (no value), or one of its values equals one given; a
+  /// value ending in `*` matches by prefix, one starting with `*` by suffix.
+  public var headers: [String: [String]]?
+  /// `query key=value`: the query has that key with that value (`*` any value).
+  public var query: [String: [String]]?
+  /// `protocol http|https`.
+  public var protocols: [String]?
+  /// `client_ip 10.0.0.0/8 ::1`: the client's address is in one of the ranges.
+  public var clientIPs: [String]?
+  /// `not { … }` / `not <matcher> …`: none of these match.
+  public var not: [RequestMatcher]?
+
   public init(paths: [String]) { self.paths = paths }
+
+  /// Whether only paths are set (the common case, matched without looking at the rest of the request).
+  public var isPathOnly: Bool {
+    hosts == nil && methods == nil && headers == nil && query == nil && protocols == nil && clientIPs == nil
+      && not == nil
+  }
 }
 
 /// Terminal handlers (`respond`, `reverse_proxy`) end the route chain; the others (`request_body`) apply

@@ -151,7 +151,7 @@ public actor HTTPConnection {
         // Remember the answer only when the Host alone decides it.
         if !listener.hasPathSites { (lastSite, lastTable, lastHost) = (found, table, head.host) }
       }
-      resolution.resolve(site.routes, path: pathOnly)
+      resolution.resolve(site.routes, path: pathOnly, MatchRequest(head: head, secure: isSecure, remoteIP: remoteIP))
       return true
     }
     guard found else {

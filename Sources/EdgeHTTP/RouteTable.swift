@@ -237,17 +237,26 @@ public final class CompiledSite: Sendable {
 }
 
 public struct CompiledRoute: Sendable {
-  /// nil: every request.
+  /// nil: every path.
   public let paths: [PathPattern]?
+  /// The conditions beyond the path (named matchers); nil for path-only routes.
+  public let conditions: CompiledMatcher?
   public let handler: CompiledHandler
 
   init(paths: [PathPattern]?, handler: CompiledHandler) {
     self.paths = paths
+    self.conditions = nil
     self.handler = handler
   }
 
   init(_ route: Route) {
-    paths = route.matcher.map { $0.paths.map(PathPattern.init) }
+    if let matcher = route.matcher {
+      paths = matcher.paths.isEmpty ? nil : matcher.paths.map(PathPattern.init)
+      conditions = matcher.isPathOnly ? nil : CompiledMatcher(matcher)
+    } else {
+      paths = nil
+      conditions = nil
+    }
     switch route.handler {
     case .respond(let r): handler = .respond(StaticResponse(r))
     case .reverseProxy(let p): handler = .proxy(ProxyRoute(p))
@@ -263,6 +272,12 @@ public struct CompiledRoute: Sendable {
   public func matches(path: UnsafeRawBufferPointer) -> Bool {
     guard let paths else { return true }
     return paths.contains { $0.matches(path) }
+  }
+
+  /// The path, then (for named matchers) the rest of the request.
+  public func matches(path: UnsafeRawBufferPointer, _ request: MatchRequest) -> Bool {
+    guard matches(path: path) else { return false }
+    return conditions?.matches(path: path, request) ?? true
   }
 }
 
@@ -308,8 +323,8 @@ public struct RouteResolution: Sendable {
   /// Runs `routes` over `path` (no query): non-terminal routes collect, the first terminal one decides;
   /// a matching group runs its own routes (on the stripped path for `handle_path`) and decides even if
   /// none of them answers (then there is no handler: 404).
-  public mutating func resolve(_ routes: [CompiledRoute], path: UnsafeRawBufferPointer) {
-    for route in routes where route.matches(path: path) {
+  public mutating func resolve(_ routes: [CompiledRoute], path: UnsafeRawBufferPointer, _ request: MatchRequest) {
+    for route in routes where route.matches(path: path, request) {
       switch route.handler {
       case .requestBody(let max):
         if let max { bodyLimit = min(bodyLimit ?? max, max) }
@@ -318,11 +333,11 @@ public struct RouteResolution: Sendable {
       case .root(let directory):
         root = directory
       case .group(let group):
-        guard let prefix = group.stripPrefix else { return resolve(group.routes, path: path) }
+        guard let prefix = group.stripPrefix else { return resolve(group.routes, path: path, request) }
         var rest = Array(path.dropFirst(prefix.count))
         if rest.first != UInt8(ascii: "/") { rest.insert(UInt8(ascii: "/"), at: 0) }
         strippedPath = String(decoding: rest, as: UTF8.self)
-        return rest.withUnsafeBytes { resolve(group.routes, path: $0) }
+        return rest.withUnsafeBytes { resolve(group.routes, path: $0, request) }
       default:
         handler = route.handler
         return

@@ -53,7 +53,7 @@ func proxy(_ route: Route) -> ReverseProxy? {
     #expect(failure("a.com {\n\trespond a b c\n}").hasPrefix("Caddyfile:2:14: 'respond' takes"))
     #expect(failure("a.com {\n\trespond x {\n\t\tbody y\n\t}\n}") == "Caddyfile:3:3: respond body is given twice; keep one of them")
     #expect(failure("a.com {\n\trespond @api 200\n}")
-      == "Caddyfile:2:10: named matchers are not supported yet; use an inline path matcher such as /api/*")
+      == "Caddyfile:2:10: matcher '@api' is not defined in this site; define it with '@api { … }'")
   }
 }
 

@@ -1,0 +1,104 @@
+import EdgeConfig
+import EdgeHTTP1
+
+/// What a named matcher looks at besides the path.
+public struct MatchRequest {
+  public let head: RequestHead
+  public let secure: Bool
+  public let remoteIP: String
+  public init(head: RequestHead, secure: Bool, remoteIP: String) {
+    self.head = head
+    self.secure = secure
+    self.remoteIP = remoteIP
+  }
+}
+
+/// A named matcher, compiled: every condition that is set must hold (see `RequestMatcher`).
+public final class CompiledMatcher: Sendable {
+  let paths: [PathPattern]?
+  let hosts: [String]?
+  let methods: Set<String>?
+  let headers: [(name: String, values: [String])]?
+  let query: [(key: String, values: [String])]?
+  let protocols: Set<String>?
+  let clientIPs: [IPRange]?
+  let not: [CompiledMatcher]
+
+  init(_ matcher: RequestMatcher) {
+    paths = matcher.paths.isEmpty ? nil : matcher.paths.map(PathPattern.init)
+    hosts = matcher.hosts
+    methods = matcher.methods.map(Set.init)
+    headers = matcher.headers.map { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    query = matcher.query.map { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    protocols = matcher.protocols.map(Set.init)
+    // Validation has checked the ranges; one that does not parse matches nothing.
+    clientIPs = matcher.clientIPs.map { $0.compactMap(IPRange.init) }
+    not = (matcher.not ?? []).map(CompiledMatcher.init)
+  }
+
+  func matches(path: UnsafeRawBufferPointer, _ request: MatchRequest) -> Bool {
+    if let paths, !paths.contains(where: { $0.matches(path) }) { return false }
+    let head = request.head
+    if let methods, !methods.contains(head.method) { return false }
+    if let protocols, !protocols.contains(request.secure ? "https" : "http") { return false }
+    if let hosts {
+      let host = head.host.map(ListenerRoutes.hostOnly) ?? ""
+      guard hosts.contains(where: { Self.host(host, matches: $0) }) else { return false }
+    }
+    if let headers {
+      for (name, wanted) in headers {
+        let present = head.headers.values(name)
+        if present.isEmpty { return false }
+        if !wanted.isEmpty && !present.contains(where: { value in wanted.contains { Self.value(value, matches: $0) } }) {
+          return false
+        }
+      }
+    }
+    if let query {
+      let pairs = Self.queryPairs(head.path)
+      for (key, wanted) in query {
+        let values = pairs.filter { $0.key == key }.map(\.value)
+        if values.isEmpty || !values.contains(where: { value in wanted.contains { $0 == "*" || $0 == value } }) {
+          return false
+        }
+      }
+    }
+    if let clientIPs, !clientIPs.contains(where: { $0.contains(request.remoteIP) }) { return false }
+    for negated in not where negated.matches(path: path, request) { return false }
+    return true
+  }
+
+  static func host(_ host: String, matches pattern: String) -> Bool {
+    if pattern.hasPrefix("*.") {
+      let suffix = pattern.dropFirst(1)
+      return host.hasSuffix(suffix) && !host.dropLast(suffix.count).contains(".") && host.count > suffix.count
+    }
+    return host == pattern
+  }
+
+  /// `value` against `pattern`: exact, `prefix*`, `*suffix`, `*contains*`, or `*`.
+  static func value(_ value: String, matches pattern: String) -> Bool {
+    if pattern == "*" { return true }
+    let starts = pattern.hasPrefix("*")
+    let ends = pattern.hasSuffix("*") && pattern.count > 1
+    switch (starts, ends) {
+    case (true, true): return value.contains(pattern.dropFirst().dropLast())
+    case (true, false): return value.hasSuffix(pattern.dropFirst())
+    case (false, true): return value.hasPrefix(pattern.dropLast())
+    case (false, false): return value == pattern
+    }
+  }
+
+  /// `a=1&b=2` of a target, percent-decoded (`+` as a space).
+  static func queryPairs(_ target: String) -> [(key: String, value: String)] {
+    guard let question = target.firstIndex(of: "?") else { return [] }
+    return target[target.index(after: question)...].split(separator: "&").map { pair in
+      let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+      func decode(_ s: Substring) -> String {
+        let spaced = s.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+      }
+      return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+    }
+  }
+}
