@@ -91,6 +91,11 @@ public enum CaddyfileAdapter {
     case "handle": return try FileDirectives.group(&d, stripping: false)
     case "handle_path": return try FileDirectives.group(&d, stripping: true)
     case "redir": return try FileDirectives.redirect(&d)
+    case "rewrite": return try RewriteDirectives.rewrite(&d)
+    case "uri": return try RewriteDirectives.uri(&d)
+    case "route": return try RewriteDirectives.route(&d)
+    case "abort": return try RewriteDirectives.abort(&d)
+    case "error": return try RewriteDirectives.error(&d)
     case let other:
       throw .unrecognized(
         "directive", other, caddyOnly: DirectiveCatalog.notYetSupported.contains(other),

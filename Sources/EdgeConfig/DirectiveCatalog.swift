@@ -3,16 +3,17 @@
 enum DirectiveCatalog {
   /// Site directives edge implements, in Caddy's evaluation order (routes are sorted by this).
   static let supported = [
-    "file_server", "handle", "handle_path", "header", "redir", "request_body", "respond", "reverse_proxy", "root", "tls",
+    "abort", "error", "file_server", "handle", "handle_path", "header", "redir", "request_body", "respond",
+    "reverse_proxy", "rewrite", "root", "route", "tls", "uri",
   ]
 
   /// Caddy site directives edge does not implement yet.
   static let notYetSupported: Set<String> = [
-    "abort", "acme_server", "basic_auth", "basicauth", "bind", "copy_response", "copy_response_headers",
-    "encode", "error", "forward_auth", "fs", "handle_errors",
+    "acme_server", "basic_auth", "basicauth", "bind", "copy_response", "copy_response_headers",
+    "encode", "forward_auth", "fs", "handle_errors",
     "intercept", "invoke", "log", "log_append", "log_name", "log_skip", "skip_log", "map", "method", "metrics",
-    "php_fastcgi", "push", "request_header", "rewrite", "route", "templates", "tracing",
-    "try_files", "uri", "vars",
+    "php_fastcgi", "push", "request_header", "templates", "tracing",
+    "try_files", "vars",
   ]
 
   /// Global options edge implements.
@@ -33,16 +34,21 @@ enum DirectiveCatalog {
   /// The position of a directive in the evaluation order.
   static func rank(of handler: Handler) -> Int {
     switch handler {
-    // Caddy's directive order: root, header, request_body, redir, handle, respond, reverse_proxy,
-    // file_server; handle_path sorts with handle (as a handle with a path matcher would).
+    // Caddy's directive order: root, header, request_body, redir, rewrite, uri, handle, route, abort,
+    // error, respond, reverse_proxy, file_server; handle_path sorts with handle (as a handle with a path
+    // matcher would).
     case .root: 0
     case .headers: 1
     case .requestBody: 2
     case .redirect: 3
-    case .group: 4
-    case .respond: 5
-    case .reverseProxy: 6
-    case .fileServer: 7
+    case .rewrite(let rewrite): rewrite.operation == .to ? 4 : 5
+    case .group: 6
+    case .route: 7
+    case .abort: 8
+    case .error: 9
+    case .respond: 10
+    case .reverseProxy: 11
+    case .fileServer: 12
     }
   }
 

@@ -127,14 +127,17 @@ extension HTTPTransport {
 }
 
 extension Handler {
-  private enum Keys: String, CodingKey { case reverseProxy, respond, requestBody, headers, root, fileServer, group, redirect }
+  private enum Keys: String, CodingKey {
+    case reverseProxy, respond, requestBody, headers, root, fileServer, group, redirect, rewrite, route, abort, error
+  }
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: Keys.self)
     guard c.allKeys.count == 1, let key = c.allKeys.first else {
       throw DecodingError.dataCorrupted(
         .init(codingPath: c.codingPath, debugDescription: "a handler is an object with exactly one of "
-          + "'reverseProxy', 'respond', 'requestBody', 'headers', 'root', 'fileServer', 'group', 'redirect'"))
+          + "'reverseProxy', 'respond', 'requestBody', 'headers', 'root', 'fileServer', 'group', 'redirect', "
+          + "'rewrite', 'route', 'abort', 'error'"))
     }
     switch key {
     case .reverseProxy: self = .reverseProxy(try c.decode(ReverseProxy.self, forKey: key))
@@ -145,6 +148,10 @@ extension Handler {
     case .fileServer: self = .fileServer(try c.decode(FileServerConfig.self, forKey: key))
     case .group: self = .group(try c.decode(RouteGroup.self, forKey: key))
     case .redirect: self = .redirect(try c.decode(Redirect.self, forKey: key))
+    case .rewrite: self = .rewrite(try c.decode(URIRewrite.self, forKey: key))
+    case .route: self = .route(try c.decode(RouteGroup.self, forKey: key))
+    case .abort: self = .abort
+    case .error: self = .error(try c.decode(ErrorResponse.self, forKey: key))
     }
   }
 
@@ -159,6 +166,10 @@ extension Handler {
     case .fileServer(let value): try c.encode(value, forKey: .fileServer)
     case .group(let value): try c.encode(value, forKey: .group)
     case .redirect(let value): try c.encode(value, forKey: .redirect)
+    case .rewrite(let value): try c.encode(value, forKey: .rewrite)
+    case .route(let value): try c.encode(value, forKey: .route)
+    case .abort: try c.encode([String: String](), forKey: .abort)
+    case .error(let value): try c.encode(value, forKey: .error)
     }
   }
 }

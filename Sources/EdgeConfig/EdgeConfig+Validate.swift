@@ -86,8 +86,12 @@ extension Route {
             "'header' cannot change '\(operation.name)': edge sets the framing of every response itself", at: at)
         }
       }
-    case .group(let group):
+    case .group(let group), .route(let group):
       for route in group.routes { try route.validate(fallback: at) }
+    case .error(let error):
+      guard (400...599).contains(error.status) else { throw ConfigError("error status \(error.status) is not 400–599", at: at) }
+    case .rewrite, .abort:
+      break
     case .root(let path):
       if path.isEmpty { throw ConfigError("'root' needs a directory", at: at) }
     case .fileServer, .redirect:

@@ -90,3 +90,75 @@ enum FileDirectives {
     return Route(matcher: matcher, handler: .redirect(Redirect(to: to.text, status: status)), location: location)
   }
 }
+
+/// `rewrite`, `uri`, `route`, `abort` and `error`.
+enum RewriteDirectives {
+  static func rewrite(_ d: inout Dispenser) throws(ConfigError) -> Route {
+    let location = SourceLocation(d.token)
+    // One argument is the target (`rewrite /index.html`); with two, the first is the matcher.
+    var probe = d
+    let matcher = probe.remainingArgTokens().count == 1 ? nil : try CaddyfileAdapter.matcher(&d).matcher
+    let to = try d.singleArg()
+    guard to.text.hasPrefix("/") || to.text.hasPrefix("?") || to.text.hasPrefix("{") else {
+      throw ConfigError("rewrite target '\(to.text)' must start with / or ? (a path and/or a query)", at: to)
+    }
+    return Route(matcher: matcher, handler: .rewrite(URIRewrite(.to, to.text)), location: location)
+  }
+
+  static func uri(_ d: inout Dispenser) throws(ConfigError) -> Route {
+    let location = SourceLocation(d.token)
+    let (_, matcher) = try CaddyfileAdapter.matcher(&d)
+    let args = d.remainingArgTokens()
+    guard let operation = args.first else {
+      throw ConfigError("'uri' needs an operation: strip_prefix, strip_suffix or replace", at: d.token)
+    }
+    switch (operation.text, args.count) {
+    case ("strip_prefix", 2): return Route(matcher: matcher, handler: .rewrite(URIRewrite(.stripPrefix, args[1].text)), location: location)
+    case ("strip_suffix", 2): return Route(matcher: matcher, handler: .rewrite(URIRewrite(.stripSuffix, args[1].text)), location: location)
+    case ("replace", 3):
+      return Route(matcher: matcher, handler: .rewrite(URIRewrite(.replace, args[1].text, with: args[2].text)), location: location)
+    case ("strip_prefix", _), ("strip_suffix", _):
+      throw ConfigError("'uri \(operation.text)' takes one value", at: operation)
+    case ("replace", _):
+      throw ConfigError("'uri replace' takes a value to find and its replacement (a limit is not supported yet)", at: operation)
+    case ("path_regexp", _), ("query", _):
+      throw ConfigError("'uri \(operation.text)' is not supported yet", at: operation)
+    default:
+      throw ConfigError("unknown uri operation '\(operation.text)'; use strip_prefix, strip_suffix or replace", at: operation)
+    }
+  }
+
+  /// `route [<matcher>] { … }`: the directives inside keep their written order.
+  static func route(_ d: inout Dispenser) throws(ConfigError) -> Route {
+    let directive = d.token
+    let location = SourceLocation(directive)
+    let (_, matcher) = try CaddyfileAdapter.matcher(&d)
+    if d.nextArg() { throw ConfigError("unexpected '\(d.val)' after route; its directives go in a block", at: d.token) }
+    var routes: [Route] = []
+    for segment in d.nestedSegments() {
+      if segment.first.text == "tls" { throw ConfigError("'tls' belongs to the site, not inside route", at: segment.first) }
+      routes.append(try CaddyfileAdapter.route(from: segment))
+    }
+    return Route(matcher: matcher, handler: .route(RouteGroup(routes: routes)), location: location)
+  }
+
+  static func abort(_ d: inout Dispenser) throws(ConfigError) -> Route {
+    let location = SourceLocation(d.token)
+    let (_, matcher) = try CaddyfileAdapter.matcher(&d)
+    try d.noMoreArgs()
+    return Route(matcher: matcher, handler: .abort, location: location)
+  }
+
+  /// `error [<matcher>] [<message>] <status>` (a status alone, or a message and a status).
+  static func error(_ d: inout Dispenser) throws(ConfigError) -> Route {
+    let location = SourceLocation(d.token)
+    let (_, matcher) = try CaddyfileAdapter.matcher(&d)
+    let args = d.remainingArgTokens()
+    guard (1...2).contains(args.count), let code = Int(args[args.count - 1].text), (400...599).contains(code) else {
+      throw ConfigError("'error' takes an optional message and a status from 400 to 599, e.g. error \"gone\" 410", at: d.token)
+    }
+    return Route(
+      matcher: matcher, handler: .error(ErrorResponse(status: code, message: args.count == 2 ? args[0].text : "")),
+      location: location)
+  }
+}

@@ -102,12 +102,48 @@ public enum Handler: Codable, Sendable, Equatable {
   case group(RouteGroup)
   /// `redir [<matcher>] <to> [<code>]`.
   case redirect(Redirect)
+  /// `rewrite` / `uri`: changes the request target for the routes after it (and upstream).
+  case rewrite(URIRewrite)
+  /// `route [<matcher>] { … }`: routes kept in written order; evaluation goes on after it when none of
+  /// them answers.
+  case route(RouteGroup)
+  /// `abort [<matcher>]`: close the connection without a response.
+  case abort
+  /// `error [<matcher>] [<message>] <status>`.
+  case error(ErrorResponse)
 
   public var isTerminal: Bool {
     switch self {
-    case .reverseProxy, .respond, .fileServer, .group, .redirect: true
-    case .requestBody, .headers, .root: false
+    case .reverseProxy, .respond, .fileServer, .group, .redirect, .abort, .error: true
+    case .requestBody, .headers, .root, .rewrite, .route: false
     }
+  }
+}
+
+/// Caddyfile: `rewrite [<matcher>] <to>` (a new target; placeholders allowed; the first matching
+/// `rewrite` wins) or `uri [<matcher>] strip_prefix|strip_suffix <part>` / `uri replace <find> <with>`.
+public struct URIRewrite: Codable, Sendable, Equatable {
+  public enum Operation: String, Codable, Sendable {
+    case to, stripPrefix = "strip_prefix", stripSuffix = "strip_suffix", replace
+  }
+  public var operation: Operation
+  public var value: String
+  /// `replace`: the replacement.
+  public var with: String?
+  public init(_ operation: Operation, _ value: String, with: String? = nil) {
+    self.operation = operation
+    self.value = value
+    self.with = with
+  }
+}
+
+/// Caddyfile: `error [<matcher>] [<message>] <status>`.
+public struct ErrorResponse: Codable, Sendable, Equatable {
+  public var status: Int
+  public var message: String
+  public init(status: Int, message: String = "") {
+    self.status = status
+    self.message = message
   }
 }
 

@@ -164,10 +164,9 @@ public actor HTTPConnection {
     }
     let originalTarget = head.path
     var head = head
-    if let stripped = resolution.strippedPath {
-      // handle_path: the rest of the request (upstream, file_server) sees the path without the prefix.
-      let query = head.path.firstIndex(of: "?").map { head.path[$0...] } ?? ""
-      head.path = stripped + query
+    if let target = resolution.target {
+      // handle_path, rewrite, uri: the rest of the request (upstream, file_server) sees the new target.
+      head.path = target
     }
     switch resolution.handler {
     case .respond(let response):
@@ -184,7 +183,13 @@ public actor HTTPConnection {
         location: location, fields: responseFields)
     case .fileServer(let config):
       serveFile(head, config: config, root: resolution.root, fields: responseFields, originalTarget: originalTarget)
-    case .requestBody, .headers, .root, .group, nil:
+    case .abort:
+      worker.logger.debug("abort", metadata: ["remote": "\(remoteIP)", "path": "\(head.path)"])
+      abort()
+    case .error(let error):
+      let text = error.message.isEmpty ? StatusText.reason(error.status) + "\n" : error.message + "\n"
+      respondLocally(status: error.status, body: Array(text.utf8), request: head, close: false, fields: responseFields)
+    case .requestBody, .headers, .root, .group, .route, .rewrite, nil:
       respondLocally(status: 404, body: Array("not found\n".utf8), request: head, close: false, fields: responseFields)
     }
   }

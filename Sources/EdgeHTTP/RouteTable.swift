@@ -266,6 +266,10 @@ public struct CompiledRoute: Sendable {
     case .fileServer(let config): handler = .fileServer(config)
     case .group(let group): handler = .group(CompiledGroup(group))
     case .redirect(let redirect): handler = .redirect(redirect)
+    case .rewrite(let rewrite): handler = .rewrite(rewrite)
+    case .route(let group): handler = .route(CompiledGroup(group))
+    case .abort: handler = .abort
+    case .error(let error): handler = .error(error)
     }
   }
 
@@ -295,6 +299,11 @@ public enum CompiledHandler: Sendable {
   /// `handle` / `handle_path`: routes of their own (terminal once matched).
   case group(CompiledGroup)
   case redirect(Redirect)
+  case rewrite(URIRewrite)
+  /// `route`: routes in written order, non-exclusive.
+  case route(CompiledGroup)
+  case abort
+  case error(ErrorResponse)
 }
 
 /// A `handle` or `handle_path` block, compiled.
@@ -315,16 +324,21 @@ public struct RouteResolution: Sendable {
   public var bodyLimit: Int?
   public var responseFields: [HeaderOperation] = []
   public var root: String?
-  /// The request path after `handle_path` prefixes were removed; nil when none was.
-  public var strippedPath: String?
+  /// The request target (path and query) after `handle_path`, `rewrite` or `uri` changed it; nil when
+  /// none did.
+  public var target: String?
+  /// A `rewrite` has applied (rewrites are mutually exclusive: the first matching one wins).
+  private var rewritten = false
 
   public init() {}
 
-  /// Runs `routes` over `path` (no query): non-terminal routes collect, the first terminal one decides;
-  /// a matching group runs its own routes (on the stripped path for `handle_path`) and decides even if
-  /// none of them answers (then there is no handler: 404).
-  public mutating func resolve(_ routes: [CompiledRoute], path: UnsafeRawBufferPointer, _ request: MatchRequest) {
-    for route in routes where route.matches(path: path, request) {
+  /// Runs `routes` over `path` (no query): non-terminal routes collect, the first terminal one decides.
+  /// A matching `handle` group runs its own routes (on the stripped path for `handle_path`) and decides
+  /// even if none of them answers (then there is no handler: 404); a `route` group decides only if one of
+  /// its routes does. A rewrite changes the path the routes after it see. Returns whether it decided.
+  @discardableResult
+  public mutating func resolve(_ routes: [CompiledRoute], path: UnsafeRawBufferPointer, _ request: MatchRequest) -> Bool {
+    for (index, route) in routes.enumerated() where route.matches(path: path, request) {
       switch route.handler {
       case .requestBody(let max):
         if let max { bodyLimit = min(bodyLimit ?? max, max) }
@@ -332,16 +346,67 @@ public struct RouteResolution: Sendable {
         responseFields += operations
       case .root(let directory):
         root = directory
+      case .route(let group):
+        if resolve(group.routes, path: path, request) { return true }
       case .group(let group):
-        guard let prefix = group.stripPrefix else { return resolve(group.routes, path: path, request) }
+        guard let prefix = group.stripPrefix else {
+          resolve(group.routes, path: path, request)
+          return true
+        }
         var rest = Array(path.dropFirst(prefix.count))
         if rest.first != UInt8(ascii: "/") { rest.insert(UInt8(ascii: "/"), at: 0) }
-        strippedPath = String(decoding: rest, as: UTF8.self)
-        return rest.withUnsafeBytes { resolve(group.routes, path: $0, request) }
+        target = String(decoding: rest, as: UTF8.self) + Self.query(of: target ?? request.head.path)
+        rest.withUnsafeBytes { _ = resolve(group.routes, path: $0, request) }
+        return true
+      case .rewrite(let rewrite):
+        if rewrite.operation == .to {
+          if rewritten { continue }
+          rewritten = true
+        }
+        let next = rewrite.apply(to: target ?? request.head.path, request)
+        target = next
+        var nextPath = Array(next.utf8.prefix { $0 != UInt8(ascii: "?") })
+        if nextPath.isEmpty { nextPath = Array(path) }
+        let remaining = Array(routes[(index + 1)...])
+        return nextPath.withUnsafeBytes { resolve(remaining, path: $0, request) }
       default:
         handler = route.handler
-        return
+        return true
       }
+    }
+    return false
+  }
+
+  /// `?query` of a target, or "".
+  static func query(of target: String) -> Substring {
+    target.firstIndex(of: "?").map { target[$0...] } ?? ""
+  }
+}
+
+extension URIRewrite {
+  /// The new target (path and query) for `target`.
+  func apply(to target: String, _ request: MatchRequest) -> String {
+    let question = target.firstIndex(of: "?")
+    let path = question.map { String(target[..<$0]) } ?? target
+    let query = RouteResolution.query(of: target)
+    switch operation {
+    case .to:
+      let context = PlaceholderContext(
+        request: request.head, scheme: request.secure ? "https" : "http", remoteIP: request.remoteIP)
+      let expanded = Placeholders.expand(value, context)
+      // `rewrite ?a=b` keeps the path; `rewrite /p` keeps the query unless it gives one.
+      if expanded.hasPrefix("?") { return path + expanded }
+      return expanded.contains("?") ? expanded : expanded + query
+    case .stripPrefix:
+      let prefix = value.hasPrefix("/") ? value : "/" + value
+      guard path.hasPrefix(prefix) else { return target }
+      let rest = path.dropFirst(prefix.count)
+      return (rest.hasPrefix("/") ? String(rest) : "/" + rest) + query
+    case .stripSuffix:
+      guard path.hasSuffix(value) else { return target }
+      return String(path.dropLast(value.count)) + query
+    case .replace:
+      return path.replacingOccurrences(of: value, with: with ?? "") + query
     }
   }
 }

@@ -84,3 +84,37 @@ struct HandleDirectiveTests {
     #expect(site.routes.map { $0.matcher?.paths ?? [] } == [["/api/*"], ["/up/*"], []])
   }
 }
+
+@Suite struct RewriteDirectiveTests {
+  @Test func forms() throws {
+    #expect(try routes("rewrite /old/* /new{uri}")[0].handler == .rewrite(URIRewrite(.to, "/new{uri}")))
+    #expect(try routes("uri strip_prefix /api")[0].handler == .rewrite(URIRewrite(.stripPrefix, "/api")))
+    #expect(try routes("uri replace a b")[0].handler == .rewrite(URIRewrite(.replace, "a", with: "b")))
+    #expect(try routes("abort /admin/*")[0].handler == .abort)
+    #expect(try routes("error /gone \"moved away\" 410")[0].handler == .error(ErrorResponse(status: 410, message: "moved away")))
+    #expect(try routes("error 403")[0].handler == .error(ErrorResponse(status: 403)))
+  }
+
+  @Test("route keeps its written order inside; rewrite and uri come before handle, abort and error before respond")
+  func order() throws {
+    let sorted = try routes("respond x\nerror 500\nhandle {\n\t\trespond y\n\t}\nuri strip_prefix /a\nrewrite /b\nroute {\n\t\trespond z\n\t\theader A b\n\t}")
+    let names = sorted.map { route -> String in
+      switch route.handler {
+      case .rewrite(let r): r.operation == .to ? "rewrite" : "uri"
+      case .group: "handle"
+      case .route(let group):
+        if case .respond = group.routes[0].handler { "route(respond first)" } else { "route(reordered)" }
+      case .error: "error"
+      case .respond: "respond"
+      default: "other"
+      }
+    }
+    #expect(names == ["rewrite", "uri", "handle", "route(respond first)", "error", "respond"])
+  }
+
+  @Test func errors() {
+    #expect(failure("a.test {\n\trewrite index.html\n}") == "Caddyfile:2:10: rewrite target 'index.html' must start with / or ? (a path and/or a query)")
+    #expect(failure("a.test {\n\turi chop /x\n}") == "Caddyfile:2:6: unknown uri operation 'chop'; use strip_prefix, strip_suffix or replace")
+    #expect(failure("a.test {\n\terror 200\n}").hasSuffix("'error' takes an optional message and a status from 400 to 599, e.g. error \"gone\" 410"))
+  }
+}

@@ -66,3 +66,49 @@ def test_redirects(edge):
     assert r.status == 301 and r.getheader("Location") == "/new"
     r, _ = get(edge, "/elsewhere?q=1")
     assert r.status == 302 and r.getheader("Location") == "https://b.test/elsewhere?q=1"
+
+
+@pytest.fixture(scope="module")
+def rewriting(edge_bin, upstream, tmp_path_factory):
+    port = free_port()
+    proc = start_edge(edge_bin, tmp_path_factory.mktemp("edge-rewrite"), """{
+	workers 1
+	grace_period 1s
+}
+http://%s:%d {
+	rewrite /old/* /echo?from=old
+	uri /v1/* strip_prefix /v1
+	abort /secret/*
+	error /gone/* "this moved away" 410
+	route /r/* {
+		header X-Route seen
+		respond /r/stop "stopped in route"
+	}
+	reverse_proxy %s
+}
+""" % (LOOPBACK, port, upstream.address), port)
+    yield port
+    proc.stop()
+
+
+def test_rewrite_and_uri_change_what_goes_upstream(rewriting):
+    r, body = get(rewriting, "/old/page?x=1")
+    assert json.loads(body)["path"] == "/echo?from=old"  # rewrite with a query replaces the query
+    r, body = get(rewriting, "/v1/echo?keep=1")
+    assert json.loads(body)["path"] == "/echo?keep=1"  # strip_prefix keeps the query
+
+
+def test_route_is_not_exclusive(rewriting):
+    r, body = get(rewriting, "/r/stop")
+    assert body == b"stopped in route" and r.getheader("X-Route") == "seen"
+    r, body = get(rewriting, "/r/through")  # nothing in the route answers: evaluation goes on to the proxy
+    assert r.getheader("X-Route") == "seen" and r.getheader("X-Upstream-Id") == "main"
+
+
+def test_abort_and_error(rewriting):
+    import socket
+    with socket.create_connection((LOOPBACK, rewriting), timeout=5) as s:
+        s.sendall(b"GET /secret/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert s.recv(100) == b""  # closed without a response
+    r, body = get(rewriting, "/gone/x")
+    assert (r.status, body) == (410, b"this moved away\n")
