@@ -4,6 +4,7 @@ import EdgeCore
 import EdgeHTTP
 import EdgeLoop
 import EdgeTLS
+import Foundation
 import Glibc
 import Logging
 
@@ -79,6 +80,7 @@ public final class Node {
       signals.append(SignalWatcher(loop: control, signal: SIGHUP) { [unowned self] _ in self.reload() })
     }
     startAdmin()
+    autosave()
     control.run()
     return 0
   }
@@ -137,6 +139,7 @@ public final class Node {
     config = next
     routes = nextRoutes
     if adminChanged { startAdmin() }
+    autosave()
     certificates = nextCertificates
     upkeep?.cancel()
     upkeep = nextCertificates.startUpkeep()
@@ -169,6 +172,23 @@ public final class Node {
 
   /// Graceful shutdown, as on SIGTERM (the admin API's `POST /stop`).
   func stop() { shutdown(signal: SIGTERM) }
+
+  /// The file in storage that holds the last configuration the node ran (`edge run --resume`).
+  public static let autosaveName = "autosave.json"
+
+  /// Saves the running configuration (atomically) so `edge run --resume` can start from it; a failure
+  /// is logged and changes nothing else.
+  private func autosave() {
+    let path = NodeCertificates.storageDirectory(config.global) + "/" + Self.autosaveName
+    do {
+      try FileManager.default.createDirectory(
+        atPath: NodeCertificates.storageDirectory(config.global), withIntermediateDirectories: true,
+        attributes: [.posixPermissions: 0o700])
+      try config.jsonString(pretty: true).write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+      logger.warning("cannot save the running configuration", metadata: ["path": "\(path)", "error": "\(error)"])
+    }
+  }
 
   /// First signal: stop accepting and let requests finish within the grace period. Second: exit now.
   private func shutdown(signal: Int32) {

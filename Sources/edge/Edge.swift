@@ -42,12 +42,22 @@ struct ConfigOptions: ParsableArguments {
 struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(abstract: "Run a node in the foreground until SIGTERM or SIGINT.")
   @OptionGroup var options: ConfigOptions
+  @Flag(help: "Start from the configuration last loaded into this node (autosave.json in its storage), if any.")
+  var resume = false
 
   func run() throws {
-    let config: EdgeConfig
-    let source: String
+    var config: EdgeConfig
+    var source: String
     do {
       (config, source) = try options.load()
+      if resume {
+        let saved = NodeCertificates.storageDirectory(config.global) + "/" + Node.autosaveName
+        if FileManager.default.fileExists(atPath: saved) {
+          config = try EdgeConfig.load(jsonFile: saved)
+          try config.validate()
+          source = saved
+        }
+      }
     } catch {
       printError("edge: \(error)")
       throw ExitCode(1)

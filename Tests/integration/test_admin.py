@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from harness import LOOPBACK, free_port, start_edge
+from harness import LOOPBACK, ManagedProcess, free_port, start_edge
 
 pytestmark = pytest.mark.edge_only("admin API")
 
@@ -100,3 +100,27 @@ def test_edge_reload_and_stop_commands(node):
                        text=True, timeout=30)
     assert p.returncode == 0, p.stderr
     assert node["proc"].proc.wait(timeout=10) == 0
+
+
+def test_resume_starts_from_the_last_loaded_configuration(edge_bin, tmp_path):
+    port, admin_port = free_port(), free_port()
+    storage = tmp_path / "storage"
+
+    def text(body):
+        return ("{\n\tadmin 127.0.0.1:%d\n\tworkers 1\n\tgrace_period 1s\n\tstorage file_system %s\n}\n"
+                "http://%s:%d {\n\trespond \"%s\"\n}\n" % (admin_port, storage, LOOPBACK, port, body))
+
+    proc = start_edge(edge_bin, tmp_path, text("from file"), port, admin_port)
+    try:
+        node = {"admin": admin_port, "port": port}
+        assert admin(node, "POST", "/load", text("loaded").encode(), {"Content-Type": "text/caddyfile"})[0] == 200
+        saved = json.loads((storage / "autosave.json").read_text())
+        assert saved["sites"][0]["routes"][0]["handler"]["respond"]["body"] == "loaded"
+    finally:
+        proc.stop()
+    resumed = ManagedProcess("edge", [edge_bin, "run", "--config", tmp_path / "Caddyfile", "--resume"], tmp_path)
+    try:
+        resumed.wait_for_port(port)
+        assert served({"port": port}) == b"loaded"
+    finally:
+        resumed.stop()
