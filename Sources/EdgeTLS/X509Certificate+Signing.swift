@@ -59,13 +59,12 @@ extension X509Certificate {
     return certificate
   }
 
-  /// A positive serial of 128 random bits (RFC 5280 allows up to 20 bytes; CAs must use at least 64).
+  /// A positive 128-bit serial with 127 random bits: the top bit is set so every serial has the same
+  /// length (16 bytes; RFC 5280 allows up to 20, CAs must use at least 64 random bits).
   private static func setRandomSerial(_ x509: OpaquePointer) throws(OpenSSLError) {
     guard let number = BN_new() else { throw OpenSSLError("BN_new") }
     defer { BN_free(number) }
-    repeat {
-      try check(BN_rand(number, 128, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY), "BN_rand")
-    } while BN_is_zero(number) == 1
+    try check(BN_rand(number, 128, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY), "BN_rand")
     guard BN_to_ASN1_INTEGER(number, X509_get_serialNumber(x509)) != nil else {
       throw OpenSSLError("BN_to_ASN1_INTEGER")
     }
