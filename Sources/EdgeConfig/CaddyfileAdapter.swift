@@ -95,6 +95,7 @@ public enum CaddyfileAdapter {
     case "uri": return try RewriteDirectives.uri(&d)
     case "route": return try RewriteDirectives.route(&d)
     case "abort": return try RewriteDirectives.abort(&d)
+    case "try_files": return try RewriteDirectives.tryFiles(&d)
     case "error": return try RewriteDirectives.error(&d)
     case let other:
       throw .unrecognized(

@@ -4,7 +4,7 @@ enum DirectiveCatalog {
   /// Site directives edge implements, in Caddy's evaluation order (routes are sorted by this).
   static let supported = [
     "abort", "error", "file_server", "handle", "handle_path", "header", "redir", "request_body", "respond",
-    "reverse_proxy", "rewrite", "root", "route", "tls", "uri",
+    "reverse_proxy", "rewrite", "root", "route", "tls", "try_files", "uri",
   ]
 
   /// Caddy site directives edge does not implement yet.
@@ -13,7 +13,7 @@ enum DirectiveCatalog {
     "encode", "forward_auth", "fs", "handle_errors",
     "intercept", "invoke", "log", "log_append", "log_name", "log_skip", "skip_log", "map", "method", "metrics",
     "php_fastcgi", "push", "request_header", "templates", "tracing",
-    "try_files", "vars",
+    "vars",
   ]
 
   /// Global options edge implements.
@@ -42,6 +42,7 @@ enum DirectiveCatalog {
     case .requestBody: 2
     case .redirect: 3
     case .rewrite(let rewrite): rewrite.operation == .to ? 4 : 5
+    case .tryFiles: 5
     case .group: 6
     case .route: 7
     case .abort: 8

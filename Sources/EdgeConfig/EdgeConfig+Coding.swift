@@ -129,6 +129,7 @@ extension HTTPTransport {
 extension Handler {
   private enum Keys: String, CodingKey {
     case reverseProxy, respond, requestBody, headers, root, fileServer, group, redirect, rewrite, route, abort, error
+    case tryFiles
   }
 
   public init(from decoder: any Decoder) throws {
@@ -137,7 +138,7 @@ extension Handler {
       throw DecodingError.dataCorrupted(
         .init(codingPath: c.codingPath, debugDescription: "a handler is an object with exactly one of "
           + "'reverseProxy', 'respond', 'requestBody', 'headers', 'root', 'fileServer', 'group', 'redirect', "
-          + "'rewrite', 'route', 'abort', 'error'"))
+          + "'rewrite', 'route', 'abort', 'error', 'tryFiles'"))
     }
     switch key {
     case .reverseProxy: self = .reverseProxy(try c.decode(ReverseProxy.self, forKey: key))
@@ -151,6 +152,7 @@ extension Handler {
     case .rewrite: self = .rewrite(try c.decode(URIRewrite.self, forKey: key))
     case .route: self = .route(try c.decode(RouteGroup.self, forKey: key))
     case .abort: self = .abort
+    case .tryFiles: self = .tryFiles(try c.decode([String].self, forKey: key))
     case .error: self = .error(try c.decode(ErrorResponse.self, forKey: key))
     }
   }
@@ -169,6 +171,7 @@ extension Handler {
     case .rewrite(let value): try c.encode(value, forKey: .rewrite)
     case .route(let value): try c.encode(value, forKey: .route)
     case .abort: try c.encode([String: String](), forKey: .abort)
+    case .tryFiles(let files): try c.encode(files, forKey: .tryFiles)
     case .error(let value): try c.encode(value, forKey: .error)
     }
   }

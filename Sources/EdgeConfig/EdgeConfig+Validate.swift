@@ -90,7 +90,7 @@ extension Route {
       for route in group.routes { try route.validate(fallback: at) }
     case .error(let error):
       guard (400...599).contains(error.status) else { throw ConfigError("error status \(error.status) is not 400–599", at: at) }
-    case .rewrite, .abort:
+    case .rewrite, .abort, .tryFiles:
       break
     case .root(let path):
       if path.isEmpty { throw ConfigError("'root' needs a directory", at: at) }

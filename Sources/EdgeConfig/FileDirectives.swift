@@ -142,6 +142,21 @@ enum RewriteDirectives {
     return Route(matcher: matcher, handler: .route(RouteGroup(routes: routes)), location: location)
   }
 
+  /// `try_files [<matcher>] <files…>`: `{path}` and the other placeholders allowed; a name ending in `/`
+  /// is a directory. `=404`-style status arguments are not supported yet.
+  static func tryFiles(_ d: inout Dispenser) throws(ConfigError) -> Route {
+    let location = SourceLocation(d.token)
+    var probe = d
+    let matcher = probe.remainingArgTokens().count == 1 ? nil : try CaddyfileAdapter.matcher(&d).matcher
+    let files = d.remainingArgTokens()
+    guard !files.isEmpty else { throw ConfigError("'try_files' needs at least one file, e.g. try_files {path} /index.html", at: d.token) }
+    for file in files where file.text.hasPrefix("=") {
+      throw ConfigError("try_files status '\(file.text)' is not supported yet", at: file)
+    }
+    if d.nextBlock(d.nesting) { throw ConfigError("try_files options (policy) are not supported yet", at: d.token) }
+    return Route(matcher: matcher, handler: .tryFiles(files.map(\.text)), location: location)
+  }
+
   static func abort(_ d: inout Dispenser) throws(ConfigError) -> Route {
     let location = SourceLocation(d.token)
     let (_, matcher) = try CaddyfileAdapter.matcher(&d)

@@ -107,6 +107,8 @@ public enum Handler: Codable, Sendable, Equatable {
   /// `route [<matcher>] { … }`: routes kept in written order; evaluation goes on after it when none of
   /// them answers.
   case route(RouteGroup)
+  /// `try_files <files…>`: rewrite to the first of the files that exists under the root.
+  case tryFiles([String])
   /// `abort [<matcher>]`: close the connection without a response.
   case abort
   /// `error [<matcher>] [<message>] <status>`.
@@ -115,7 +117,7 @@ public enum Handler: Codable, Sendable, Equatable {
   public var isTerminal: Bool {
     switch self {
     case .reverseProxy, .respond, .fileServer, .group, .redirect, .abort, .error: true
-    case .requestBody, .headers, .root, .rewrite, .route: false
+    case .requestBody, .headers, .root, .rewrite, .route, .tryFiles: false
     }
   }
 }

@@ -189,7 +189,7 @@ public actor HTTPConnection {
     case .error(let error):
       let text = error.message.isEmpty ? StatusText.reason(error.status) + "\n" : error.message + "\n"
       respondLocally(status: error.status, body: Array(text.utf8), request: head, close: false, fields: responseFields)
-    case .requestBody, .headers, .root, .group, .route, .rewrite, nil:
+    case .requestBody, .headers, .root, .group, .route, .rewrite, .tryFiles, nil:
       respondLocally(status: 404, body: Array("not found\n".utf8), request: head, close: false, fields: responseFields)
     }
   }

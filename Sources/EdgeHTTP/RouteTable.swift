@@ -1,5 +1,8 @@
 import EdgeConfig
+import EdgeHTTP1
 import EdgeProxy
+import Foundation
+import Glibc
 import EdgeTLS
 import Synchronization
 
@@ -270,6 +273,7 @@ public struct CompiledRoute: Sendable {
     case .route(let group): handler = .route(CompiledGroup(group))
     case .abort: handler = .abort
     case .error(let error): handler = .error(error)
+    case .tryFiles(let files): handler = .tryFiles(files)
     }
   }
 
@@ -304,6 +308,7 @@ public enum CompiledHandler: Sendable {
   case route(CompiledGroup)
   case abort
   case error(ErrorResponse)
+  case tryFiles([String])
 }
 
 /// A `handle` or `handle_path` block, compiled.
@@ -358,6 +363,14 @@ public struct RouteResolution: Sendable {
         target = String(decoding: rest, as: UTF8.self) + Self.query(of: target ?? request.head.path)
         rest.withUnsafeBytes { _ = resolve(group.routes, path: $0, request) }
         return true
+      case .tryFiles(let files):
+        guard let next = Self.firstExisting(files, root: root ?? ".", target: target ?? request.head.path, request)
+        else { continue }
+        target = next
+        var nextPath = Array(next.utf8.prefix { $0 != UInt8(ascii: "?") })
+        if nextPath.isEmpty { nextPath = Array(path) }
+        let remaining = Array(routes[(index + 1)...])
+        return nextPath.withUnsafeBytes { resolve(remaining, path: $0, request) }
       case .rewrite(let rewrite):
         if rewrite.operation == .to {
           if rewritten { continue }
@@ -375,6 +388,29 @@ public struct RouteResolution: Sendable {
       }
     }
     return false
+  }
+
+  /// `try_files`: the first candidate (placeholders filled in, relative to `root`) that exists — a file,
+  /// or a directory when it ends in `/` — as the new target, keeping the query. A candidate that would
+  /// leave the root (`..`) is skipped.
+  static func firstExisting(_ files: [String], root: String, target: String, _ request: MatchRequest) -> String? {
+    var head = request.head
+    head.path = target
+    let context = PlaceholderContext(request: head, scheme: request.secure ? "https" : "http", remoteIP: request.remoteIP)
+    for file in files {
+      var candidate = Placeholders.expand(file, context)
+      if !candidate.hasPrefix("/") { candidate = "/" + candidate }
+      let pathOnly = candidate.split(separator: "?", maxSplits: 1).first.map(String.init) ?? candidate
+      let decoded = pathOnly.removingPercentEncoding ?? pathOnly
+      if decoded.split(separator: "/").contains("..") { continue }
+      var info = stat()
+      guard stat(root + decoded, &info) == 0 else { continue }
+      let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+      if decoded.hasSuffix("/") ? isDirectory : !isDirectory {
+        return candidate.contains("?") ? candidate : candidate + query(of: target)
+      }
+    }
+    return nil
   }
 
   /// `?query` of a target, or "".

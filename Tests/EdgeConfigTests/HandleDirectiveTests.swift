@@ -118,3 +118,11 @@ struct HandleDirectiveTests {
     #expect(failure("a.test {\n\terror 200\n}").hasSuffix("'error' takes an optional message and a status from 400 to 599, e.g. error \"gone\" 410"))
   }
 }
+
+@Suite struct TryFilesTests {
+  @Test func forms() throws {
+    #expect(try routes("try_files {path} /index.html")[0].handler == .tryFiles(["{path}", "/index.html"]))
+    #expect(try routes("try_files /app/* {path} /app/index.html")[0].matcher == RequestMatcher(paths: ["/app/*"]))
+    #expect(failure("a.test {\n\ttry_files {path} =404\n}") == "Caddyfile:2:19: try_files status '=404' is not supported yet")
+  }
+}

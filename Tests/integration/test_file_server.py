@@ -137,3 +137,32 @@ def test_no_descriptor_leak(site):
         request(site, "GET", "/media/big.bin", {"Range": "bytes=0-10"})
     time.sleep(0.3)
     assert len(os.listdir("/proc/%d/fd" % pid)) <= before + 2
+
+
+def test_try_files_serves_an_app_shell_for_unknown_paths(edge_bin, tmp_path):
+    site_root = tmp_path / "spa"
+    (site_root / "assets").mkdir(parents=True)
+    (site_root / "index.html").write_text("<app/>\n")
+    (site_root / "assets" / "app.js").write_text("run()\n")
+    port = free_port()
+    proc = start_edge(edge_bin, tmp_path, """{
+	workers 1
+	grace_period 1s
+}
+http://%s:%d {
+	root * %s
+	try_files {path} /index.html
+	file_server
+}
+""" % (LOOPBACK, port, site_root), port)
+    try:
+        site = {"port": port}
+        r, body = request(site, "GET", "/assets/app.js")
+        assert (r.status, body) == (200, b"run()\n")  # an existing file is served as is
+        r, body = request(site, "GET", "/deep/client/route?tab=2")
+        assert (r.status, body) == (200, b"<app/>\n")  # anything else gets the app shell
+        assert r.getheader("Content-Type") == "text/html; charset=utf-8"
+        r, body = request(site, "GET", "/../../etc/passwd")
+        assert b"root:" not in body
+    finally:
+        proc.stop()
