@@ -16,6 +16,7 @@ let package = Package(
   targets: [
     // C libraries, each behind one Swift module that owns it.
     .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
     .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
     // Compiled C for what Swift cannot call (macros, static inline): one function each.
@@ -29,9 +30,10 @@ let package = Package(
     .target(name: "EdgeCaddyfile"),
     .target(name: "EdgeConfig", dependencies: ["EdgeCaddyfile"]),
     .target(name: "EdgeTLS", dependencies: ["EdgeCore", "EdgeLoop", "COpenSSL", "CEdgeShims"], swiftSettings: hotPath),
+    .target(name: "EdgeEncode", dependencies: ["CZlib"], swiftSettings: hotPath),
     .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1"], swiftSettings: hotPath),
     .target(
-      name: "EdgeHTTP", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS"],
+      name: "EdgeHTTP", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS", "EdgeEncode"],
       swiftSettings: hotPath),
     .target(name: "EdgeServer", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig", "EdgeTLS"]),
     .executableTarget(

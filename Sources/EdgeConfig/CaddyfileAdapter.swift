@@ -96,6 +96,7 @@ public enum CaddyfileAdapter {
     case "route": return try RewriteDirectives.route(&d)
     case "abort": return try RewriteDirectives.abort(&d)
     case "try_files": return try RewriteDirectives.tryFiles(&d)
+    case "encode": return try RewriteDirectives.encode(&d)
     case "error": return try RewriteDirectives.error(&d)
     case let other:
       throw .unrecognized(

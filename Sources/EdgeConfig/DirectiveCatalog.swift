@@ -3,14 +3,14 @@
 enum DirectiveCatalog {
   /// Site directives edge implements, in Caddy's evaluation order (routes are sorted by this).
   static let supported = [
-    "abort", "error", "file_server", "handle", "handle_path", "header", "redir", "request_body", "respond",
+    "abort", "encode", "error", "file_server", "handle", "handle_path", "header", "redir", "request_body", "respond",
     "reverse_proxy", "rewrite", "root", "route", "tls", "try_files", "uri",
   ]
 
   /// Caddy site directives edge does not implement yet.
   static let notYetSupported: Set<String> = [
     "acme_server", "basic_auth", "basicauth", "bind", "copy_response", "copy_response_headers",
-    "encode", "forward_auth", "fs", "handle_errors",
+    "forward_auth", "fs", "handle_errors",
     "intercept", "invoke", "log", "log_append", "log_name", "log_skip", "skip_log", "map", "method", "metrics",
     "php_fastcgi", "push", "request_header", "templates", "tracing",
     "vars",
@@ -42,7 +42,7 @@ enum DirectiveCatalog {
     case .requestBody: 2
     case .redirect: 3
     case .rewrite(let rewrite): rewrite.operation == .to ? 4 : 5
-    case .tryFiles: 5
+    case .tryFiles, .encode: 5
     case .group: 6
     case .route: 7
     case .abort: 8

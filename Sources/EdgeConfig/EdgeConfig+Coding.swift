@@ -129,7 +129,7 @@ extension HTTPTransport {
 extension Handler {
   private enum Keys: String, CodingKey {
     case reverseProxy, respond, requestBody, headers, root, fileServer, group, redirect, rewrite, route, abort, error
-    case tryFiles
+    case tryFiles, encode
   }
 
   public init(from decoder: any Decoder) throws {
@@ -138,7 +138,7 @@ extension Handler {
       throw DecodingError.dataCorrupted(
         .init(codingPath: c.codingPath, debugDescription: "a handler is an object with exactly one of "
           + "'reverseProxy', 'respond', 'requestBody', 'headers', 'root', 'fileServer', 'group', 'redirect', "
-          + "'rewrite', 'route', 'abort', 'error', 'tryFiles'"))
+          + "'rewrite', 'route', 'abort', 'error', 'tryFiles', 'encode'"))
     }
     switch key {
     case .reverseProxy: self = .reverseProxy(try c.decode(ReverseProxy.self, forKey: key))
@@ -153,6 +153,7 @@ extension Handler {
     case .route: self = .route(try c.decode(RouteGroup.self, forKey: key))
     case .abort: self = .abort
     case .tryFiles: self = .tryFiles(try c.decode([String].self, forKey: key))
+    case .encode: self = .encode(try c.decode(EncodeConfig.self, forKey: key))
     case .error: self = .error(try c.decode(ErrorResponse.self, forKey: key))
     }
   }
@@ -172,6 +173,7 @@ extension Handler {
     case .route(let value): try c.encode(value, forKey: .route)
     case .abort: try c.encode([String: String](), forKey: .abort)
     case .tryFiles(let files): try c.encode(files, forKey: .tryFiles)
+    case .encode(let value): try c.encode(value, forKey: .encode)
     case .error(let value): try c.encode(value, forKey: .error)
     }
   }

@@ -90,6 +90,8 @@ extension Route {
       for route in group.routes { try route.validate(fallback: at) }
     case .error(let error):
       guard (400...599).contains(error.status) else { throw ConfigError("error status \(error.status) is not 400–599", at: at) }
+    case .encode(let encode):
+      if encode.minimumLength < 0 { throw ConfigError("encode minimum_length must not be negative", at: at) }
     case .rewrite, .abort, .tryFiles:
       break
     case .root(let path):

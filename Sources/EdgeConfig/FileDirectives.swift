@@ -157,6 +157,36 @@ enum RewriteDirectives {
     return Route(matcher: matcher, handler: .tryFiles(files.map(\.text)), location: location)
   }
 
+  /// `encode [<matcher>] <formats…> { gzip [<level>]; minimum_length <n> }`: gzip only for now.
+  static func encode(_ d: inout Dispenser) throws(ConfigError) -> Route {
+    let location = SourceLocation(d.token)
+    let (_, matcher) = try CaddyfileAdapter.matcher(&d)
+    var config = EncodeConfig(formats: [])
+    func format(_ token: Token) throws(ConfigError) {
+      switch token.text {
+      case "gzip": config.formats.append("gzip")
+      case "zstd", "br": throw ConfigError("encode format '\(token.text)' is not supported yet; use gzip", at: token)
+      default: throw ConfigError("unknown encode format '\(token.text)'; use gzip", at: token)
+      }
+    }
+    for token in d.remainingArgTokens() { try format(token) }
+    let level = d.nesting
+    while d.nextBlock(level) {
+      switch d.val {
+      case "minimum_length": config.minimumLength = try d.intArg()
+      case "gzip", "zstd", "br":
+        try format(d.token)
+        if d.nextArg() { throw ConfigError("compression levels are not supported yet", at: d.token) }
+      case "match":
+        throw .unrecognized("encode option", d.val, caddyOnly: true, candidates: [], at: d.token)
+      default:
+        throw .unrecognized("encode option", d.val, caddyOnly: false, candidates: ["gzip", "minimum_length"], at: d.token)
+      }
+    }
+    if config.formats.isEmpty { config.formats = ["gzip"] }  // `encode` alone: Caddy's default set, gzip here
+    return Route(matcher: matcher, handler: .encode(config), location: location)
+  }
+
   static func abort(_ d: inout Dispenser) throws(ConfigError) -> Route {
     let location = SourceLocation(d.token)
     let (_, matcher) = try CaddyfileAdapter.matcher(&d)

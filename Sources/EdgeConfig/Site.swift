@@ -109,6 +109,8 @@ public enum Handler: Codable, Sendable, Equatable {
   case route(RouteGroup)
   /// `try_files <files…>`: rewrite to the first of the files that exists under the root.
   case tryFiles([String])
+  /// `encode [<matcher>] gzip { minimum_length <n> }`: compress responses the client accepts compressed.
+  case encode(EncodeConfig)
   /// `abort [<matcher>]`: close the connection without a response.
   case abort
   /// `error [<matcher>] [<message>] <status>`.
@@ -117,7 +119,7 @@ public enum Handler: Codable, Sendable, Equatable {
   public var isTerminal: Bool {
     switch self {
     case .reverseProxy, .respond, .fileServer, .group, .redirect, .abort, .error: true
-    case .requestBody, .headers, .root, .rewrite, .route, .tryFiles: false
+    case .requestBody, .headers, .root, .rewrite, .route, .tryFiles, .encode: false
     }
   }
 }
@@ -136,6 +138,17 @@ public struct URIRewrite: Codable, Sendable, Equatable {
     self.operation = operation
     self.value = value
     self.with = with
+  }
+}
+
+/// Caddyfile: `encode [<matcher>] gzip { minimum_length <n> }`. Only gzip for now.
+public struct EncodeConfig: Codable, Sendable, Equatable {
+  public var formats: [String]
+  /// Bodies shorter than this (when their length is known) are sent as they are. Default 512.
+  public var minimumLength: Int
+  public init(formats: [String] = ["gzip"], minimumLength: Int = 512) {
+    self.formats = formats
+    self.minimumLength = minimumLength
   }
 }
 

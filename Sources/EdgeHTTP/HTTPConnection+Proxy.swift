@@ -180,8 +180,12 @@ extension HTTPConnection {
     let head = upstreamHead
     exchange.upstreamKeepAlive = head.keepAlive
     exchange.responseBody = BodyReader(head.framing)
+    exchange.encoder = Self.encoder(for: exchange, head)
     switch head.framing {
     case .chunked, .untilClose:
+      if exchange.request.version == .http1_1 { exchange.chunkedToClient = true } else { exchange.closeClientAfter = true }
+    case .length where exchange.encoder != nil:
+      // The compressed length is not known in advance.
       if exchange.request.version == .http1_1 { exchange.chunkedToClient = true } else { exchange.closeClientAfter = true }
     case .length, .none:
       break
@@ -190,11 +194,12 @@ extension HTTPConnection {
     scratch.removeAll(keepingCapacity: true)
     head.encodeStatusLine(into: &scratch)
     let headerDown = exchange.route.config.headerDown
-    if headerDown.isEmpty && exchange.responseFields.isEmpty {
+    if headerDown.isEmpty && exchange.responseFields.isEmpty && exchange.encoder == nil {
       head.headers.writeForwarded(into: &scratch)  // one filtered pass, no rewrite of the fields
     } else {
       var headers = head.headers
       headers.removeHopByHopFields()
+      if exchange.encoder != nil { Self.markEncoded(&headers) }
       let context = placeholders(exchange.request, upstream: exchange.target.description)
       headers.apply(headerDown, context)
       headers.apply(exchange.responseFields, context)
@@ -233,10 +238,13 @@ extension HTTPConnection {
     do {
       var sizeLine: [UInt8] = []
       let client = self.client
+      let encoder = exchange.encoder
       let (consumed, finished) = try exchange.responseBody.decode(input) { data in
-        client.writeBodyPiece(data, chunked: exchange.chunkedToClient, sizeLine: &sizeLine)
+        guard let encoder else { return client.writeBodyPiece(data, chunked: exchange.chunkedToClient, sizeLine: &sizeLine) }
+        encoder.encode(data) { client.writeBodyPiece($0, chunked: exchange.chunkedToClient, sizeLine: &sizeLine) }
       }
       if finished {
+        encoder?.finish { client.writeBodyPiece($0, chunked: exchange.chunkedToClient, sizeLine: &sizeLine) }
         if exchange.chunkedToClient { client.write(ChunkedEncoder.lastChunk) }
         if consumed < input.count { exchange.upstreamKeepAlive = false }  // stray bytes: not reusable
       } else if !client.isWritable {

@@ -170,10 +170,13 @@ public actor HTTPConnection {
     }
     switch resolution.handler {
     case .respond(let response):
-      let body = response.hasPlaceholders ? Array(Placeholders.expand(response.text, placeholders(head)).utf8) : response.body
-      respondLocally(status: response.status, body: body, request: head, close: response.close, fields: responseFields)
+      let text = response.hasPlaceholders ? Array(Placeholders.expand(response.text, placeholders(head)).utf8) : response.body
+      let (body, encoded) = encodeLocal(text, status: response.status, request: head, encoding: resolution.encoding)
+      respondLocally(
+        status: response.status, body: body, request: head, close: response.close, fields: encoded + responseFields)
     case .proxy(let route):
       startProxy(head, route: route, bodyLimit: bodyLimit, responseFields: responseFields)
+      exchange?.encoding = resolution.encoding
     case .redirectToHTTPS(let httpsPort):
       redirectToHTTPS(head, port: httpsPort)
     case .redirect(let redirect):
@@ -189,7 +192,7 @@ public actor HTTPConnection {
     case .error(let error):
       let text = error.message.isEmpty ? StatusText.reason(error.status) + "\n" : error.message + "\n"
       respondLocally(status: error.status, body: Array(text.utf8), request: head, close: false, fields: responseFields)
-    case .requestBody, .headers, .root, .group, .route, .rewrite, .tryFiles, nil:
+    case .requestBody, .headers, .root, .group, .route, .rewrite, .tryFiles, .encode, nil:
       respondLocally(status: 404, body: Array("not found\n".utf8), request: head, close: false, fields: responseFields)
     }
   }

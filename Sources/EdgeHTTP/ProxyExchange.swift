@@ -1,5 +1,6 @@
 import EdgeConfig
 import EdgeCore
+import EdgeEncode
 import EdgeHTTP1
 import EdgeProxy
 
@@ -14,6 +15,9 @@ final class ProxyExchange {
   let bodyLimit: Int?
   /// The site's `header` operations, applied to the response after `header_down`.
   var responseFields: [HeaderOperation] = []
+  /// `encode`, when the site has it; `encoder` compresses this response's body when chosen.
+  var encoding: EncodeConfig?
+  var encoder: GzipEncoder?
   let isUpgrade: Bool
   var upstream: UpstreamConnection?
   var attempts = 0

@@ -274,6 +274,7 @@ public struct CompiledRoute: Sendable {
     case .abort: handler = .abort
     case .error(let error): handler = .error(error)
     case .tryFiles(let files): handler = .tryFiles(files)
+    case .encode(let encode): handler = .encode(encode)
     }
   }
 
@@ -309,6 +310,7 @@ public enum CompiledHandler: Sendable {
   case abort
   case error(ErrorResponse)
   case tryFiles([String])
+  case encode(EncodeConfig)
 }
 
 /// A `handle` or `handle_path` block, compiled.
@@ -329,6 +331,8 @@ public struct RouteResolution: Sendable {
   public var bodyLimit: Int?
   public var responseFields: [HeaderOperation] = []
   public var root: String?
+  /// `encode`: how responses may be compressed.
+  public var encoding: EncodeConfig?
   /// The request target (path and query) after `handle_path`, `rewrite` or `uri` changed it; nil when
   /// none did.
   public var target: String?
@@ -351,6 +355,8 @@ public struct RouteResolution: Sendable {
         responseFields += operations
       case .root(let directory):
         root = directory
+      case .encode(let encode):
+        encoding = encode
       case .route(let group):
         if resolve(group.routes, path: path, request) { return true }
       case .group(let group):

@@ -136,7 +136,7 @@ func proxy(_ route: Route) -> ReverseProxy? {
 
 @Suite struct DirectiveNameTests {
   @Test func notSupportedYet() {
-    for name in ["handle_errors", "encode gzip", "basic_auth", "php_fastcgi x:9000"] {
+    for name in ["handle_errors", "templates", "basic_auth", "php_fastcgi x:9000"] {
       let directive = String(name.split(separator: " ")[0])
       #expect(failure("a.com {\n\t\(name)\n}") == "Caddyfile:2:2: directive '\(directive)' is not supported yet")
     }
@@ -173,7 +173,7 @@ func proxy(_ route: Route) -> ReverseProxy? {
     let labels = sorted.map { route -> String in
       switch route.handler {
       case .requestBody: "body"
-      case .headers, .root, .fileServer, .group, .redirect, .rewrite, .route, .abort, .error, .tryFiles: "other"
+      case .headers, .root, .fileServer, .group, .redirect, .rewrite, .route, .abort, .error, .tryFiles, .encode: "other"
       case .respond(let r): r.body
       case .reverseProxy(let p): p.upstreams[0].host
       }

@@ -126,3 +126,13 @@ struct HandleDirectiveTests {
     #expect(failure("a.test {\n\ttry_files {path} =404\n}") == "Caddyfile:2:19: try_files status '=404' is not supported yet")
   }
 }
+
+@Suite struct EncodeDirectiveTests {
+  @Test func forms() throws {
+    #expect(try routes("encode gzip")[0].handler == .encode(EncodeConfig()))
+    #expect(try routes("encode")[0].handler == .encode(EncodeConfig()))
+    #expect(try routes("encode {\n\t\tgzip\n\t\tminimum_length 1024\n\t}")[0].handler == .encode(EncodeConfig(minimumLength: 1024)))
+    #expect(failure("a.test {\n\tencode zstd gzip\n}") == "Caddyfile:2:9: encode format 'zstd' is not supported yet; use gzip")
+    #expect(failure("a.test {\n\tencode {\n\t\tgzip 9\n\t}\n}") == "Caddyfile:3:8: compression levels are not supported yet")
+  }
+}
