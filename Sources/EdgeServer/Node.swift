@@ -51,6 +51,15 @@ public final class Node {
   /// the exit status.
   public func run() throws(UVError) -> Int32 {
     let fileLimit = ProcessSetup.prepare()
+    // Signals are watched before any port opens: a SIGHUP or SIGTERM sent as soon as the node answers
+    // must find its handler (SIGHUP's default action would kill the process). They are handled once the
+    // control loop runs.
+    for signal in [SIGTERM, SIGINT] {
+      signals.append(SignalWatcher(loop: control, signal: signal) { [unowned self] in self.shutdown(signal: $0) })
+    }
+    if reader != nil {
+      signals.append(SignalWatcher(loop: control, signal: SIGHUP) { [unowned self] _ in self.reload() })
+    }
     let count = config.global.workers ?? ProcessSetup.cpuCount
     let ports = routes.listeners.keys.sorted()
     for index in 0..<count {
@@ -73,12 +82,6 @@ public final class Node {
         "sites": "\(config.sites.flatMap(\.addresses).map(\.original).joined(separator: " "))",
         "open_files": "\(fileLimit)",
       ])
-    for signal in [SIGTERM, SIGINT] {
-      signals.append(SignalWatcher(loop: control, signal: signal) { [unowned self] in self.shutdown(signal: $0) })
-    }
-    if reader != nil {
-      signals.append(SignalWatcher(loop: control, signal: SIGHUP) { [unowned self] _ in self.reload() })
-    }
     startAdmin()
     autosave()
     control.run()
