@@ -381,3 +381,18 @@ def start_edge(edge_bin: str, workdir: Path, caddyfile: str, *ports: int) -> Man
         proc.stop()
         raise
     return proc
+
+
+def http_request(port: int, method: str, target: str, headers: dict | None = None, body: bytes | None = None,
+                 conn=None, timeout: float = 30):
+    """One request to 127.0.0.1:port (on `conn` when given, which stays open): (response, body)."""
+    import http.client
+    c = conn or http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
+    if body is None and method in ("POST", "PUT", "PATCH"):
+        body = b""
+    c.request(method, target, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    if conn is None:
+        c.close()
+    return r, data

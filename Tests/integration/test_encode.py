@@ -5,7 +5,7 @@ import http.client
 
 import pytest
 
-from harness import LOOPBACK, free_port, start_edge
+from harness import LOOPBACK, free_port, http_request, start_edge
 
 pytestmark = pytest.mark.edge_only("encode")
 
@@ -31,13 +31,7 @@ http://%s:%d {
 
 
 def get(port, path, method="GET", gzip_ok=True, conn=None):
-    c = conn or http.client.HTTPConnection(LOOPBACK, port, timeout=30)
-    c.request(method, path, headers={"Accept-Encoding": "gzip, deflate"} if gzip_ok else {})
-    r = c.getresponse()
-    body = r.read()
-    if conn is None:
-        c.close()
-    return r, body
+    return http_request(port, method, path, {"Accept-Encoding": "gzip, deflate"} if gzip_ok else {}, conn=conn)
 
 
 def expected_text(n):

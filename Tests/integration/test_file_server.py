@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from harness import LOOPBACK, free_port, start_edge
+from harness import LOOPBACK, free_port, http_request, start_edge
 
 pytestmark = pytest.mark.edge_only("file_server")
 
@@ -54,13 +54,7 @@ http://%s:%d {
 
 
 def request(site, method, target, headers=None, conn=None):
-    c = conn or http.client.HTTPConnection(LOOPBACK, site["port"], timeout=30)
-    c.request(method, target, headers=headers or {})
-    r = c.getresponse()
-    body = r.read()
-    if conn is None:
-        c.close()
-    return r, body
+    return http_request(site["port"], method, target, headers, conn=conn)
 
 
 def test_static_file_with_type_and_validators(site):

@@ -5,7 +5,7 @@ import http.client
 
 import pytest
 
-from harness import LOOPBACK, free_port, start_edge
+from harness import LOOPBACK, free_port, http_request, start_edge
 
 pytestmark = pytest.mark.edge_only("the header directive")
 
@@ -42,12 +42,7 @@ http://%s:%d {
 
 
 def get(port, path):
-    c = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
-    c.request("GET", path)
-    r = c.getresponse()
-    r.read()
-    c.close()
-    return r
+    return http_request(port, "GET", path, timeout=10)[0]
 
 
 def test_site_wide_field_on_local_and_proxied_responses(edge):

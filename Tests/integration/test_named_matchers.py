@@ -4,7 +4,7 @@ import http.client
 
 import pytest
 
-from harness import LOOPBACK, free_port, start_edge
+from harness import LOOPBACK, free_port, http_request, start_edge
 
 pytestmark = pytest.mark.edge_only("named matchers")
 
@@ -40,12 +40,7 @@ http://%s:%d {
 
 
 def call(port, method, target, headers=None):
-    c = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
-    c.request(method, target, body=b"" if method == "POST" else None, headers=headers or {})
-    r = c.getresponse()
-    body = r.read()
-    c.close()
-    return r, body
+    return http_request(port, method, target, headers, timeout=10)
 
 
 def test_method_and_path_together(edge):

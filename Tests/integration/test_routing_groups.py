@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from harness import LOOPBACK, free_port, start_edge
+from harness import LOOPBACK, free_port, http_request, start_edge
 
 pytestmark = pytest.mark.edge_only("Caddyfile handle/handle_path/redir")
 
@@ -39,12 +39,7 @@ http://%s:%d {
 
 
 def get(port, target):
-    c = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
-    c.request("GET", target)
-    r = c.getresponse()
-    body = r.read()
-    c.close()
-    return r, body
+    return http_request(port, "GET", target, timeout=10)
 
 
 def test_handle_path_strips_the_prefix_upstream_and_keeps_the_query(edge):
