@@ -425,15 +425,22 @@ static int raw_records(conn *c) {
     return 0;
 }
 
+/* The non-blocking connect finished: 1 when it succeeded (the socket now waits for reads), 0 when it is
+   still pending or failed (then the connection is finished). */
+static int connected(conn *c, uint32_t ev) {
+    if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return 0;
+    int err = 0;
+    socklen_t el = sizeof err;
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+    if (err) { conn_finish(c, 0); return 0; }
+    struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
+    epoll_ctl(g_ep, EPOLL_CTL_MOD, c->fd, &e);
+    return 1;
+}
+
 static void raw_event(conn *c, uint32_t ev) {
     if (c->state == ST_CONNECT) {
-        if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-        int err = 0;
-        socklen_t el = sizeof err;
-        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
-        if (err) { conn_finish(c, 0); return; }
-        struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
-        epoll_ctl(g_ep, EPOLL_CTL_MOD, c->fd, &e);
+        if (!connected(c, ev)) return;
         uint64_t r[4] = {(uint64_t)(uintptr_t)c, (uint64_t)g_done, (uint64_t)(c->started * 1e9), 0x5eed};
         memcpy(g_hello + g_hello_random_off, r, 32); /* unique enough: the server never sees a replay */
         SHA256_Init(&c->transcript);
@@ -461,13 +468,7 @@ static void raw_event(conn *c, uint32_t ev) {
 
 static void ssl_event(conn *c, uint32_t ev) {
     if (c->state == ST_CONNECT) {
-        if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-        int err = 0;
-        socklen_t el = sizeof err;
-        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
-        if (err) { conn_finish(c, 0); return; }
-        struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
-        epoll_ctl(g_ep, EPOLL_CTL_MOD, c->fd, &e);
+        if (!connected(c, ev)) return;
         c->ssl = SSL_new(g_sslctx);
         SSL_set_fd(c->ssl, c->fd);
         SSL_set_tlsext_host_name(c->ssl, g_sni);
