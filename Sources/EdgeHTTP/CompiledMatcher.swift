@@ -1,5 +1,6 @@
 import EdgeConfig
 import EdgeHTTP1
+import EdgeTLS
 
 /// What a named matcher looks at besides the path.
 public struct MatchRequest {
@@ -68,12 +69,9 @@ public final class CompiledMatcher: Sendable {
     return true
   }
 
+  /// An exact name, or a `*.` wildcard covering exactly the host's first label.
   static func host(_ host: String, matches pattern: String) -> Bool {
-    if pattern.hasPrefix("*.") {
-      let suffix = pattern.dropFirst(1)
-      return host.hasSuffix(suffix) && !host.dropLast(suffix.count).contains(".") && host.count > suffix.count
-    }
-    return host == pattern
+    pattern.hasPrefix("*.") ? WildcardName.covering(host) == pattern : host == pattern
   }
 
   /// `value` against `pattern`: exact, `prefix*`, `*suffix`, `*contains*`, or `*`.
@@ -91,8 +89,8 @@ public final class CompiledMatcher: Sendable {
 
   /// `a=1&b=2` of a target, percent-decoded (`+` as a space).
   static func queryPairs(_ target: String) -> [(key: String, value: String)] {
-    guard let question = target.firstIndex(of: "?") else { return [] }
-    return target[target.index(after: question)...].split(separator: "&").map { pair in
+    guard let query = OriginTarget.split(target).query else { return [] }
+    return query.split(separator: "&").map { pair in
       let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
       func decode(_ s: Substring) -> String {
         let spaced = s.replacingOccurrences(of: "+", with: " ")

@@ -33,8 +33,7 @@ extension HTTPConnection {
     let options = FileServerOptions(
       root: config.root ?? root ?? ".", indexNames: config.indexNames, hide: config.hide,
       precompressed: config.precompressed)
-    let target = head.path
-    let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
+    let path = String(OriginTarget.split(head.path).path)
     let response = FileServer.respond(method: head.method, path: path, headers: head.headers, options: options)
     let mustClose = draining || !head.keepAlive || head.framing != .none
     var headers = HTTPHeaders(response.fields.map { ($0.name, $0.value) })
@@ -101,10 +100,7 @@ extension HTTPConnection {
   /// `handle_path` stripped it) plus `/`, with the query kept. Leading slashes and backslashes collapse to
   /// one, so `//evil.example` cannot become a redirect to another host.
   static func directoryLocation(_ target: String) -> String {
-    let question = target.firstIndex(of: "?")
-    let path = question.map { target[..<$0] } ?? Substring(target)
-    let query = question.map { String(target[$0...]) } ?? ""
-    let rest = path.drop { $0 == "/" || $0 == "\\" }
-    return "/" + rest + "/" + query
+    let rest = OriginTarget.split(target).path.drop { $0 == "/" || $0 == "\\" }
+    return "/" + rest + "/" + OriginTarget.querySuffix(target)
   }
 }

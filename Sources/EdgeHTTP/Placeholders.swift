@@ -37,13 +37,13 @@ enum Placeholders {
   static func value(of name: Substring, _ context: PlaceholderContext) -> String? {
     let request = context.request
     let target = request.path
-    let question = target.firstIndex(of: "?")
+    let (path, query) = OriginTarget.split(target)
     switch name {
     case "host", "http.request.host": return request.host.map(ListenerRoutes.hostOnly) ?? ""
     case "hostport", "http.request.hostport": return request.host ?? ""
     case "uri", "http.request.uri": return target
-    case "path", "http.request.uri.path": return question.map { String(target[..<$0]) } ?? target
-    case "query", "http.request.uri.query": return question.map { String(target[target.index(after: $0)...]) } ?? ""
+    case "path", "http.request.uri.path": return String(path)
+    case "query", "http.request.uri.query": return query.map(String.init) ?? ""
     case "method", "http.request.method": return request.method
     case "scheme", "http.request.scheme": return context.scheme
     case "remote_host", "remote", "client_ip", "http.request.remote.host": return context.remoteIP

@@ -366,34 +366,38 @@ public struct RouteResolution: Sendable {
         }
         var rest = Array(path.dropFirst(prefix.count))
         if rest.first != UInt8(ascii: "/") { rest.insert(UInt8(ascii: "/"), at: 0) }
-        target = String(decoding: rest, as: UTF8.self) + Self.query(of: target ?? request.head.path)
+        target = String(decoding: rest, as: UTF8.self) + OriginTarget.querySuffix(target ?? request.head.path)
         rest.withUnsafeBytes { _ = resolve(group.routes, path: $0, request) }
         return true
       case .tryFiles(let files):
         guard let next = Self.firstExisting(files, root: root ?? ".", target: target ?? request.head.path, request)
         else { continue }
-        target = next
-        var nextPath = Array(next.utf8.prefix { $0 != UInt8(ascii: "?") })
-        if nextPath.isEmpty { nextPath = Array(path) }
-        let remaining = Array(routes[(index + 1)...])
-        return nextPath.withUnsafeBytes { resolve(remaining, path: $0, request) }
+        return resolve(routes[(index + 1)...], after: next, path: path, request)
       case .rewrite(let rewrite):
         if rewrite.operation == .to {
           if rewritten { continue }
           rewritten = true
         }
         let next = rewrite.apply(to: target ?? request.head.path, request)
-        target = next
-        var nextPath = Array(next.utf8.prefix { $0 != UInt8(ascii: "?") })
-        if nextPath.isEmpty { nextPath = Array(path) }
-        let remaining = Array(routes[(index + 1)...])
-        return nextPath.withUnsafeBytes { resolve(remaining, path: $0, request) }
+        return resolve(routes[(index + 1)...], after: next, path: path, request)
       default:
         handler = route.handler
         return true
       }
     }
     return false
+  }
+
+  /// A rewrite changed the target to `next`: the routes after it run on its path (the old path when
+  /// `next` is only a query).
+  private mutating func resolve(
+    _ remaining: ArraySlice<CompiledRoute>, after next: String, path: UnsafeRawBufferPointer, _ request: MatchRequest
+  ) -> Bool {
+    target = next
+    let nextPath = OriginTarget.split(next).path
+    guard !nextPath.isEmpty else { return resolve(Array(remaining), path: path, request) }
+    var bytes = String(nextPath)
+    return bytes.withUTF8 { resolve(Array(remaining), path: UnsafeRawBufferPointer($0), request) }
   }
 
   /// `try_files`: the first candidate (placeholders filled in, relative to `root`) that exists — a file,
@@ -406,31 +410,26 @@ public struct RouteResolution: Sendable {
     for file in files {
       var candidate = Placeholders.expand(file, context)
       if !candidate.hasPrefix("/") { candidate = "/" + candidate }
-      let pathOnly = candidate.split(separator: "?", maxSplits: 1).first.map(String.init) ?? candidate
+      let pathOnly = String(OriginTarget.split(candidate).path)
       let decoded = pathOnly.removingPercentEncoding ?? pathOnly
       if decoded.split(separator: "/").contains("..") { continue }
       var info = stat()
       guard stat(root + decoded, &info) == 0 else { continue }
       let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
       if decoded.hasSuffix("/") ? isDirectory : !isDirectory {
-        return candidate.contains("?") ? candidate : candidate + query(of: target)
+        return candidate.contains("?") ? candidate : candidate + OriginTarget.querySuffix(target)
       }
     }
     return nil
   }
 
-  /// `?query` of a target, or "".
-  static func query(of target: String) -> Substring {
-    target.firstIndex(of: "?").map { target[$0...] } ?? ""
-  }
 }
 
 extension URIRewrite {
   /// The new target (path and query) for `target`.
   func apply(to target: String, _ request: MatchRequest) -> String {
-    let question = target.firstIndex(of: "?")
-    let path = question.map { String(target[..<$0]) } ?? target
-    let query = RouteResolution.query(of: target)
+    let path = String(OriginTarget.split(target).path)
+    let query = OriginTarget.querySuffix(target)
     switch operation {
     case .to:
       let context = PlaceholderContext(

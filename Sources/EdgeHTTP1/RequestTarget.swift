@@ -62,3 +62,17 @@ enum RequestTarget {
       && bytes[colon + 1..<range.upperBound].allSatisfy(ASCII.isDigit)
   }
 }
+
+/// An origin-form target (`/a/b?x=1`, what `RequestHead.path` holds) split at its first `?`.
+public enum OriginTarget {
+  /// `/a/b?x=1` → (`/a/b`, `x=1`); without a `?` the query is nil.
+  public static func split(_ target: String) -> (path: Substring, query: Substring?) {
+    guard let question = target.firstIndex(of: "?") else { return (Substring(target), nil) }
+    return (target[..<question], target[target.index(after: question)...])
+  }
+
+  /// `?x=1` for a target with a query, else "" (for putting a query back after a new path).
+  public static func querySuffix(_ target: String) -> String {
+    split(target).query.map { "?" + $0 } ?? ""
+  }
+}

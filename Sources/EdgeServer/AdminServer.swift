@@ -16,46 +16,16 @@ import Logging
 /// Requests whose Host is not the admin address, or whose Origin is not one of its origins, are refused
 /// with 403: a web page cannot reach it through DNS rebinding or a cross-site form.
 final class AdminServer {
-  struct Address: Equatable {
-    let host: String
-    let port: Int
-
-    /// `localhost:2019`, `127.0.0.1:2019`, `[::1]:2019`, `0.0.0.0:2019`, `:2019` (every interface).
-    init(parsing text: String) throws(ConfigError) {
-      if text.hasPrefix("unix/") { throw ConfigError("admin on a unix socket ('\(text)') is not supported yet") }
-      var rest = Substring(text)
-      if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
-      guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]),
-        (1...65535).contains(port)
-      else { throw ConfigError("admin address '\(text)' needs a port, e.g. localhost:2019") }
-      var host = String(rest[..<colon])
-      if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-      self.host = host.isEmpty ? "0.0.0.0" : host
-      self.port = port
-    }
-
-    /// The address to bind (localhost is 127.0.0.1).
-    var bindIP: String { host == "localhost" ? "127.0.0.1" : host }
-    var isLoopback: Bool { ["localhost", "127.0.0.1", "::1"].contains(host) }
-
-    /// Host header values that name this endpoint.
-    var allowedHosts: Set<String> {
-      var hosts: Set<String> = ["localhost:\(port)", "127.0.0.1:\(port)", "[::1]:\(port)"]
-      hosts.insert(host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
-      return hosts
-    }
-  }
-
   static let defaultAddress = "localhost:2019"
   static let maxBody = 4 * 1024 * 1024
 
-  let address: Address
+  let address: AdminAddress
   let logger: Logger
   private weak var node: Node?
   private var listener: TCPListener?
   private var connections: [ObjectIdentifier: AdminConnection] = [:]
 
-  init(address: Address, node: Node, logger: Logger) {
+  init(address: AdminAddress, node: Node, logger: Logger) {
     self.address = address
     self.node = node
     self.logger = logger
@@ -110,7 +80,7 @@ final class AdminServer {
       }
     }
     guard let node else { return (Reply(503, "the node is gone\n"), nil) }
-    let path = head.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.path
+    let path = String(OriginTarget.split(head.path).path)
     switch (head.method, path) {
     case ("POST", "/load"):
       return (load(head, body: body, node: node), nil)
@@ -244,3 +214,38 @@ final class AdminConnection: TCPStreamDelegate {
   func streamDidFail(_ stream: TCPStream, _ error: UVError) { finish() }
   func streamDidDrain(_ stream: TCPStream) {}
 }
+
+/// The admin endpoint's address, as the `admin` option and `edge reload --address` write it.
+public struct AdminAddress: Equatable, Sendable {
+  public let host: String
+  public let port: Int
+
+  /// `localhost:2019`, `127.0.0.1:2019`, `[::1]:2019`, `0.0.0.0:2019`, `:2019` (every interface).
+  public init(parsing text: String) throws(ConfigError) {
+    if text.hasPrefix("unix/") { throw ConfigError("admin on a unix socket ('\(text)') is not supported yet") }
+    var rest = Substring(text)
+    if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
+    guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]),
+      (1...65535).contains(port)
+    else { throw ConfigError("admin address '\(text)' needs a port, e.g. localhost:2019") }
+    var host = String(rest[..<colon])
+    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    self.host = host.isEmpty ? "0.0.0.0" : host
+    self.port = port
+  }
+
+  /// The address a client on this machine connects to (the wildcard and localhost are 127.0.0.1).
+  public var connectIP: String { ["localhost", "0.0.0.0", "::"].contains(host) ? "127.0.0.1" : host }
+
+  /// The address to bind (localhost is 127.0.0.1).
+  var bindIP: String { host == "localhost" ? "127.0.0.1" : host }
+  var isLoopback: Bool { ["localhost", "127.0.0.1", "::1"].contains(host) }
+
+  /// Host header values that name this endpoint.
+  var allowedHosts: Set<String> {
+    var hosts: Set<String> = ["localhost:\(port)", "127.0.0.1:\(port)", "[::1]:\(port)"]
+    hosts.insert(host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+    return hosts
+  }
+}
+

@@ -164,7 +164,7 @@ public final class Node {
     let text = config.global.admin ?? AdminServer.defaultAddress
     guard text != "off" else { return }
     do {
-      let server = AdminServer(address: try AdminServer.Address(parsing: text), node: self, logger: Logger(label: "edge.admin"))
+      let server = AdminServer(address: try AdminAddress(parsing: text), node: self, logger: Logger(label: "edge.admin"))
       try server.start(on: control)
       admin = server
       logger.info("admin endpoint listening", metadata: ["address": "\(text)"])

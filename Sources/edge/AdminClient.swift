@@ -1,5 +1,6 @@
 import ArgumentParser
 import EdgeConfig
+import EdgeServer
 import Foundation
 import Glibc
 
@@ -33,13 +34,10 @@ enum AdminClient {
   static func send(
     to address: String, method: String, path: String, contentType: String? = nil, body: [UInt8] = []
   ) throws(Failure) -> (status: Int, body: String) {
-    var rest = Substring(address)
-    if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
-    guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]) else {
-      throw Failure(description: "admin address '\(address)' needs a port, e.g. localhost:2019")
-    }
-    var host = String(rest[..<colon])
-    if host.isEmpty || host == "localhost" || host == "0.0.0.0" { host = "127.0.0.1" }
+    let parsed: AdminAddress
+    do { parsed = try AdminAddress(parsing: address) } catch { throw Failure(description: error.description) }
+    let host = parsed.connectIP
+    let port = UInt16(parsed.port)
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
