@@ -68,9 +68,12 @@ public final class Worker: @unchecked Sendable {
         let layer = try TLSServerLayer.attach(
           to: stream, context: context, source: tls.source, lookupTimeoutMilliseconds: tls.lookupTimeoutMilliseconds,
           plaintext: tlsPlaintext)
-        let logger = self.logger
-        layer.onFailure = { [unowned stream] failure in
-          logger.debug("TLS failed", metadata: ["remote": "\(stream.peerIP() ?? "-")", "error": "\(failure)"])
+        // Only at debug level: a closure per connection otherwise made for nothing.
+        if logger.logLevel <= .debug {
+          let logger = self.logger
+          layer.onFailure = { [unowned stream] failure in
+            logger.debug("TLS failed", metadata: ["remote": "\(stream.peerIP() ?? "-")", "error": "\(failure)"])
+          }
         }
       } catch {
         logger.error("cannot start TLS", metadata: ["error": "\(error)"])

@@ -14,8 +14,6 @@ public final class TLSServerLayer: StreamSecurity {
   let lookupTimeout: UInt64
   /// Decrypted bytes on their way to the owner; shared by every layer on a loop (emptied after each use).
   let plaintext: ByteBuffer
-  /// What the handshake agreed on, once it has completed.
-  public private(set) var handshake: TLSHandshake?
   /// Told why the connection failed (handshake refused, bad record), before the owner hears of it.
   public var onFailure: ((TLSFailure) -> Void)?
   private var lookupTimer: LoopTimer?
@@ -96,8 +94,7 @@ public final class TLSServerLayer: StreamSecurity {
         return
       case .waitingForCertificate(let name):
         return lookUp(name, stream)
-      case .handshakeComplete(let info):
-        handshake = info
+      case .handshakeComplete:
         // Anything the owner wrote during the handshake goes out now.
         stream.flush()
       case .plaintext:
