@@ -6,7 +6,7 @@ CONFIG ?= release
 EDGE := .build/$(CONFIG)/edge
 
 # Debian packages the build and the tests need; the benchmarks add the proxies they compare against.
-DEB_BUILD := pkg-config libuv1-dev libssl-dev libhiredis-dev zlib1g-dev
+DEB_BUILD := pkg-config libuv1-dev libssl-dev libhiredis-dev zlib1g-dev libzstd-dev libpcre2-dev libcrypt-dev
 DEB_TEST := curl openssl python3 python3-pip
 DEB_BENCH := nginx-light wrk haproxy caddy testssl.sh valgrind
 PY_TEST := websockets pytest

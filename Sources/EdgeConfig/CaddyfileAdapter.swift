@@ -63,7 +63,14 @@ public enum CaddyfileAdapter {
   private static func site(_ block: ServerBlock, addresses: [SiteAddress]) throws(ConfigError) -> Site {
     var routes: [Route] = []
     var tls: SiteTLS?
+    var errors: [ErrorRoutes] = []
     for segment in block.segments where !segment.first.text.hasPrefix("@") {
+      if segment.first.text == "handle_errors" {
+        var d = segment.dispenser
+        _ = d.next()
+        errors.append(try FileDirectives.handleErrors(&d))
+        continue
+      }
       if segment.first.text == "tls" {
         if tls != nil { throw ConfigError("'tls' is written twice in this site; merge them", at: segment.first) }
         var d = segment.dispenser
@@ -73,8 +80,11 @@ public enum CaddyfileAdapter {
       }
       routes.append(try route(from: segment))
     }
+    // Blocks for given statuses are tried before a catch-all, whatever the written order.
+    let ordered = errors.filter { !$0.statuses.isEmpty } + errors.filter(\.statuses.isEmpty)
     return Site(
-      addresses: addresses, routes: RouteOrder.sorted(routes), tls: tls, location: SourceLocation(block.keys[0]))
+      addresses: addresses, routes: RouteOrder.sorted(routes), tls: tls, errors: ordered.isEmpty ? nil : ordered,
+      location: SourceLocation(block.keys[0]))
   }
 
   static func route(from segment: Segment) throws(ConfigError) -> Route {
@@ -98,6 +108,7 @@ public enum CaddyfileAdapter {
     case "try_files": return try RewriteDirectives.tryFiles(&d)
     case "encode": return try RewriteDirectives.encode(&d)
     case "error": return try RewriteDirectives.error(&d)
+    case "handle_errors": throw ConfigError("'handle_errors' belongs to the site block, not inside another directive", at: name)
     case let other:
       throw .unrecognized(
         "directive", other, caddyOnly: DirectiveCatalog.notYetSupported.contains(other),

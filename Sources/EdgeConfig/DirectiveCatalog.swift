@@ -3,14 +3,14 @@
 enum DirectiveCatalog {
   /// Site directives edge implements, in Caddy's evaluation order (routes are sorted by this).
   static let supported = [
-    "abort", "encode", "error", "file_server", "handle", "handle_path", "header", "redir", "request_body", "respond",
+    "abort", "encode", "error", "file_server", "handle", "handle_errors", "handle_path", "header", "redir", "request_body", "respond",
     "reverse_proxy", "rewrite", "root", "route", "tls", "try_files", "uri",
   ]
 
   /// Caddy site directives edge does not implement yet.
   static let notYetSupported: Set<String> = [
     "acme_server", "basic_auth", "basicauth", "bind", "copy_response", "copy_response_headers",
-    "forward_auth", "fs", "handle_errors",
+    "forward_auth", "fs",
     "intercept", "invoke", "log", "log_append", "log_name", "log_skip", "skip_log", "map", "method", "metrics",
     "php_fastcgi", "push", "request_header", "templates", "tracing",
     "vars",

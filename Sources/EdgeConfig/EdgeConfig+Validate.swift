@@ -21,6 +21,14 @@ extension EdgeConfig {
         seen[key] = site.location
       }
       for route in site.routes { try route.validate(fallback: site.location) }
+      for block in site.errors ?? [] {
+        let at = block.location ?? site.location
+        guard ErrorRoutes.ranges(block.statuses) != nil else {
+          throw ConfigError(
+            "handle_errors statuses \(block.statuses) must be error codes (400–599) or classes (4xx, 5xx)", at: at)
+        }
+        for route in block.routes { try route.validate(fallback: at) }
+      }
     }
   }
 
@@ -75,8 +83,8 @@ extension Route {
     }
     switch handler {
     case .respond(let respond):
-      guard (100...999).contains(respond.status) else {
-        throw ConfigError("respond status \(respond.status) is not an HTTP status; use 100–999", at: at)
+      if let status = respond.status, !(100...999).contains(status) {
+        throw ConfigError("respond status \(status) is not an HTTP status; use 100–999", at: at)
       }
     case .headers(let headers):
       for operation in headers.operations {

@@ -66,6 +66,29 @@ enum FileDirectives {
       location: location)
   }
 
+  /// `handle_errors [<codes…>] { … }`: the block's directives, sorted like a site's.
+  static func handleErrors(_ d: inout Dispenser) throws(ConfigError) -> ErrorRoutes {
+    let directive = d.token
+    var statuses: [String] = []
+    for token in d.remainingArgTokens() {
+      guard ErrorRoutes.ranges([token.text]) != nil else {
+        throw ConfigError(
+          "'\(token.text)' is not an error status; handle_errors takes codes such as 404 or classes such as 5xx",
+          at: token)
+      }
+      statuses.append(token.text.lowercased())
+    }
+    var routes: [Route] = []
+    for segment in d.nestedSegments() {
+      if segment.first.text == "tls" { throw ConfigError("'tls' belongs to the site, not inside handle_errors", at: segment.first) }
+      routes.append(try CaddyfileAdapter.route(from: segment))
+    }
+    if routes.isEmpty {
+      throw ConfigError("handle_errors needs a block of directives, e.g. handle_errors { respond \"{err.status_code}\" }", at: directive)
+    }
+    return ErrorRoutes(statuses: statuses, routes: RouteOrder.sorted(routes), location: SourceLocation(directive))
+  }
+
   /// `redir [<matcher>] <to> [<code>|permanent|temporary|html]`.
   static func redirect(_ d: inout Dispenser) throws(ConfigError) -> Route {
     let location = SourceLocation(d.token)

@@ -6,13 +6,50 @@ public struct Site: Codable, Sendable, Equatable {
   public var routes: [Route]
   /// The `tls` directive, if written.
   public var tls: SiteTLS?
+  /// `handle_errors` blocks: the routes that answer when a handler fails (`error`, a missing file, an
+  /// unreachable upstream), those naming status codes before the catch-all.
+  public var errors: [ErrorRoutes]?
   public var location: SourceLocation?
 
-  public init(addresses: [SiteAddress], routes: [Route] = [], tls: SiteTLS? = nil, location: SourceLocation? = nil) {
+  public init(
+    addresses: [SiteAddress], routes: [Route] = [], tls: SiteTLS? = nil, errors: [ErrorRoutes]? = nil,
+    location: SourceLocation? = nil
+  ) {
     self.addresses = addresses
     self.routes = routes
     self.tls = tls
+    self.errors = errors
     self.location = location
+  }
+}
+
+/// Caddyfile: `handle_errors [<codes…>] { … }`: routes run for an error whose status is one of `statuses`
+/// (`404`, or a class such as `5xx`), or for any error when there are none. Inside them `{err.status_code}`,
+/// `{err.status_text}` and `{err.message}` describe the error, and `respond` and `file_server` answer with
+/// the error's status unless told otherwise.
+public struct ErrorRoutes: Codable, Sendable, Equatable {
+  public var statuses: [String]
+  public var routes: [Route]
+  public var location: SourceLocation?
+  public init(statuses: [String] = [], routes: [Route], location: SourceLocation? = nil) {
+    self.statuses = statuses
+    self.routes = routes
+    self.location = location
+  }
+
+  /// The status ranges `statuses` stand for; nil when one is not a status (`404`) or class (`4xx`).
+  public static func ranges(_ statuses: [String]) -> [ClosedRange<Int>]? {
+    var ranges: [ClosedRange<Int>] = []
+    for status in statuses {
+      if status.count == 3, status.lowercased().hasSuffix("xx"), let digit = Int(status.prefix(1)), (4...5).contains(digit) {
+        ranges.append(digit * 100...digit * 100 + 99)
+      } else if let code = Int(status), (400...599).contains(code) {
+        ranges.append(code...code)
+      } else {
+        return nil
+      }
+    }
+    return ranges
   }
 }
 
@@ -217,11 +254,12 @@ public struct RequestBody: Codable, Sendable, Equatable {
 
 /// Caddyfile: `respond [<matcher>] <status>|<body> [<status>] { body <text>; close }`.
 public struct Respond: Codable, Sendable, Equatable {
-  public var status: Int
+  /// nil: 200, or inside `handle_errors` the error's status.
+  public var status: Int?
   public var body: String
   /// `close`: close the client connection after responding.
   public var close: Bool
-  public init(status: Int = 200, body: String = "", close: Bool = false) {
+  public init(status: Int? = nil, body: String = "", close: Bool = false) {
     self.status = status
     self.body = body
     self.close = close

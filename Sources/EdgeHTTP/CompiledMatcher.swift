@@ -7,10 +7,21 @@ public struct MatchRequest {
   public let head: RequestHead
   public let secure: Bool
   public let remoteIP: String
+  /// Inside `handle_errors`: the error answered.
+  let error: RequestError?
   public init(head: RequestHead, secure: Bool, remoteIP: String) {
+    self.init(head: head, secure: secure, remoteIP: remoteIP, error: nil)
+  }
+  init(head: RequestHead, secure: Bool, remoteIP: String, error: RequestError?) {
     self.head = head
     self.secure = secure
     self.remoteIP = remoteIP
+    self.error = error
+  }
+
+  /// What placeholders mean for this request, with `head` in place of the request's own.
+  func placeholders(_ head: RequestHead? = nil) -> PlaceholderContext {
+    PlaceholderContext(request: head ?? self.head, scheme: secure ? "https" : "http", remoteIP: remoteIP, error: error)
   }
 }
 

@@ -34,8 +34,21 @@ extension HTTPConnection {
       root: config.root ?? root ?? ".", indexNames: config.indexNames, hide: config.hide,
       precompressed: config.precompressed)
     let path = String(OriginTarget.split(head.path).path)
-    let response = FileServer.respond(method: head.method, path: path, headers: head.headers, options: options)
-    let mustClose = draining || !head.keepAlive || head.framing != .none
+    var requestHeaders = head.headers
+    if currentError != nil {
+      // An error page is the error's answer, never a 304 or a range of it.
+      for name in ["If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"] {
+        requestHeaders.remove(name)
+      }
+    }
+    var response = FileServer.respond(method: head.method, path: path, headers: requestHeaders, options: options)
+    if let error = currentError {
+      if response.status == 200 { response.status = error.status }
+    } else if response.status >= 400, currentSite?.errorRoutes(for: response.status) != nil {
+      if case .file(let descriptor, _, _) = response.body { Glibc.close(descriptor) }
+      return fail(status: response.status, "", head: head, fields: fields)
+    }
+    let mustClose = draining || currentError?.close == true || !head.keepAlive || head.framing != .none
     var headers = HTTPHeaders(response.fields.map { ($0.name, $0.value) })
     if response.status == 308 {
       headers.set("Location", Self.directoryLocation(originalTarget))

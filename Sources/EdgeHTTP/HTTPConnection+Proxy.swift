@@ -320,7 +320,7 @@ extension HTTPConnection {
     }
     self.exchange = nil
     phase = .readingHead  // so the local response path treats the connection as live
-    respondLocally(status: status, body: message + "\n", request: exchange.request, close: true)
+    fail(status: status, message, head: exchange.request, fields: exchange.responseFields, close: true)
   }
 
   func upstreamEnded(_ stream: TCPStream, error: UVError?) {

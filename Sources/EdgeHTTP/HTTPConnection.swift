@@ -55,6 +55,11 @@ public actor HTTPConnection {
   var lastSite: CompiledSite?
   var lastTable: RouteTable?
   var draining = false
+  /// The site answering the current request and the `root` its routes chose, for `handle_errors`.
+  var currentSite: CompiledSite?
+  var currentRoot: String?
+  /// Set while `handle_errors` routes answer: the error they answer for.
+  var currentError: RequestError?
   var limits: ServerOptions
   /// The client-side timeouts in milliseconds, converted once per connection.
   let timeouts: ClientTimeouts
@@ -135,10 +140,11 @@ public actor HTTPConnection {
 
   func route(_ head: RequestHead) {
     timer.stop()
+    currentError = nil
     let table = worker.routes
     var resolution = RouteResolution()
     var path = head.path
-    let found: Bool = path.withUTF8 { raw in
+    let site: CompiledSite? = path.withUTF8 { raw in
       let end = raw.firstIndex(of: UInt8(ascii: "?")) ?? raw.count
       let pathOnly = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[0..<end])
       let site: CompiledSite
@@ -146,36 +152,48 @@ public actor HTTPConnection {
         site = lastSite
       } else {
         guard let listener = table.listeners[port], let found = listener.site(forHost: head.host, path: pathOnly)
-        else { return false }
+        else { return nil }
         site = found
         // Remember the answer only when the Host alone decides it.
         if !listener.hasPathSites { (lastSite, lastTable, lastHost) = (found, table, head.host) }
       }
       resolution.resolve(site.routes, path: pathOnly, MatchRequest(head: head, secure: isSecure, remoteIP: remoteIP))
-      return true
+      return site
     }
-    guard found else {
+    guard let site else {
+      currentSite = nil
       return respondLocally(status: 404, body: "no site for this host\n", request: head, close: false)
     }
-    let bodyLimit = resolution.bodyLimit
-    let responseFields = resolution.responseFields
-    if let bodyLimit, case .length(let n) = head.framing, n > bodyLimit {
-      return respondLocally(status: 413, body: "request body too large\n", request: head, close: true)
+    currentSite = site
+    currentRoot = resolution.root
+    if let bodyLimit = resolution.bodyLimit, case .length(let n) = head.framing, n > bodyLimit {
+      return fail(status: 413, "request body too large", head: head, fields: resolution.responseFields, close: true)
     }
-    let originalTarget = head.path
     var head = head
+    let originalTarget = head.path
     if let target = resolution.target {
       // handle_path, rewrite, uri: the rest of the request (upstream, file_server) sees the new target.
       head.path = target
     }
+    dispatch(resolution, head: head, originalTarget: originalTarget)
+  }
+
+  /// Runs the handler the routes chose.
+  func dispatch(_ resolution: RouteResolution, head: RequestHead, originalTarget: String) {
+    let responseFields = resolution.responseFields
     switch resolution.handler {
     case .respond(let response):
+      // Inside handle_errors, a respond without a status answers with the error's.
+      let status = response.statusGiven ? response.status : currentError?.status ?? response.status
       let text = response.hasPlaceholders ? Array(Placeholders.expand(response.text, placeholders(head)).utf8) : response.body
-      let (body, encoded) = encodeLocal(text, status: response.status, request: head, encoding: resolution.encoding)
-      respondLocally(
-        status: response.status, body: body, request: head, close: response.close, fields: encoded + responseFields)
+      let (body, encoded) = encodeLocal(text, status: status, request: head, encoding: resolution.encoding)
+      respondLocally(status: status, body: body, request: head, close: response.close, fields: encoded + responseFields)
     case .proxy(let route):
-      startProxy(head, route: route, bodyLimit: bodyLimit, responseFields: responseFields)
+      if currentError != nil, head.framing != .none {
+        // The request body is gone (or half read): it cannot be sent to an error page's upstream.
+        return respondError(currentError!, head: head, fields: responseFields)
+      }
+      startProxy(head, route: route, bodyLimit: resolution.bodyLimit, responseFields: responseFields)
       exchange?.encoding = resolution.encoding
     case .redirectToHTTPS(let httpsPort):
       redirectToHTTPS(head, port: httpsPort)
@@ -190,11 +208,39 @@ public actor HTTPConnection {
       worker.logger.debug("abort", metadata: ["remote": "\(remoteIP)", "path": "\(head.path)"])
       abort()
     case .error(let error):
-      let text = error.message.isEmpty ? StatusText.reason(error.status) + "\n" : error.message + "\n"
-      respondLocally(status: error.status, body: Array(text.utf8), request: head, close: false, fields: responseFields)
+      fail(status: error.status, error.message, head: head, fields: responseFields)
     case .requestBody, .headers, .root, .group, .route, .rewrite, .tryFiles, .encode, nil:
-      respondLocally(status: 404, body: Array("not found\n".utf8), request: head, close: false, fields: responseFields)
+      fail(status: 404, "", head: head, fields: responseFields)
     }
+  }
+
+  /// A handler failed with `status`: the site's `handle_errors` routes for it answer when it has them
+  /// (once: an error inside them gets the plain response), else a plain-text response.
+  /// `close`: the connection cannot carry another request (a request body was not, or not wholly, read).
+  func fail(status: Int, _ message: String, head: RequestHead, fields: [HeaderOperation], close: Bool = false) {
+    let error = RequestError(status: status, message: message, close: close || currentError?.close == true)
+    guard currentError == nil, let routes = currentSite?.errorRoutes(for: status) else {
+      return respondError(error, head: head, fields: fields)
+    }
+    currentError = error
+    var resolution = RouteResolution()
+    // What the site's routes set on the way (root) holds for its error routes too, as in Caddy.
+    resolution.root = currentRoot
+    var path = String(OriginTarget.split(head.path).path)
+    _ = path.withUTF8 { raw in
+      resolution.resolve(
+        routes, path: UnsafeRawBufferPointer(raw), MatchRequest(head: head, secure: isSecure, remoteIP: remoteIP, error: error))
+    }
+    guard resolution.handler != nil else { return respondError(error, head: head, fields: fields) }
+    var errorHead = head
+    if let target = resolution.target { errorHead.path = target }
+    dispatch(resolution, head: errorHead, originalTarget: head.path)
+  }
+
+  /// The plain response for an error.
+  func respondError(_ error: RequestError, head: RequestHead, fields: [HeaderOperation]) {
+    let text = error.message.isEmpty ? StatusText.reason(error.status) + "\n" : error.message + "\n"
+    respondLocally(status: error.status, body: Array(text.utf8), request: head, close: error.close, fields: fields)
   }
 
   /// Automatic HTTPS: 308 to the same host and request target over HTTPS (the method and body are kept
@@ -211,7 +257,8 @@ public actor HTTPConnection {
 
   /// What placeholders in this site's values mean for `request`.
   func placeholders(_ request: RequestHead, upstream: String? = nil) -> PlaceholderContext {
-    PlaceholderContext(request: request, scheme: isSecure ? "https" : "http", remoteIP: remoteIP, upstream: upstream)
+    PlaceholderContext(
+      request: request, scheme: isSecure ? "https" : "http", remoteIP: remoteIP, upstream: upstream, error: currentError)
   }
 
   // MARK: Local responses
@@ -229,7 +276,7 @@ public actor HTTPConnection {
     fields: [HeaderOperation] = []
   ) {
     let mustClose =
-      close || draining || request == nil || !(request!.keepAlive) || request!.framing != .none
+      close || currentError?.close == true || draining || request == nil || !(request!.keepAlive) || request!.framing != .none
     scratch.removeAll(keepingCapacity: true)
     scratch.append(contentsOf: "HTTP/1.1 \(status) \(StatusText.reason(status))\r\n".utf8)
     if fields.isEmpty {
@@ -260,6 +307,7 @@ public actor HTTPConnection {
   func becomeIdle() {
     phase = .idle
     exchange = nil
+    currentError = nil
     if draining && inbound.isEmpty { return closeAfterFlush() }
     armClientTimer(inbound.isEmpty ? timeouts.idle : timeouts.readHeader)
     client.startReading()
@@ -327,6 +375,14 @@ public actor HTTPConnection {
     timer.close()
     upstreamTimer.close()
   }
+}
+
+/// An error a handler ended a request with (`{err.*}` placeholders).
+struct RequestError {
+  let status: Int
+  let message: String
+  /// The connection closes after the response.
+  let close: Bool
 }
 
 /// The client socket's events, entered into the connection's isolation (same loop, no hop).

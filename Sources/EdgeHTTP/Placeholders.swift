@@ -8,12 +8,15 @@ struct PlaceholderContext {
   let remoteIP: String
   /// The upstream chosen for this request (`header_up Host {upstream_hostport}`).
   var upstream: String?
+  /// Inside `handle_errors`: the error being answered.
+  var error: RequestError?
 }
 
 /// Caddy's request placeholders, the short forms and their `http.request.*` names: `{host}`,
 /// `{hostport}`, `{uri}`, `{path}`, `{query}`, `{method}`, `{scheme}`, `{remote_host}` (also `{remote}`,
 /// which is the client's address without its port here), `{header.Name}`, and `{upstream_hostport}`
-/// in `header_up`. Anything else in braces is left as written (a JSON body stays a JSON body), as Caddy's
+/// in `header_up`, and `{err.status_code}`, `{err.status_text}`, `{err.message}` in `handle_errors`.
+/// Anything else in braces is left as written (a JSON body stays a JSON body), as Caddy's
 /// "replace known" does.
 enum Placeholders {
   static func expand(_ text: String, _ context: PlaceholderContext) -> String {
@@ -48,6 +51,9 @@ enum Placeholders {
     case "scheme", "http.request.scheme": return context.scheme
     case "remote_host", "remote", "client_ip", "http.request.remote.host": return context.remoteIP
     case "upstream_hostport", "http.reverse_proxy.upstream.hostport": return context.upstream
+    case "err.status_code", "http.error.status_code": return context.error.map { String($0.status) }
+    case "err.status_text", "http.error.status_text": return context.error.map { StatusText.reason($0.status) }
+    case "err.message", "http.error.message": return context.error.map(\.message)
     default:
       for prefix in ["header.", "http.request.header."] where name.hasPrefix(prefix) {
         return request.headers[String(name.dropFirst(prefix.count))] ?? ""

@@ -225,8 +225,16 @@ public struct ListenerRoutes: Sendable {
 /// A site's routes, compiled.
 public final class CompiledSite: Sendable {
   public let routes: [CompiledRoute]
+  /// `handle_errors` blocks in the order they are tried.
+  public let errorRoutes: [CompiledErrorRoutes]
   init(_ site: Site) {
     routes = site.routes.map(CompiledRoute.init)
+    errorRoutes = (site.errors ?? []).map(CompiledErrorRoutes.init)
+  }
+
+  /// The `handle_errors` routes for an error `status`, if any block takes it.
+  public func errorRoutes(for status: Int) -> [CompiledRoute]? {
+    errorRoutes.first { $0.statuses.isEmpty || $0.statuses.contains { $0.contains(status) } }?.routes
   }
 
   /// The site automatic HTTPS puts on the HTTP port for a host served over HTTPS: ACME HTTP-01
@@ -236,6 +244,18 @@ public final class CompiledSite: Sendable {
       CompiledRoute(paths: [PathPattern("/.well-known/acme-challenge/*")], handler: .respond(StaticResponse(status: 404, body: "no such challenge\n"))),
       CompiledRoute(paths: nil, handler: .redirectToHTTPS(port: httpsPort)),
     ]
+    errorRoutes = []
+  }
+}
+
+/// One `handle_errors` block, compiled.
+public struct CompiledErrorRoutes: Sendable {
+  /// Empty: every error.
+  public let statuses: [ClosedRange<Int>]
+  public let routes: [CompiledRoute]
+  init(_ block: ErrorRoutes) {
+    statuses = ErrorRoutes.ranges(block.statuses) ?? []
+    routes = block.routes.map(CompiledRoute.init)
   }
 }
 
@@ -406,7 +426,7 @@ public struct RouteResolution: Sendable {
   static func firstExisting(_ files: [String], root: String, target: String, _ request: MatchRequest) -> String? {
     var head = request.head
     head.path = target
-    let context = PlaceholderContext(request: head, scheme: request.secure ? "https" : "http", remoteIP: request.remoteIP)
+    let context = request.placeholders(head)
     for file in files {
       var candidate = Placeholders.expand(file, context)
       if !candidate.hasPrefix("/") { candidate = "/" + candidate }
@@ -432,8 +452,7 @@ extension URIRewrite {
     let query = OriginTarget.querySuffix(target)
     switch operation {
     case .to:
-      let context = PlaceholderContext(
-        request: request.head, scheme: request.secure ? "https" : "http", remoteIP: request.remoteIP)
+      let context = request.placeholders()
       let expanded = Placeholders.expand(value, context)
       // `rewrite ?a=b` keeps the path; `rewrite /p` keeps the query unless it gives one.
       if expanded.hasPrefix("?") { return path + expanded }
@@ -454,6 +473,8 @@ extension URIRewrite {
 
 public struct StaticResponse: Sendable {
   public let status: Int
+  /// Whether the status was written; if not, an error route answers with the error's status.
+  public let statusGiven: Bool
   public let body: [UInt8]
   /// The body as written, for filling in placeholders per request.
   public let text: String
@@ -461,7 +482,8 @@ public struct StaticResponse: Sendable {
   public let hasPlaceholders: Bool
   public let close: Bool
   init(_ r: Respond) {
-    status = r.status
+    status = r.status ?? 200
+    statusGiven = r.status != nil
     body = Array(r.body.utf8)
     text = r.body
     hasPlaceholders = r.body.contains("{")
@@ -469,6 +491,7 @@ public struct StaticResponse: Sendable {
   }
   init(status: Int, body: String) {
     self.status = status
+    statusGiven = true
     self.body = Array(body.utf8)
     text = body
     hasPlaceholders = false

@@ -136,3 +136,45 @@ struct HandleDirectiveTests {
     #expect(failure("a.test {\n\tencode {\n\t\tgzip 9\n\t}\n}") == "Caddyfile:3:8: compression levels are not supported yet")
   }
 }
+
+@Suite struct HandleErrorsTests {
+  @Test func blocksWithStatusesComeBeforeTheCatchAll() throws {
+    let site = try adapt("""
+      a.test {
+      	handle_errors {
+      		respond "{err.status_code}"
+      	}
+      	handle_errors 404 5XX {
+      		file_server
+      		rewrite * /{err.status_code}.html
+      	}
+      	respond "ok"
+      }
+      """).sites[0]
+    let errors = try #require(site.errors)
+    #expect(errors.map(\.statuses) == [["404", "5xx"], []])
+    #expect(errors[0].routes.map(\.handler) == [.rewrite(URIRewrite(.to, "/{err.status_code}.html")), .fileServer(FileServerConfig())])
+    #expect(errors[1].routes.map(\.handler) == [.respond(Respond(body: "{err.status_code}"))])
+    #expect(site.routes.count == 1)
+    #expect(ErrorRoutes.ranges(["404", "5xx"]) == [404...404, 500...599])
+  }
+
+  @Test func respondWithoutAStatusKeepsItUnset() throws {
+    #expect(try routes("respond \"x\"")[0].handler == .respond(Respond(body: "x")))
+    #expect(try routes("respond 204")[0].handler == .respond(Respond(status: 204)))
+  }
+
+  @Test func errors() {
+    #expect(failure("a.test {\n\thandle_errors 200 {\n\t\trespond x\n\t}\n}") == "Caddyfile:2:16: '200' is not an error status; handle_errors takes codes such as 404 or classes such as 5xx")
+    #expect(failure("a.test {\n\thandle_errors\n}") == "Caddyfile:2:2: handle_errors needs a block of directives, e.g. handle_errors { respond \"{err.status_code}\" }")
+    #expect(failure("a.test {\n\thandle {\n\t\thandle_errors {\n\t\t\trespond x\n\t\t}\n\t}\n}") == "Caddyfile:3:3: 'handle_errors' belongs to the site block, not inside another directive")
+    #expect(failure("a.test {\n\thandle_errors {\n\t\ttls internal\n\t}\n}") == "Caddyfile:3:3: 'tls' belongs to the site, not inside handle_errors")
+  }
+
+  @Test func jsonRoundTripAndValidation() throws {
+    var config = try adapt("a.test {\n\thandle_errors 404 {\n\t\trespond gone\n\t}\n}")
+    #expect(try EdgeConfig(json: config.jsonString(pretty: false)) == config)
+    config.sites[0].errors![0].statuses = ["3xx"]
+    #expect(throws: ConfigError.self) { try config.validate() }
+  }
+}
