@@ -107,6 +107,7 @@ public enum CaddyfileAdapter {
     case "abort": return try RewriteDirectives.abort(&d)
     case "try_files": return try RewriteDirectives.tryFiles(&d)
     case "encode": return try RewriteDirectives.encode(&d)
+    case "basic_auth", "basicauth": return try BasicAuthDirective.parse(&d)
     case "error": return try RewriteDirectives.error(&d)
     case "handle_errors": throw ConfigError("'handle_errors' belongs to the site block, not inside another directive", at: name)
     case let other:

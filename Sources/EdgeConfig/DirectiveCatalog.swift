@@ -3,13 +3,13 @@
 enum DirectiveCatalog {
   /// Site directives edge implements, in Caddy's evaluation order (routes are sorted by this).
   static let supported = [
-    "abort", "encode", "error", "file_server", "handle", "handle_errors", "handle_path", "header", "redir", "request_body", "respond",
+    "abort", "basic_auth", "basicauth", "encode", "error", "file_server", "handle", "handle_errors", "handle_path", "header", "redir", "request_body", "respond",
     "reverse_proxy", "rewrite", "root", "route", "tls", "try_files", "uri",
   ]
 
   /// Caddy site directives edge does not implement yet.
   static let notYetSupported: Set<String> = [
-    "acme_server", "basic_auth", "basicauth", "bind", "copy_response", "copy_response_headers",
+    "acme_server", "bind", "copy_response", "copy_response_headers",
     "forward_auth", "fs",
     "intercept", "invoke", "log", "log_append", "log_name", "log_skip", "skip_log", "map", "method", "metrics",
     "php_fastcgi", "push", "request_header", "templates", "tracing",
@@ -34,22 +34,24 @@ enum DirectiveCatalog {
   /// The position of a directive in the evaluation order.
   static func rank(of handler: Handler) -> Int {
     switch handler {
-    // Caddy's directive order: root, header, request_body, redir, rewrite, uri, handle, route, abort,
-    // error, respond, reverse_proxy, file_server; handle_path sorts with handle (as a handle with a path
-    // matcher would).
+    // Caddy's directive order: root, header, request_body, redir, rewrite, uri, try_files, basic_auth,
+    // encode, handle, route, abort, error, respond, reverse_proxy, file_server; handle_path sorts with
+    // handle (as a handle with a path matcher would).
     case .root: 0
     case .headers: 1
     case .requestBody: 2
     case .redirect: 3
     case .rewrite(let rewrite): rewrite.operation == .to ? 4 : 5
-    case .tryFiles, .encode: 5
-    case .group: 6
-    case .route: 7
-    case .abort: 8
-    case .error: 9
-    case .respond: 10
-    case .reverseProxy: 11
-    case .fileServer: 12
+    case .tryFiles: 6
+    case .basicAuth: 7
+    case .encode: 8
+    case .group: 9
+    case .route: 10
+    case .abort: 11
+    case .error: 12
+    case .respond: 13
+    case .reverseProxy: 14
+    case .fileServer: 15
     }
   }
 

@@ -129,7 +129,7 @@ extension HTTPTransport {
 extension Handler {
   private enum Keys: String, CodingKey {
     case reverseProxy, respond, requestBody, headers, root, fileServer, group, redirect, rewrite, route, abort, error
-    case tryFiles, encode
+    case tryFiles, encode, basicAuth
   }
 
   public init(from decoder: any Decoder) throws {
@@ -138,7 +138,7 @@ extension Handler {
       throw DecodingError.dataCorrupted(
         .init(codingPath: c.codingPath, debugDescription: "a handler is an object with exactly one of "
           + "'reverseProxy', 'respond', 'requestBody', 'headers', 'root', 'fileServer', 'group', 'redirect', "
-          + "'rewrite', 'route', 'abort', 'error', 'tryFiles', 'encode'"))
+          + "'rewrite', 'route', 'abort', 'error', 'tryFiles', 'encode', 'basicAuth'"))
     }
     switch key {
     case .reverseProxy: self = .reverseProxy(try c.decode(ReverseProxy.self, forKey: key))
@@ -155,6 +155,7 @@ extension Handler {
     case .tryFiles: self = .tryFiles(try c.decode([String].self, forKey: key))
     case .encode: self = .encode(try c.decode(EncodeConfig.self, forKey: key))
     case .error: self = .error(try c.decode(ErrorResponse.self, forKey: key))
+    case .basicAuth: self = .basicAuth(try c.decode(BasicAuth.self, forKey: key))
     }
   }
 
@@ -175,6 +176,7 @@ extension Handler {
     case .tryFiles(let files): try c.encode(files, forKey: .tryFiles)
     case .encode(let value): try c.encode(value, forKey: .encode)
     case .error(let value): try c.encode(value, forKey: .error)
+    case .basicAuth(let value): try c.encode(value, forKey: .basicAuth)
     }
   }
 }

@@ -102,6 +102,11 @@ extension Route {
       if encode.minimumLength < 0 { throw ConfigError("encode minimum_length must not be negative", at: at) }
     case .rewrite, .abort, .tryFiles:
       break
+    case .basicAuth(let auth):
+      if auth.accounts.isEmpty { throw ConfigError("basic_auth has no accounts; add '<username> <hash>' lines", at: at) }
+      for account in auth.accounts where PasswordHashForm.isBcrypt(account.hash) == false {
+        throw ConfigError("basic_auth: the hash of '\(account.username)' is not a bcrypt hash ($2a$/$2b$/$2y$)", at: at)
+      }
     case .root(let path):
       if path.isEmpty { throw ConfigError("'root' needs a directory", at: at) }
     case .fileServer, .redirect:

@@ -152,11 +152,14 @@ public enum Handler: Codable, Sendable, Equatable {
   case abort
   /// `error [<matcher>] [<message>] <status>`.
   case error(ErrorResponse)
+  /// `basic_auth [<matcher>] [bcrypt [<realm>]] { <user> <hash> … }`: requests without valid
+  /// credentials get 401; the others go on.
+  case basicAuth(BasicAuth)
 
   public var isTerminal: Bool {
     switch self {
     case .reverseProxy, .respond, .fileServer, .group, .redirect, .abort, .error: true
-    case .requestBody, .headers, .root, .rewrite, .route, .tryFiles, .encode: false
+    case .requestBody, .headers, .root, .rewrite, .route, .tryFiles, .encode, .basicAuth: false
     }
   }
 }
@@ -186,6 +189,27 @@ public struct EncodeConfig: Codable, Sendable, Equatable {
   public init(formats: [String] = ["gzip"], minimumLength: Int = 512) {
     self.formats = formats
     self.minimumLength = minimumLength
+  }
+}
+
+/// Caddyfile: `basic_auth [<matcher>] [bcrypt [<realm>]] { <username> <hash> … }`. Hashes are bcrypt
+/// (`$2a$`/`$2b$`/`$2y$`, as `edge hash-password` or `htpasswd -B` write them; base64 of one is accepted
+/// in the Caddyfile and stored decoded).
+public struct BasicAuth: Codable, Sendable, Equatable {
+  public struct Account: Codable, Sendable, Equatable {
+    public var username: String
+    public var hash: String
+    public init(username: String, hash: String) {
+      self.username = username
+      self.hash = hash
+    }
+  }
+  public var accounts: [Account]
+  /// Sent in `WWW-Authenticate`; default "restricted".
+  public var realm: String?
+  public init(accounts: [Account], realm: String? = nil) {
+    self.accounts = accounts
+    self.realm = realm
   }
 }
 

@@ -383,7 +383,10 @@ extension HTTPConnection {
   func clientDidDrain() {
     if phase == .sendingFile {
       timer.stop()
-      return pumpFile()
+      pumpFile()
+      // The file is out: requests pipelined behind it are already buffered, with no read to wake them.
+      if phase == .idle { parseRequests() }
+      return
     }
     guard let exchange, exchange.responseHeadSent else { return }
     timer.stop()

@@ -23,6 +23,8 @@ public actor HTTPConnection {
     case proxying
     /// A file body is being sent (`fileTransfer`).
     case sendingFile
+    /// `basic_auth` credentials are being checked off the loop.
+    case authenticating
     case tunnelled
     case closed
   }
@@ -95,8 +97,8 @@ public actor HTTPConnection {
     case .idle, .readingHead:
       inbound.append(bytes)
       parseRequests()
-    case .sendingFile:
-      // A pipelined request waits for the file; stop reading once a whole head's worth is queued.
+    case .sendingFile, .authenticating:
+      // A pipelined request (or this one's body) waits; stop reading once a whole head's worth is queued.
       inbound.append(bytes)
       if inbound.count > limits.maxHeaderBytes { client.stopReading() }
     case .proxying:
@@ -175,6 +177,9 @@ public actor HTTPConnection {
       // handle_path, rewrite, uri: the rest of the request (upstream, file_server) sees the new target.
       head.path = target
     }
+    if !resolution.authenticators.isEmpty {
+      return authenticate(resolution, head: head, originalTarget: originalTarget)
+    }
     dispatch(resolution, head: head, originalTarget: originalTarget)
   }
 
@@ -209,7 +214,7 @@ public actor HTTPConnection {
       abort()
     case .error(let error):
       fail(status: error.status, error.message, head: head, fields: responseFields)
-    case .requestBody, .headers, .root, .group, .route, .rewrite, .tryFiles, .encode, nil:
+    case .requestBody, .headers, .root, .group, .route, .rewrite, .tryFiles, .encode, .basicAuth, nil:
       fail(status: 404, "", head: head, fields: responseFields)
     }
   }
@@ -224,8 +229,10 @@ public actor HTTPConnection {
     }
     currentError = error
     var resolution = RouteResolution()
-    // What the site's routes set on the way (root) holds for its error routes too, as in Caddy.
+    // What the site's routes set on the way (root, response fields such as a 401's challenge) holds for
+    // its error routes too, as in Caddy.
     resolution.root = currentRoot
+    resolution.responseFields = fields
     var path = String(OriginTarget.split(head.path).path)
     _ = path.withUTF8 { raw in
       resolution.resolve(
@@ -330,6 +337,8 @@ public actor HTTPConnection {
     case .sendingFile:
       worker.logger.debug("client stopped reading a file response", metadata: ["remote": "\(remoteIP)"])
       abort()
+    case .authenticating:
+      break
     case .tunnelled, .closed:
       break
     }

@@ -1,3 +1,4 @@
+import EdgeAuth
 import EdgeConfig
 import EdgeHTTP1
 import EdgeProxy
@@ -295,6 +296,8 @@ public struct CompiledRoute: Sendable {
     case .error(let error): handler = .error(error)
     case .tryFiles(let files): handler = .tryFiles(files)
     case .encode(let encode): handler = .encode(encode)
+    case .basicAuth(let auth):
+      handler = .basicAuth(BasicAuthenticator(accounts: auth.accounts.map { ($0.username, $0.hash) }, realm: auth.realm))
     }
   }
 
@@ -331,6 +334,8 @@ public enum CompiledHandler: Sendable {
   case error(ErrorResponse)
   case tryFiles([String])
   case encode(EncodeConfig)
+  /// A gate: the request goes on only with credentials it accepts (non-terminal).
+  case basicAuth(BasicAuthenticator)
 }
 
 /// A `handle` or `handle_path` block, compiled.
@@ -353,6 +358,8 @@ public struct RouteResolution: Sendable {
   public var root: String?
   /// `encode`: how responses may be compressed.
   public var encoding: EncodeConfig?
+  /// `basic_auth` gates passed on the way to the handler, in order: each must accept the request.
+  public var authenticators: [BasicAuthenticator] = []
   /// The request target (path and query) after `handle_path`, `rewrite` or `uri` changed it; nil when
   /// none did.
   public var target: String?
@@ -377,6 +384,8 @@ public struct RouteResolution: Sendable {
         root = directory
       case .encode(let encode):
         encoding = encode
+      case .basicAuth(let authenticator):
+        authenticators.append(authenticator)
       case .route(let group):
         if resolve(group.routes, path: path, request) { return true }
       case .group(let group):

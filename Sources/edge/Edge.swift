@@ -13,7 +13,9 @@ struct Edge: ParsableCommand {
     commandName: "edge",
     abstract: "A clustered edge proxy: TLS and HTTP termination, reverse proxy, WebSockets.",
     version: EdgeVersion.current,
-    subcommands: [Run.self, Validate.self, Adapt.self, Format.self, Reload.self, Stop.self, Trust.self, Version.self],
+    subcommands: [
+      Run.self, Validate.self, Adapt.self, Format.self, Reload.self, Stop.self, Trust.self, HashPassword.self, Version.self,
+    ],
     defaultSubcommand: Run.self)
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import EdgeConfig
 import Testing
 
@@ -176,5 +177,40 @@ struct HandleDirectiveTests {
     #expect(try EdgeConfig(json: config.jsonString(pretty: false)) == config)
     config.sites[0].errors![0].statuses = ["3xx"]
     #expect(throws: ConfigError.self) { try config.validate() }
+  }
+}
+
+@Suite struct BasicAuthDirectiveTests {
+  static let hash = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"
+
+  @Test func forms() throws {
+    let base64 = Data(Self.hash.utf8).base64EncodedString()
+    let auth = try routes("basic_auth /admin/* bcrypt \"Staff only\" {\n\t\talice \(Self.hash)\n\t\tbob \(base64)\n\t}")[0]
+    #expect(auth.matcher == RequestMatcher(paths: ["/admin/*"]))
+    #expect(auth.handler == .basicAuth(BasicAuth(
+      accounts: [.init(username: "alice", hash: Self.hash), .init(username: "bob", hash: Self.hash)], realm: "Staff only")))
+    #expect(try routes("basicauth {\n\t\talice \(Self.hash)\n\t}")[0].handler == .basicAuth(BasicAuth(accounts: [.init(username: "alice", hash: Self.hash)])))
+  }
+
+  @Test func sortsAfterRewritesAndBeforeHandlers() throws {
+    let names = try routes("respond ok\n\tbasic_auth {\n\t\ta \(Self.hash)\n\t}\n\tredir /x /y\n\tencode gzip").map { route in
+      switch route.handler {
+      case .respond: "respond"
+      case .basicAuth: "basic_auth"
+      case .redirect: "redir"
+      case .encode: "encode"
+      default: "other"
+      }
+    }
+    #expect(names == ["redir", "basic_auth", "encode", "respond"])
+  }
+
+  @Test func errors() {
+    #expect(failure("a.test {\n\tbasic_auth {\n\t\talice secret\n\t}\n}") == "Caddyfile:3:9: the password of 'alice' must be a bcrypt hash, not the password itself; make one with 'edge hash-password'")
+    #expect(failure("a.test {\n\tbasic_auth\n}") == "Caddyfile:2:2: basic_auth needs a block of accounts: basic_auth { <username> <hash> }")
+    #expect(failure("a.test {\n\tbasic_auth bcrypr {\n\t\ta \(Self.hash)\n\t}\n}") == "Caddyfile:2:13: unknown basic_auth hash algorithm 'bcrypr' (did you mean 'bcrypt'?); use bcrypt")
+    #expect(failure("a.test {\n\tbasic_auth argon2id {\n\t\ta \(Self.hash)\n\t}\n}") == "Caddyfile:2:13: basic_auth hash algorithm 'argon2id' is not supported yet; use bcrypt")
+    #expect(failure("a.test {\n\tbasic_auth {\n\t\talice\n\t}\n}") == "Caddyfile:3:3: basic_auth account 'alice' has no password hash; write 'alice <hash>' (make one with 'edge hash-password')")
+    #expect(failure("a.test {\n\tbasic_auth {\n\t\ta \(Self.hash)\n\t\ta \(Self.hash)\n\t}\n}") == "Caddyfile:4:3: basic_auth account 'a' is listed twice")
   }
 }

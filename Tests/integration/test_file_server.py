@@ -122,6 +122,21 @@ def test_slow_reader_gets_the_whole_file(site):
     assert hashlib.sha256(body).digest() == hashlib.sha256((site["media"] / "big.bin").read_bytes()).digest()
 
 
+def test_requests_pipelined_behind_a_big_file_are_answered(site):
+    """The file needs many drains; the requests queued behind it are already buffered when it ends."""
+    with socket.create_connection((LOOPBACK, site["port"]), timeout=10) as s:
+        s.sendall(b"GET /media/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                  b"GET /static/css/app.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                  b"GET /media/logo.png HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        time.sleep(0.5)
+        data = b""
+        while chunk := s.recv(1 << 16):
+            data += chunk
+    assert data.count(b"HTTP/1.1 200 OK\r\n") == 3
+    assert data.endswith(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+    assert b"body { color: red; }" in data
+
+
 def test_no_descriptor_leak(site):
     pid = site["proc"].pid
     before = len(os.listdir("/proc/%d/fd" % pid))

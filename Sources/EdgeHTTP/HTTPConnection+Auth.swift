@@ -1,0 +1,50 @@
+import EdgeAuth
+import EdgeConfig
+import EdgeHTTP1
+
+extension HTTPConnection {
+  /// `basic_auth`: each gate on the request's way must accept its `Authorization`. Credentials seen
+  /// before pass at once; new ones are hashed off the loop while the connection waits (reading stops once
+  /// a head's worth of pipelined bytes is queued), then the request goes on, or gets 401.
+  func authenticate(_ resolution: RouteResolution, head: RequestHead, originalTarget: String, from index: Int = 0) {
+    let authorization = head.headers["Authorization"]
+    for (position, authenticator) in resolution.authenticators.enumerated().dropFirst(index) {
+      switch authenticator.verdict(authorization: authorization) {
+      case .granted:
+        continue
+      case .denied:
+        return refuse(authenticator, head: head, fields: resolution.responseFields)
+      case .needsCheck(let credentials):
+        phase = .authenticating
+        let loop = self.loop
+        // The connection is kept until the answer comes back (one bcrypt, about a second at most).
+        authenticator.verify(credentials) { ok in
+          loop.execute {
+            self.assumeIsolated { connection in
+              guard connection.phase == .authenticating else { return }  // closed meanwhile
+              connection.phase = .readingHead
+              if ok {
+                connection.authenticate(resolution, head: head, originalTarget: originalTarget, from: position + 1)
+              } else {
+                connection.worker.logger.info(
+                  "basic_auth: credentials refused",
+                  metadata: ["remote": "\(connection.remoteIP)", "user": "\(credentials.user)"])
+                connection.refuse(authenticator, head: head, fields: resolution.responseFields)
+              }
+              // Answered here, outside the parsing loop: go on with requests pipelined behind this one.
+              if connection.phase == .idle { connection.parseRequests() }
+            }
+          }
+        }
+        return
+      }
+    }
+    dispatch(resolution, head: head, originalTarget: originalTarget)
+  }
+
+  /// 401 with the gate's challenge (through `handle_errors` when the site has it).
+  func refuse(_ authenticator: BasicAuthenticator, head: RequestHead, fields: [HeaderOperation]) {
+    let challenge = HeaderOperation(kind: .set, name: "WWW-Authenticate", value: authenticator.challenge)
+    fail(status: 401, "", head: head, fields: fields + [challenge])
+  }
+}
