@@ -13,7 +13,8 @@ enum ArgumentSubstitution {
   }
 
   /// Snippet definitions among `tokens` are copied as they are: their `{args}` belong to their own imports.
-  static func apply(_ args: [String], to tokens: [Token]) throws(CaddyfileError) -> [Token] {
+  /// `importedAt` is the `import` being resolved, named in errors.
+  static func apply(_ args: [String], to tokens: [Token], importedAt site: Token) throws(CaddyfileError) -> [Token] {
     var output: [Token] = []
     var snippetDepth = 0
     for (i, token) in tokens.enumerated() {
@@ -36,7 +37,7 @@ enum ArgumentSubstitution {
       if found.count == 1, found[0].range == token.text.startIndex..<token.text.endIndex,
         case .range(let lo, let hi) = found[0].selection
       {
-        for arg in try slice(args, lo, hi, at: token) {
+        for arg in try slice(args, lo, hi, at: token, importedAt: site) {
           var copy = token
           copy.text = arg
           output.append(copy)
@@ -50,12 +51,12 @@ enum ArgumentSubstitution {
         case .index(let n):
           guard n < args.count else {
             throw CaddyfileError(
-              "'{args[\(n)]}' needs at least \(n + 1) import argument(s) but the import gives \(args.count); "
-                + "pass more arguments to 'import'", at: token)
+              "'{args[\(n)]}' needs at least \(n + 1) import argument(s) but the import at \(site.position) gives "
+                + "\(args.count); pass more arguments to 'import'", at: token)
           }
           value = args[n]
         case .range(let lo, let hi):
-          value = try slice(args, lo, hi, at: token).joined(separator: " ")
+          value = try slice(args, lo, hi, at: token, importedAt: site).joined(separator: " ")
         }
         text.replaceSubrange(placeholder.range, with: value)
       }
@@ -66,13 +67,16 @@ enum ArgumentSubstitution {
     return output
   }
 
-  private static func slice(_ args: [String], _ lo: Int?, _ hi: Int?, at token: Token) throws(CaddyfileError) -> [String] {
+  private static func slice(
+    _ args: [String], _ lo: Int?, _ hi: Int?, at token: Token, importedAt site: Token
+  ) throws(CaddyfileError) -> [String] {
     let start = lo ?? 0
     let end = hi ?? args.count
     guard start <= end, end <= args.count else {
       throw CaddyfileError(
         "argument range [\(lo.map(String.init) ?? ""):\(hi.map(String.init) ?? "")] is outside the "
-          + "\(args.count) import argument(s); pass more arguments or narrow the range", at: token)
+          + "\(args.count) import argument(s) of the import at \(site.position); pass more arguments or narrow the "
+          + "range", at: token)
     }
     return Array(args[start..<end])
   }

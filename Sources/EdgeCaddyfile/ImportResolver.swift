@@ -107,7 +107,7 @@ struct ImportResolver {
       return try paste(body, key: "snippet '\(pattern.text)'", args: args, importedAt: token)
     }
     var output: [Token] = []
-    for path in try Self.files(matching: pattern) {
+    for path in try Self.files(matching: pattern, snippets: snippets.keys.sorted()) {
       let text: String
       do {
         text = try String(contentsOfFile: path, encoding: .utf8)
@@ -122,7 +122,7 @@ struct ImportResolver {
       defer { active.removeLast() }
       let substituted = EnvironmentSubstitution.apply(to: text, environment: environment)
       let raw = try Lexer.tokenize(substituted, file: path, origin: takeOrigin())
-      output += try expand(try ArgumentSubstitution.apply(args, to: raw))
+      output += try expand(try ArgumentSubstitution.apply(args, to: raw, importedAt: token))
     }
     return output
   }
@@ -135,7 +135,7 @@ struct ImportResolver {
     active.append(key)
     defer { active.removeLast() }
     let origin = takeOrigin()
-    var copy = try ArgumentSubstitution.apply(args, to: body)
+    var copy = try ArgumentSubstitution.apply(args, to: body, importedAt: token)
     for k in copy.indices { copy[k].origin = origin }
     return try expand(copy)
   }
@@ -148,7 +148,7 @@ struct ImportResolver {
 
   /// The files an import pattern names, relative to the importing token's file, sorted. A glob may
   /// match nothing; a plain path must exist.
-  private static func files(matching pattern: Token) throws(CaddyfileError) -> [String] {
+  private static func files(matching pattern: Token, snippets: [String]) throws(CaddyfileError) -> [String] {
     var path = pattern.text
     if !path.hasPrefix("/") {
       let folder = (pattern.file as NSString).deletingLastPathComponent
@@ -156,8 +156,9 @@ struct ImportResolver {
     }
     guard path.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) else {
       guard FileManager.default.fileExists(atPath: path) else {
+        let defined = snippets.isEmpty ? "" : "defined so far: \(snippets.joined(separator: ", ")); "
         throw CaddyfileError(
-          "import '\(pattern.text)': no snippet of that name (snippets must be defined before they are "
+          "import '\(pattern.text)': no snippet of that name (\(defined)snippets must be defined before they are "
             + "imported) and no file at '\(path)'", at: pattern)
       }
       return [path]

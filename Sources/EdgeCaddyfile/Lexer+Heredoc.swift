@@ -13,9 +13,17 @@ extension Lexer {
     let name = String(marker)
     if peek() == "\r" { advance() }
     guard peek() == "\n" else {
+      while peek() == " " || peek() == "\t" { advance() }
+      let (errorLine, errorColumn) = (line, column)
+      var after = String.UnicodeScalarView()
+      while let c = peek(), !(c == " " || c == "\t" || c == "\n" || c == "\r") {
+        after.append(c)
+        advance()
+      }
+      let what = !after.isEmpty ? "'\(String(after))'" : peek() == nil ? "the end of the file" : "trailing spaces"
       throw CaddyfileError(
-        "heredoc marker '<<\(name)' must be the last thing on its line; start the text on the next line",
-        file: file, line: line, column: column)
+        "unexpected \(what) after heredoc marker '<<\(name)'; the marker must end its line and the text start "
+          + "on the next line", file: file, line: errorLine, column: errorColumn)
     }
     advance()
     var lines: [(text: String, line: Int)] = []

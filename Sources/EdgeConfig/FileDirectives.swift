@@ -6,7 +6,10 @@ enum FileDirectives {
   static func root(_ d: inout Dispenser) throws(ConfigError) -> Route {
     let location = SourceLocation(d.token)
     let (_, matcher) = try CaddyfileAdapter.matcher(&d)
-    let path = try d.singleArg()
+    var probe = d
+    guard probe.nextArg() else { throw ConfigError("'root' needs a directory, e.g. 'root * /srv/www'", at: d.token) }
+    let path = try d.singleArg(for: "root")
+    try d.noBlock("root")
     return Route(matcher: matcher, handler: .root(path.text), location: location)
   }
 
@@ -50,6 +53,10 @@ enum FileDirectives {
     if stripping {
       guard matcher?.name == nil, let paths = matcher?.paths, paths.count == 1, let path = paths.first, path.hasPrefix("/")
       else {
+        var probe = d
+        if probe.nextArg() {
+          throw ConfigError("'handle_path' needs a path prefix starting with /, such as /static/*; got '\(probe.val)'", at: probe.token)
+        }
         throw ConfigError("'handle_path' needs a path prefix such as /static/*", at: directive)
       }
       stripPrefix = path.hasSuffix("*") ? String(path.dropLast()) : path
@@ -59,6 +66,7 @@ enum FileDirectives {
     var routes: [Route] = []
     for segment in d.nestedSegments() {
       if segment.first.text == "tls" { throw ConfigError("'tls' belongs to the site, not inside \(directive.text)", at: segment.first) }
+      if segment.first.text.hasPrefix("@") { throw matcherInside(directive.text, segment.first) }
       routes.append(try CaddyfileAdapter.route(from: segment))
     }
     return Route(
@@ -81,6 +89,7 @@ enum FileDirectives {
     var routes: [Route] = []
     for segment in d.nestedSegments() {
       if segment.first.text == "tls" { throw ConfigError("'tls' belongs to the site, not inside handle_errors", at: segment.first) }
+      if segment.first.text.hasPrefix("@") { throw matcherInside("handle_errors", segment.first) }
       routes.append(try CaddyfileAdapter.route(from: segment))
     }
     if routes.isEmpty {
@@ -89,14 +98,23 @@ enum FileDirectives {
     return ErrorRoutes(statuses: statuses, routes: RouteOrder.sorted(routes), location: SourceLocation(directive))
   }
 
+  /// A named matcher defined inside a `handle`/`route` block (Caddy scopes it to the block; edge does not yet).
+  static func matcherInside(_ directive: String, _ name: Token) -> ConfigError {
+    ConfigError("defining matcher '\(name.text)' inside \(directive) is not supported yet; define it at the site level", at: name)
+  }
+
   /// `redir [<matcher>] <to> [<code>|permanent|temporary|html]`.
   static func redirect(_ d: inout Dispenser) throws(ConfigError) -> Route {
     let location = SourceLocation(d.token)
     let (_, matcher) = try CaddyfileAdapter.matcher(&d)
     let args = d.remainingArgTokens()
     guard let to = args.first, args.count <= 2 else {
-      throw ConfigError("'redir' takes a target and an optional code: 'redir https://example.com{uri} permanent'", at: d.token)
+      let extra = args.count > 2 ? "; remove '\(args[2].text)'" : ""
+      throw ConfigError(
+        "'redir' takes a target and an optional code: 'redir https://example.com{uri} permanent'\(extra)",
+        at: args.count > 2 ? args[2] : d.token)
     }
+    try d.noBlock("redir")
     var status = 302
     if args.count == 2 {
       switch args[1].text {
@@ -121,7 +139,12 @@ enum RewriteDirectives {
     // One argument is the target (`rewrite /index.html`); with two, the first is the matcher.
     var probe = d
     let matcher = probe.remainingArgTokens().count == 1 ? nil : try CaddyfileAdapter.matcher(&d).matcher
-    let to = try d.singleArg()
+    probe = d
+    guard probe.nextArg() else {
+      throw ConfigError("'rewrite' needs a target, e.g. 'rewrite /index.html' or 'rewrite /old/* /new{uri}'", at: d.token)
+    }
+    let to = try d.singleArg(for: "rewrite")
+    try d.noBlock("rewrite")
     guard to.text.hasPrefix("/") || to.text.hasPrefix("?") || to.text.hasPrefix("{") else {
       throw ConfigError("rewrite target '\(to.text)' must start with / or ? (a path and/or a query)", at: to)
     }
@@ -135,6 +158,7 @@ enum RewriteDirectives {
     guard let operation = args.first else {
       throw ConfigError("'uri' needs an operation: strip_prefix, strip_suffix or replace", at: d.token)
     }
+    try d.noBlock("uri")
     switch (operation.text, args.count) {
     case ("strip_prefix", 2): return Route(matcher: matcher, handler: .rewrite(URIRewrite(.stripPrefix, args[1].text)), location: location)
     case ("strip_suffix", 2): return Route(matcher: matcher, handler: .rewrite(URIRewrite(.stripSuffix, args[1].text)), location: location)
@@ -147,7 +171,8 @@ enum RewriteDirectives {
     case ("path_regexp", _), ("query", _):
       throw ConfigError("'uri \(operation.text)' is not supported yet", at: operation)
     default:
-      throw ConfigError("unknown uri operation '\(operation.text)'; use strip_prefix, strip_suffix or replace", at: operation)
+      let hint = DirectiveCatalog.suggestion(for: operation.text, among: ["strip_prefix", "strip_suffix", "replace"])
+      throw ConfigError("unknown uri operation '\(operation.text)'\(hint); use strip_prefix, strip_suffix or replace", at: operation)
     }
   }
 
@@ -160,6 +185,7 @@ enum RewriteDirectives {
     var routes: [Route] = []
     for segment in d.nestedSegments() {
       if segment.first.text == "tls" { throw ConfigError("'tls' belongs to the site, not inside route", at: segment.first) }
+      if segment.first.text.hasPrefix("@") { throw FileDirectives.matcherInside("route", segment.first) }
       routes.append(try CaddyfileAdapter.route(from: segment))
     }
     return Route(matcher: matcher, handler: .route(RouteGroup(routes: routes)), location: location)
@@ -213,7 +239,8 @@ enum RewriteDirectives {
   static func abort(_ d: inout Dispenser) throws(ConfigError) -> Route {
     let location = SourceLocation(d.token)
     let (_, matcher) = try CaddyfileAdapter.matcher(&d)
-    try d.noMoreArgs()
+    try d.noMoreArgs(for: "abort")
+    try d.noBlock("abort")
     return Route(matcher: matcher, handler: .abort, location: location)
   }
 
@@ -222,9 +249,15 @@ enum RewriteDirectives {
     let location = SourceLocation(d.token)
     let (_, matcher) = try CaddyfileAdapter.matcher(&d)
     let args = d.remainingArgTokens()
-    guard (1...2).contains(args.count), let code = Int(args[args.count - 1].text), (400...599).contains(code) else {
-      throw ConfigError("'error' takes an optional message and a status from 400 to 599, e.g. error \"gone\" 410", at: d.token)
+    let usage = "'error' takes an optional message and a status from 400 to 599, e.g. error \"gone\" 410"
+    guard (1...2).contains(args.count) else {
+      guard args.count > 2 else { throw ConfigError(usage, at: d.token) }
+      throw ConfigError("\(usage); remove '\(args[2].text)' (quote a message with spaces)", at: args[2])
     }
+    guard let code = Int(args[args.count - 1].text), (400...599).contains(code) else {
+      throw ConfigError("'\(args[args.count - 1].text)' is not an error status; \(usage)", at: args[args.count - 1])
+    }
+    try d.noBlock("error")
     return Route(
       matcher: matcher, handler: .error(ErrorResponse(status: code, message: args.count == 2 ? args[0].text : "")),
       location: location)

@@ -9,11 +9,16 @@ enum GlobalOptionsAdapter {
       var d = segment.dispenser
       _ = d.next()
       let name = segment.first
+      if !["admin", "log", "servers", "storage"].contains(name.text), DirectiveCatalog.supportedGlobal.contains(name.text) {
+        try d.noBlock(name.text)
+      }
       switch name.text {
-      case "workers": options.workers = try d.intArg()
-      case "http_port": options.httpPort = try d.intArg()
-      case "https_port": options.httpsPort = try d.intArg()
-      case "grace_period": options.gracePeriod = try d.durationArg()
+      case "workers": options.workers = try d.intArg(atLeast: 1)
+      case "http_port": options.httpPort = try d.portArg()
+      case "https_port": options.httpsPort = try d.portArg()
+      case "grace_period":
+        options.gracePeriod = try d.durationArg()
+        if options.gracePeriod < .zero { throw ConfigError("'grace_period' must not be negative", at: d.token) }
       case "email": options.email = try d.singleArg().text
       case "admin":
         // `admin off`, `admin ADDRESS`, `admin [ADDRESS] { … }`: the block is accepted and ignored for now.
@@ -36,6 +41,8 @@ enum GlobalOptionsAdapter {
         options.autoHTTPS = value
       case "default_sni": options.defaultSNI = try d.singleArg().text.lowercased()
       case "servers": options.servers = try servers(&d, options.servers)
+      case let other where DirectiveCatalog.supported.contains(other):
+        throw ConfigError("'\(other)' is a site directive, not a global option; put it inside a site block", at: name)
       case let other:
         throw .unrecognized(
           "global option", other, caddyOnly: DirectiveCatalog.notYetSupportedGlobal.contains(other),
@@ -101,10 +108,10 @@ enum GlobalOptionsAdapter {
         try d.noMoreArgs()
         while d.nextBlock(1) {
           switch d.val {
-          case "read_header": servers.readHeaderTimeout = try d.durationArg()
-          case "read_body": servers.readBodyTimeout = try d.durationArg()
-          case "write": servers.writeTimeout = try d.durationArg()
-          case "idle": servers.idleTimeout = try d.durationArg()
+          case "read_header": servers.readHeaderTimeout = try d.positiveDurationArg()
+          case "read_body": servers.readBodyTimeout = try d.positiveDurationArg()
+          case "write": servers.writeTimeout = try d.positiveDurationArg()
+          case "idle": servers.idleTimeout = try d.positiveDurationArg()
           default:
             let hint = DirectiveCatalog.suggestion(for: d.val, among: ["read_header", "read_body", "write", "idle"])
             throw ConfigError("unknown timeout '\(d.val)'\(hint)", at: d.token)
@@ -112,7 +119,7 @@ enum GlobalOptionsAdapter {
         }
       case "max_header_size": servers.maxHeaderBytes = try d.sizeArg()
       case "max_uri_length": servers.maxURIBytes = try d.sizeArg()
-      case "max_header_count": servers.maxHeaderCount = try d.intArg()
+      case "max_header_count": servers.maxHeaderCount = try d.intArg(atLeast: 1)
       case "listener_wrappers", "trusted_proxies", "trusted_proxies_strict", "client_ip_headers", "metrics",
         "enable_full_duplex", "log_credentials", "protocols", "strict_sni_host", "keepalive_interval", "name":
         throw .unrecognized("servers option", d.val, caddyOnly: true, candidates: [], at: d.token)

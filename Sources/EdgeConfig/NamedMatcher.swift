@@ -26,6 +26,11 @@ enum NamedMatcher {
       let level = d.nesting
       while d.nextBlock(level) { try condition(&d, into: &matcher) }
       if named[name] != nil { throw ConfigError("matcher '\(name)' is defined twice in this site", at: segment.first) }
+      var empty = RequestMatcher(paths: [])
+      empty.name = name
+      if matcher == empty {
+        throw ConfigError("matcher '\(name)' has no conditions; add one, e.g. '\(name) path /api/*'", at: segment.first)
+      }
       named[name] = matcher
     }
     return named
@@ -42,6 +47,9 @@ enum NamedMatcher {
       } else {
         let level = d.nesting
         while d.nextBlock(level) { try condition(&d, into: &negated) }
+      }
+      if negated == RequestMatcher(paths: []) {
+        throw ConfigError("'not' needs a matcher to negate, e.g. 'not path /admin/*'", at: kind)
       }
       matcher.not = (matcher.not ?? []) + [negated]
       return

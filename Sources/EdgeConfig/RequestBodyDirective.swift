@@ -5,7 +5,7 @@ enum RequestBodyDirective {
   static func parse(_ d: inout Dispenser) throws(ConfigError) -> Route {
     let location = SourceLocation(d.token)
     let (_, matcher) = try CaddyfileAdapter.matcher(&d)
-    try d.noMoreArgs()
+    try d.noMoreArgs(for: "request_body")
     var body = RequestBody()
     let level = d.nesting
     while d.nextBlock(level) {

@@ -14,6 +14,7 @@ enum ReverseProxyDirective {
     "request_buffers", "response_buffers", "stream_close_delay", "trusted_proxies", "method", "rewrite",
     "handle_response", "replace_status", "verbose_logs", "dynamic", "copy_response", "copy_response_headers",
   ]
+  private static let transportOptions = ["dial_timeout", "response_header_timeout", "keepalive", "keepalive_idle_conns"]
   private static let lbPolicies: Set<String> = [
     "random", "random_choose", "least_conn", "first", "ip_hash", "client_ip_hash", "uri_hash", "query",
     "header", "cookie", "weighted_round_robin",
@@ -30,7 +31,7 @@ enum ReverseProxyDirective {
       switch option.text {
       case "to":
         let args = d.remainingArgTokens()
-        guard !args.isEmpty else { throw ConfigError(d.argErr()) }
+        guard !args.isEmpty else { throw ConfigError("'to' needs at least one upstream, e.g. 'to app:8080'", at: option) }
         for arg in args { proxy.upstreams.append(try upstream(arg)) }
       case "lb_policy":
         let policy = try d.singleArg()
@@ -39,7 +40,8 @@ enum ReverseProxyDirective {
         } else if lbPolicies.contains(policy.text) {
           throw ConfigError("lb_policy '\(policy.text)' is not supported yet; use round_robin", at: policy)
         } else {
-          throw ConfigError("unknown lb_policy '\(policy.text)'; edge supports round_robin", at: policy)
+          let hint = DirectiveCatalog.suggestion(for: policy.text, among: lbPolicies.union(["round_robin"]))
+          throw ConfigError("unknown lb_policy '\(policy.text)'\(hint); edge supports round_robin", at: policy)
         }
         try d.rejectBlock("lb_policy")
       case "header_up": proxy.headerUp.append(try headerOperation(&d))
@@ -50,9 +52,11 @@ enum ReverseProxyDirective {
         guard Duration(caddyfile: arg.text) != nil else {
           throw ConfigError("'\(arg.text)' is not a duration; write e.g. 100ms or -1", at: arg)
         }
-      case "stream_idle_timeout": proxy.streamIdleTimeout = try d.durationArg()
-      case "stream_timeout": proxy.streamTimeout = try d.durationArg()
+      case "stream_idle_timeout": proxy.streamIdleTimeout = try d.positiveDurationArg()
+      case "stream_timeout": proxy.streamTimeout = try d.positiveDurationArg()
       case "transport": proxy.transport = try transport(&d, proxy.transport)
+      case let other where transportOptions.contains(other):
+        throw ConfigError("'\(other)' is a transport option; write it inside 'transport http { … }'", at: option)
       case let other:
         throw .unrecognized(
           "reverse_proxy option", other, caddyOnly: notYet.contains(other), candidates: options, at: option)
@@ -87,8 +91,8 @@ enum ReverseProxyDirective {
     let level = d.nesting
     while d.nextBlock(level) {
       switch d.val {
-      case "dial_timeout": transport.dialTimeout = try d.durationArg()
-      case "response_header_timeout": transport.responseHeaderTimeout = try d.durationArg()
+      case "dial_timeout": transport.dialTimeout = try d.positiveDurationArg()
+      case "response_header_timeout": transport.responseHeaderTimeout = try d.positiveDurationArg()
       case "keepalive":
         let arg = try d.singleArg()
         if arg.text == "off" {
@@ -98,6 +102,9 @@ enum ReverseProxyDirective {
         } else {
           throw ConfigError("'\(arg.text)' is not a duration or 'off'; write e.g. 90s or off", at: arg)
         }
+        if let keepAlive = transport.keepAlive, keepAlive <= .zero {
+          throw ConfigError("'keepalive' must be positive; write e.g. 90s, or off", at: arg)
+        }
       case "keepalive_idle_conns": transport.keepAliveIdleConns = try d.intArg()
       case "read_buffer", "write_buffer", "max_response_header", "proxy_protocol", "dial_fallback_delay",
         "expect_continue_timeout", "resolvers", "tls", "tls_client_auth", "tls_insecure_skip_verify",
@@ -106,9 +113,7 @@ enum ReverseProxyDirective {
         "forward_proxy_url", "network_proxy", "local_address", "tls_trust_pool", "tls_curves":
         throw .unrecognized("transport option", d.val, caddyOnly: true, candidates: [], at: d.token)
       default:
-        throw .unrecognized(
-          "transport option", d.val, caddyOnly: false,
-          candidates: ["dial_timeout", "response_header_timeout", "keepalive", "keepalive_idle_conns"], at: d.token)
+        throw .unrecognized("transport option", d.val, caddyOnly: false, candidates: transportOptions, at: d.token)
       }
     }
     return transport
