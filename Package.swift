@@ -20,6 +20,8 @@ let package = Package(
     .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
     .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
     .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+    .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+    .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     // Compiled C for what Swift cannot call (macros, static inline): one function each.
     .target(
       name: "CEdgeShims", dependencies: ["CLibUV", "COpenSSL", "CHiredis"],
@@ -29,13 +31,14 @@ let package = Package(
     .target(name: "EdgeLoop", dependencies: ["EdgeCore", "CLibUV", "CEdgeShims"], swiftSettings: hotPath),
     .target(name: "EdgeHTTP1", swiftSettings: hotPath),
     .target(name: "EdgeCaddyfile"),
-    .target(name: "EdgeConfig", dependencies: ["EdgeCaddyfile"]),
+    .target(name: "EdgeConfig", dependencies: ["EdgeCaddyfile", "EdgeRegex"]),
     .target(name: "EdgeTLS", dependencies: ["EdgeCore", "EdgeLoop", "COpenSSL", "CEdgeShims"], swiftSettings: hotPath),
-    .target(name: "EdgeEncode", dependencies: ["CZlib"], swiftSettings: hotPath),
     .target(name: "EdgeAuth", dependencies: ["EdgeCore", "CCrypt", "COpenSSL"]),
+    .target(name: "EdgeEncode", dependencies: ["CZlib", "CZstd"], swiftSettings: hotPath),
+    .target(name: "EdgeRegex", dependencies: ["CPCRE2"], swiftSettings: hotPath),
     .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1"], swiftSettings: hotPath),
     .target(
-      name: "EdgeHTTP", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS", "EdgeEncode", "EdgeAuth"],
+      name: "EdgeHTTP", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS", "EdgeEncode", "EdgeAuth", "EdgeRegex"],
       swiftSettings: hotPath),
     .target(name: "EdgeServer", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig", "EdgeTLS"]),
     .executableTarget(
@@ -56,6 +59,8 @@ let package = Package(
       name: "EdgeServerTests",
       dependencies: ["EdgeServer", "EdgeConfig", "EdgeTLS", .product(name: "Logging", package: "swift-log")]),
     .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig", "EdgeCaddyfile"]),
+    .testTarget(name: "EdgeRegexTests", dependencies: ["EdgeRegex"]),
+    .testTarget(name: "EdgeEncodeTests", dependencies: ["EdgeEncode", "CZstd"]),
   ],
   swiftLanguageModes: [.v6]
 )

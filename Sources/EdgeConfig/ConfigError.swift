@@ -9,3 +9,11 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
   }
   public var description: String { location.map { "\($0): \(message)" } ?? message }
 }
+
+extension ConfigError {
+  /// ` (did you mean 'x'?)` for the candidate closest to `name` within edit distance 2, else "": the hint
+  /// the adapter's errors end with, for messages made outside EdgeConfig (admin API paths).
+  public static func suggestion(for name: String, among candidates: some Sequence<String>) -> String {
+    DirectiveCatalog.suggestion(for: name, among: candidates)
+  }
+}

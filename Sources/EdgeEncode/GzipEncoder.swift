@@ -72,15 +72,9 @@ public enum Compressible {
     ].contains(type) || type.hasSuffix("+json") || type.hasSuffix("+xml")
   }
 
-  /// Whether an `Accept-Encoding` value accepts gzip (named, or `*`, with a q above 0).
+  /// Whether an `Accept-Encoding` value accepts gzip: named with a q above 0, or unnamed and covered by
+  /// `*` with a q above 0.
   public static func acceptsGzip(_ acceptEncoding: String?) -> Bool {
-    guard let acceptEncoding else { return false }
-    for part in acceptEncoding.split(separator: ",") {
-      let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-      guard let name = pieces.first, name == "gzip" || name == "x-gzip" || name == "*" else { continue }
-      let q = pieces.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
-      if q > 0 { return true }
-    }
-    return false
+    preferredCoding(acceptEncoding, offered: [.gzip]) == .gzip
   }
 }

@@ -97,10 +97,9 @@ public enum FileServer {
     throws(FileServerError) -> FileResponse
   {
     let request = try RequestPath(percentEncoded: path)
-    let root = FileSystem.trimmedRoot(options.root)
-    let rules = HideRules(options.hide, root: root)
-    guard let realRoot = FileSystem.realPath(root) else { throw .notFound }
-    let jail = Jail(root: root, realRoot: realRoot, hide: rules)
+    guard let visibility = Visibility(root: options.root, hide: options.hide) else { throw .notFound }
+    let root = visibility.root
+    let jail = visibility.jail
 
     var lexical = request.segments.isEmpty ? root : FileSystem.join(root, request.segments.joined(separator: "/"))
     guard !jail.hides(lexical: lexical) else { throw .notFound }
@@ -309,6 +308,42 @@ fileprivate struct Jail {
   static func components(of path: String, under base: String) -> [Substring] {
     let rest = path.hasPrefix(base) ? path.dropFirst(base.count) : Substring(path)
     return rest.split(separator: "/")
+  }
+}
+
+// MARK: - Visibility
+
+extension FileServer {
+  /// What the file server hides under one root, for code beside it (directory listings) that must hide
+  /// exactly the same: it is the server's own jail, not a second set of rules.
+  struct Visibility {
+    /// The root as the server uses it: trailing slashes removed, empty meaning `.`.
+    let root: String
+    fileprivate let jail: Jail
+
+    /// nil when the root cannot be resolved (the server then answers 404 to everything).
+    init?(root: String, hide: [String]) {
+      let root = FileSystem.trimmedRoot(root)
+      guard let realRoot = FileSystem.realPath(root) else { return nil }
+      self.root = root
+      jail = Jail(root: root, realRoot: realRoot, hide: HideRules(hide, root: root))
+    }
+
+    /// Whether the entry `name` of `directory` (a lexical path under the root) is hidden: a dotfile, whose
+    /// request path the server refuses, or matched by `hide`.
+    func isHidden(name: String, in directory: String) -> Bool {
+      name.hasPrefix(".") || jail.hides(lexical: FileSystem.join(directory, name))
+    }
+
+    /// Whether the lexical path `path` under the root is hidden by `hide`.
+    func isHidden(lexical path: String) -> Bool { jail.hides(lexical: path) }
+
+    /// The symlink-resolved form of `path` when the server would follow it there: strictly inside the
+    /// root, through no dotfile, not hidden. nil otherwise.
+    func confined(_ path: String) -> String? { try? jail.confine(path) }
+
+    /// Whether `path` resolves to the root itself, which `confined` does not accept.
+    func isRoot(_ path: String) -> Bool { FileSystem.realPath(path) == jail.realRoot }
   }
 }
 

@@ -121,21 +121,17 @@ final class AdminServer {
   /// The running configuration, or the part of it at `path` (`/config/sites/0/addresses`).
   private func config(path: String, node: Node) -> Reply {
     let json = node.config.jsonString(pretty: true)
-    var value: Any
+    let whole: Any
     do {
-      value = try JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])
+      whole = try JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])
     } catch {
       return Reply(500, "cannot encode the configuration: \(error)\n")
     }
-    let keys = path.split(separator: "/").dropFirst().map { $0.removingPercentEncoding ?? String($0) }
-    for key in keys {
-      if let object = value as? [String: Any], let next = object[key] {
-        value = next
-      } else if let array = value as? [Any], let index = Int(key), array.indices.contains(index) {
-        value = array[index]
-      } else {
-        return Reply(404, "no configuration at \(path)\n")
-      }
+    let value: Any
+    do {
+      value = try ConfigTree.value(at: path, in: whole)
+    } catch {
+      return Reply(error.status, "no configuration at \(path): \(error.message)\n")
     }
     guard
       let data = try? JSONSerialization.data(
