@@ -1,13 +1,15 @@
 import EdgeCaddyfile
+import EdgeRegex
 
 /// Named matchers: `@name <matcher> <args…>` on one line, or `@name { <matcher> <args…> … }`, defined in a
 /// site block and used by any directive of it as its first argument (`reverse_proxy @api app:8080`).
 enum NamedMatcher {
   /// The matchers edge evaluates, and Caddy's that it does not yet.
-  static let supported = ["path", "host", "method", "header", "query", "protocol", "client_ip", "remote_ip", "not"]
-  static let notYetSupported: Set<String> = [
-    "path_regexp", "header_regexp", "expression", "file", "vars", "vars_regexp", "tls",
+  static let supported = [
+    "path", "path_regexp", "host", "method", "header", "header_regexp", "query", "protocol", "client_ip", "remote_ip",
+    "not",
   ]
+  static let notYetSupported: Set<String> = ["expression", "file", "vars", "vars_regexp", "tls"]
 
   /// The definitions in `segments` (those whose first token starts with `@`), by name.
   static func definitions(in segments: [Segment]) throws(ConfigError) -> [String: RequestMatcher] {
@@ -21,10 +23,10 @@ enum NamedMatcher {
       matcher.name = name
       if d.nextArg() {
         // One line: `@name path /a /b`.
-        try condition(&d, into: &matcher)
+        try condition(&d, into: &matcher, name: String(name.dropFirst()))
       }
       let level = d.nesting
-      while d.nextBlock(level) { try condition(&d, into: &matcher) }
+      while d.nextBlock(level) { try condition(&d, into: &matcher, name: String(name.dropFirst())) }
       if named[name] != nil { throw ConfigError("matcher '\(name)' is defined twice in this site", at: segment.first) }
       var empty = RequestMatcher(paths: [])
       empty.name = name
@@ -36,17 +38,18 @@ enum NamedMatcher {
     return named
   }
 
-  /// One `<matcher> <args…>` line, the dispenser on the matcher's name.
-  static func condition(_ d: inout Dispenser, into matcher: inout RequestMatcher) throws(ConfigError) {
+  /// One `<matcher> <args…>` line, the dispenser on the matcher's name. `name`: the defined matcher's
+  /// name without `@`, which regexps capture under unless they name themselves.
+  static func condition(_ d: inout Dispenser, into matcher: inout RequestMatcher, name: String) throws(ConfigError) {
     let kind = d.token
     switch kind.text {
     case "not":
       var negated = RequestMatcher(paths: [])
       if d.nextArg() {
-        try condition(&d, into: &negated)
+        try condition(&d, into: &negated, name: name)
       } else {
         let level = d.nesting
-        while d.nextBlock(level) { try condition(&d, into: &negated) }
+        while d.nextBlock(level) { try condition(&d, into: &negated, name: name) }
       }
       if negated == RequestMatcher(paths: []) {
         throw ConfigError("'not' needs a matcher to negate, e.g. 'not path /admin/*'", at: kind)
@@ -86,6 +89,27 @@ enum NamedMatcher {
       matcher.protocols = (matcher.protocols ?? []) + values.map { $0.lowercased() }
     case "client_ip", "remote_ip":
       matcher.clientIPs = (matcher.clientIPs ?? []) + values
+    case "path_regexp":
+      guard args.count <= 2 else {
+        throw ConfigError("unexpected '\(args[2].text)': path_regexp takes [<name>] <pattern>", at: args[2])
+      }
+      let pattern = args[args.count - 1]
+      try compiles(pattern, "path_regexp")
+      let captureName = args.count == 2 ? args[0].text : name
+      matcher.pathRegexps = (matcher.pathRegexps ?? []) + [RegexCondition(name: captureName, pattern: pattern.text)]
+    case "header_regexp":
+      guard (2...3).contains(args.count) else {
+        throw ConfigError(
+          args.count < 2
+            ? "header_regexp needs a field and a pattern: header_regexp [<name>] <field> <pattern>"
+            : "unexpected '\(args[3].text)': header_regexp takes [<name>] <field> <pattern>",
+          at: args.count < 2 ? kind : args[3])
+      }
+      let pattern = args[args.count - 1]
+      try compiles(pattern, "header_regexp")
+      let captureName = args.count == 3 ? args[0].text : name
+      let field = args[args.count - 2].text
+      matcher.headerRegexps = (matcher.headerRegexps ?? []) + [RegexCondition(name: captureName, field: field, pattern: pattern.text)]
     default:
       throw .unrecognized(
         "matcher", kind.text, caddyOnly: notYetSupported.contains(kind.text), candidates: supported, at: kind)
@@ -94,6 +118,15 @@ enum NamedMatcher {
 }
 
 extension NamedMatcher {
+  /// A pattern PCRE2 accepts, else an error at its token with the offset of the problem.
+  static func compiles(_ token: Token, _ matcher: String) throws(ConfigError) {
+    do {
+      _ = try CompiledRegex(token.text)
+    } catch {
+      throw ConfigError("\(matcher) '\(token.text)': \(error)", at: token)
+    }
+  }
+
   /// The named matchers of the site block being adapted (directive parsers look them up by name).
   @TaskLocal static var current: [String: RequestMatcher]?
 

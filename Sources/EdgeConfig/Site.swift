@@ -114,13 +114,32 @@ public struct RequestMatcher: Codable, Sendable, Equatable {
   public var clientIPs: [String]?
   /// `not { … }` / `not <matcher> …`: none of these match.
   public var not: [RequestMatcher]?
+  /// `path_regexp [<name>] <pattern>`: the percent-decoded path matches each pattern.
+  public var pathRegexps: [RegexCondition]?
+  /// `header_regexp [<name>] <field> <pattern>`: a value of the field matches each pattern.
+  public var headerRegexps: [RegexCondition]?
 
   public init(paths: [String]) { self.paths = paths }
 
   /// Whether only paths are set (the common case, matched without looking at the rest of the request).
   public var isPathOnly: Bool {
     hosts == nil && methods == nil && headers == nil && query == nil && protocols == nil && clientIPs == nil
-      && not == nil
+      && not == nil && pathRegexps == nil && headerRegexps == nil
+  }
+}
+
+/// A regular-expression condition (PCRE2 syntax, unanchored like Go's). Its groups become placeholders:
+/// `{re.<name>.<n>}` and `{re.<name>.<group name>}`.
+public struct RegexCondition: Codable, Sendable, Equatable {
+  /// The capture name: as written, else the matcher's name without `@`.
+  public var name: String
+  /// `header_regexp`: the field whose values are matched.
+  public var field: String?
+  public var pattern: String
+  public init(name: String, field: String? = nil, pattern: String) {
+    self.name = name
+    self.field = field
+    self.pattern = pattern
   }
 }
 

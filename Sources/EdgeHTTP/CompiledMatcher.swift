@@ -1,4 +1,6 @@
 import EdgeConfig
+import EdgeRegex
+import Foundation
 import EdgeHTTP1
 import EdgeTLS
 
@@ -20,8 +22,9 @@ public struct MatchRequest {
   }
 
   /// What placeholders mean for this request, with `head` in place of the request's own.
-  func placeholders(_ head: RequestHead? = nil) -> PlaceholderContext {
-    PlaceholderContext(request: head ?? self.head, scheme: secure ? "https" : "http", remoteIP: remoteIP, error: error)
+  func placeholders(_ head: RequestHead? = nil, captures: [String: String]) -> PlaceholderContext {
+    PlaceholderContext(
+      request: head ?? self.head, scheme: secure ? "https" : "http", remoteIP: remoteIP, error: error, captures: captures)
   }
 }
 
@@ -35,6 +38,8 @@ public final class CompiledMatcher: Sendable {
   let protocols: Set<String>?
   let clientIPs: [IPRange]?
   let not: [CompiledMatcher]
+  let pathRegexps: [(name: String, regex: CompiledRegex)]?
+  let headerRegexps: [(name: String, field: String, regex: CompiledRegex)]?
 
   init(_ matcher: RequestMatcher) {
     paths = matcher.paths.isEmpty ? nil : matcher.paths.map(PathPattern.init)
@@ -46,6 +51,41 @@ public final class CompiledMatcher: Sendable {
     // Validation has checked the ranges; one that does not parse matches nothing.
     clientIPs = matcher.clientIPs.map { $0.compactMap(IPRange.init) }
     not = (matcher.not ?? []).map(CompiledMatcher.init)
+    // Validation has compiled every pattern; one that fails here matches nothing.
+    pathRegexps = matcher.pathRegexps.map { $0.map { ($0.name, (try? CompiledRegex($0.pattern)) ?? .never) } }
+    headerRegexps = matcher.headerRegexps.map {
+      $0.map { ($0.name, $0.field ?? "", (try? CompiledRegex($0.pattern)) ?? .never) }
+    }
+  }
+
+  /// Whether the request matches; the groups of its regexps go into `captures` when it does.
+  func matches(path: UnsafeRawBufferPointer, _ request: MatchRequest, captures: inout [String: String]) -> Bool {
+    guard matches(path: path, request) else { return false }
+    if pathRegexps == nil && headerRegexps == nil { return true }
+    var found: [String: String] = [:]
+    if let pathRegexps {
+      let raw = String(decoding: path, as: UTF8.self)
+      let decoded = raw.removingPercentEncoding ?? raw
+      for (name, regex) in pathRegexps {
+        guard let match = regex.firstMatch(decoded) else { return false }
+        Self.record(match, of: regex, as: name, into: &found)
+      }
+    }
+    for (name, field, regex) in headerRegexps ?? [] {
+      guard let match = request.head.headers.values(field).lazy.compactMap(regex.firstMatch).first else { return false }
+      Self.record(match, of: regex, as: name, into: &found)
+    }
+    captures.merge(found) { $1 }
+    return true
+  }
+
+  /// `name.0`, `name.1` … and `name.<group name>` for each group that took part in the match.
+  static func record(_ match: RegexMatch, of regex: CompiledRegex, as name: String, into captures: inout [String: String]) {
+    for (index, value) in match.groups.enumerated() {
+      guard let value else { continue }
+      captures["\(name).\(index)"] = value
+      if index < regex.groupNames.count, let group = regex.groupNames[index] { captures["\(name).\(group)"] = value }
+    }
   }
 
   func matches(path: UnsafeRawBufferPointer, _ request: MatchRequest) -> Bool {
@@ -76,7 +116,10 @@ public final class CompiledMatcher: Sendable {
       }
     }
     if let clientIPs, !clientIPs.contains(where: { $0.contains(request.remoteIP) }) { return false }
-    for negated in not where negated.matches(path: path, request) { return false }
+    for negated in not {
+      var ignored: [String: String] = [:]
+      if negated.matches(path: path, request, captures: &ignored) { return false }
+    }
     return true
   }
 

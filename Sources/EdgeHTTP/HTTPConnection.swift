@@ -60,6 +60,8 @@ public actor HTTPConnection {
   /// The site answering the current request and the `root` its routes chose, for `handle_errors`.
   var currentSite: CompiledSite?
   var currentRoot: String?
+  /// Regexp groups of the current request's matchers.
+  var currentCaptures: [String: String] = [:]
   /// Set while `handle_errors` routes answer: the error they answer for.
   var currentError: RequestError?
   var limits: ServerOptions
@@ -168,6 +170,7 @@ public actor HTTPConnection {
     }
     currentSite = site
     currentRoot = resolution.root
+    currentCaptures = resolution.captures
     if let bodyLimit = resolution.bodyLimit, case .length(let n) = head.framing, n > bodyLimit {
       return fail(status: 413, "request body too large", head: head, fields: resolution.responseFields, close: true)
     }
@@ -233,12 +236,14 @@ public actor HTTPConnection {
     // its error routes too, as in Caddy.
     resolution.root = currentRoot
     resolution.responseFields = fields
+    resolution.captures = currentCaptures
     var path = String(OriginTarget.split(head.path).path)
     _ = path.withUTF8 { raw in
       resolution.resolve(
         routes, path: UnsafeRawBufferPointer(raw), MatchRequest(head: head, secure: isSecure, remoteIP: remoteIP, error: error))
     }
     guard resolution.handler != nil else { return respondError(error, head: head, fields: fields) }
+    currentCaptures = resolution.captures
     var errorHead = head
     if let target = resolution.target { errorHead.path = target }
     dispatch(resolution, head: errorHead, originalTarget: head.path)
@@ -265,7 +270,8 @@ public actor HTTPConnection {
   /// What placeholders in this site's values mean for `request`.
   func placeholders(_ request: RequestHead, upstream: String? = nil) -> PlaceholderContext {
     PlaceholderContext(
-      request: request, scheme: isSecure ? "https" : "http", remoteIP: remoteIP, upstream: upstream, error: currentError)
+      request: request, scheme: isSecure ? "https" : "http", remoteIP: remoteIP, upstream: upstream, error: currentError,
+      captures: currentCaptures)
   }
 
   // MARK: Local responses

@@ -10,12 +10,15 @@ struct PlaceholderContext {
   var upstream: String?
   /// Inside `handle_errors`: the error being answered.
   var error: RequestError?
+  /// Regexp groups of the matchers that matched: `name.1`, `name.group`.
+  var captures: [String: String] = [:]
 }
 
 /// Caddy's request placeholders, the short forms and their `http.request.*` names: `{host}`,
 /// `{hostport}`, `{uri}`, `{path}`, `{query}`, `{method}`, `{scheme}`, `{remote_host}` (also `{remote}`,
 /// which is the client's address without its port here), `{header.Name}`, and `{upstream_hostport}`
-/// in `header_up`, and `{err.status_code}`, `{err.status_text}`, `{err.message}` in `handle_errors`.
+/// in `header_up`, `{err.status_code}`, `{err.status_text}`, `{err.message}` in `handle_errors`, and
+/// `{re.<name>.<group>}` for the groups of `path_regexp`/`header_regexp` matchers.
 /// Anything else in braces is left as written (a JSON body stays a JSON body), as Caddy's
 /// "replace known" does.
 enum Placeholders {
@@ -57,6 +60,9 @@ enum Placeholders {
     default:
       for prefix in ["header.", "http.request.header."] where name.hasPrefix(prefix) {
         return request.headers[String(name.dropFirst(prefix.count))] ?? ""
+      }
+      for prefix in ["re.", "http.regexp."] where name.hasPrefix(prefix) {
+        return context.captures[String(name.dropFirst(prefix.count))] ?? ""
       }
       return nil
     }

@@ -306,10 +306,10 @@ public struct CompiledRoute: Sendable {
     return paths.contains { $0.matches(path) }
   }
 
-  /// The path, then (for named matchers) the rest of the request.
-  public func matches(path: UnsafeRawBufferPointer, _ request: MatchRequest) -> Bool {
+  /// The path, then (for named matchers) the rest of the request; regexp groups go into `captures`.
+  public func matches(path: UnsafeRawBufferPointer, _ request: MatchRequest, captures: inout [String: String]) -> Bool {
     guard matches(path: path) else { return false }
-    return conditions?.matches(path: path, request) ?? true
+    return conditions?.matches(path: path, request, captures: &captures) ?? true
   }
 }
 
@@ -363,6 +363,8 @@ public struct RouteResolution: Sendable {
   /// The request target (path and query) after `handle_path`, `rewrite` or `uri` changed it; nil when
   /// none did.
   public var target: String?
+  /// Groups of the regexp matchers that matched (`{re.name.1}`).
+  public var captures: [String: String] = [:]
   /// A `rewrite` has applied (rewrites are mutually exclusive: the first matching one wins).
   private var rewritten = false
 
@@ -374,7 +376,7 @@ public struct RouteResolution: Sendable {
   /// its routes does. A rewrite changes the path the routes after it see. Returns whether it decided.
   @discardableResult
   public mutating func resolve(_ routes: [CompiledRoute], path: UnsafeRawBufferPointer, _ request: MatchRequest) -> Bool {
-    for (index, route) in routes.enumerated() where route.matches(path: path, request) {
+    for (index, route) in routes.enumerated() where route.matches(path: path, request, captures: &captures) {
       switch route.handler {
       case .requestBody(let max):
         if let max { bodyLimit = min(bodyLimit ?? max, max) }
@@ -399,7 +401,9 @@ public struct RouteResolution: Sendable {
         rest.withUnsafeBytes { _ = resolve(group.routes, path: $0, request) }
         return true
       case .tryFiles(let files):
-        guard let next = Self.firstExisting(files, root: root ?? ".", target: target ?? request.head.path, request)
+        guard
+          let next = Self.firstExisting(
+            files, root: root ?? ".", target: target ?? request.head.path, request, captures: captures)
         else { continue }
         return resolve(routes[(index + 1)...], after: next, path: path, request)
       case .rewrite(let rewrite):
@@ -407,7 +411,7 @@ public struct RouteResolution: Sendable {
           if rewritten { continue }
           rewritten = true
         }
-        let next = rewrite.apply(to: target ?? request.head.path, request)
+        let next = rewrite.apply(to: target ?? request.head.path, request, captures: captures)
         return resolve(routes[(index + 1)...], after: next, path: path, request)
       default:
         handler = route.handler
@@ -432,10 +436,12 @@ public struct RouteResolution: Sendable {
   /// `try_files`: the first candidate (placeholders filled in, relative to `root`) that exists — a file,
   /// or a directory when it ends in `/` — as the new target, keeping the query. A candidate that would
   /// leave the root (`..`) is skipped.
-  static func firstExisting(_ files: [String], root: String, target: String, _ request: MatchRequest) -> String? {
+  static func firstExisting(
+    _ files: [String], root: String, target: String, _ request: MatchRequest, captures: [String: String]
+  ) -> String? {
     var head = request.head
     head.path = target
-    let context = request.placeholders(head)
+    let context = request.placeholders(head, captures: captures)
     for file in files {
       var candidate = Placeholders.expand(file, context)
       if !candidate.hasPrefix("/") { candidate = "/" + candidate }
@@ -456,12 +462,12 @@ public struct RouteResolution: Sendable {
 
 extension URIRewrite {
   /// The new target (path and query) for `target`.
-  func apply(to target: String, _ request: MatchRequest) -> String {
+  func apply(to target: String, _ request: MatchRequest, captures: [String: String]) -> String {
     let path = String(OriginTarget.split(target).path)
     let query = OriginTarget.querySuffix(target)
     switch operation {
     case .to:
-      let context = request.placeholders()
+      let context = request.placeholders(captures: captures)
       let expanded = Placeholders.expand(value, context)
       // `rewrite ?a=b` keeps the path; `rewrite /p` keeps the query unless it gives one.
       if expanded.hasPrefix("?") { return path + expanded }

@@ -127,3 +127,10 @@ public struct RegexError: Error, CustomStringConvertible, Equatable, Sendable {
 
   public var description: String { "invalid regular expression at offset \(offset): \(message)" }
 }
+
+extension CompiledRegex {
+  /// A pattern that matches nothing (a stand-in for one that failed to compile after validation).
+  public static let never: CompiledRegex = {
+    do { return try CompiledRegex("(?!)") } catch { preconditionFailure("PCRE2 refused '(?!)': \(error)") }
+  }()
+}

@@ -35,7 +35,7 @@ import Testing
 
   @Test func errors() {
     #expect(failure("a.test {\n\trespond @nope 404\n}") == "Caddyfile:2:10: matcher '@nope' is not defined in this site; define it with '@nope { … }'")
-    #expect(failure("a.test {\n\t@m {\n\t\tpath_regexp x ^/a\n\t}\n}") == "Caddyfile:3:3: matcher 'path_regexp' is not supported yet")
+    #expect(failure("a.test {\n\t@m {\n\t\texpression {method} == \"GET\"\n\t}\n}") == "Caddyfile:3:3: matcher 'expression' is not supported yet")
     #expect(failure("a.test {\n\t@m {\n\t\tmethd GET\n\t}\n}") == "Caddyfile:3:3: unknown matcher 'methd' (did you mean 'method'?)")
     #expect(failure("a.test {\n\t@m query debug\n}") == "Caddyfile:2:11: query matcher 'debug' needs key=value")
     #expect(failure("a.test {\n\t@m path\n}") == "Caddyfile:2:5: matcher 'path' needs at least one value")
@@ -60,5 +60,44 @@ import Testing
     #expect(IPRange("2001:db8::/32")?.contains("10.0.0.1") == false)
     #expect(IPRange("10.0.0.0/33") == nil)
     #expect(IPRange("nonsense") == nil)
+  }
+}
+
+@Suite struct RegexMatcherTests {
+  @Test func formsAndCaptureNames() throws {
+    let site = try adapt("""
+      a.test {
+      	@user path_regexp ^/users/(?<id>[0-9]+)$
+      	@named {
+      		path_regexp ver ^/v([0-9])/
+      		header_regexp Cookie session=([a-f0-9]+)
+      		header_regexp tok Authorization "^Bearer (.+)$"
+      	}
+      	respond @user "{re.user.id}"
+      	respond @named "{re.ver.1}"
+      }
+      """).sites[0]
+    let matchers = site.routes.compactMap(\.matcher)
+    #expect(matchers[0].pathRegexps == [RegexCondition(name: "user", pattern: "^/users/(?<id>[0-9]+)$")])
+    #expect(matchers[1].pathRegexps == [RegexCondition(name: "ver", pattern: "^/v([0-9])/")])
+    #expect(matchers[1].headerRegexps == [
+      RegexCondition(name: "named", field: "Cookie", pattern: "session=([a-f0-9]+)"),
+      RegexCondition(name: "tok", field: "Authorization", pattern: "^Bearer (.+)$"),
+    ])
+    #expect(!matchers[0].isPathOnly)
+  }
+
+  @Test func errors() {
+    #expect(failure("a.test {\n\t@m path_regexp ^/(a\n\trespond @m x\n}") == "Caddyfile:2:17: path_regexp '^/(a': invalid regular expression at offset 4: missing closing parenthesis")
+    #expect(failure("a.test {\n\t@m header_regexp Cookie\n\trespond @m x\n}") == "Caddyfile:2:5: header_regexp needs a field and a pattern: header_regexp [<name>] <field> <pattern>")
+    #expect(failure("a.test {\n\t@m path_regexp a b c\n\trespond @m x\n}") == "Caddyfile:2:21: unexpected 'c': path_regexp takes [<name>] <pattern>")
+    #expect(failure("a.test {\n\t@m path_regex ^/a\n\trespond @m x\n}") == "Caddyfile:2:5: unknown matcher 'path_regex' (did you mean 'path_regexp'?)")
+  }
+
+  @Test func jsonPatternsAreCompiledByValidation() throws {
+    var config = try adapt("a.test {\n\t@m path_regexp ^/a\n\trespond @m x\n}")
+    #expect(try EdgeConfig(json: config.jsonString(pretty: false)) == config)
+    config.sites[0].routes[0].matcher?.pathRegexps = [RegexCondition(name: "m", pattern: "(")]
+    #expect(throws: ConfigError.self) { try config.validate() }
   }
 }
