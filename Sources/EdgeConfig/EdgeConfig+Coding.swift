@@ -4,7 +4,7 @@
 extension GlobalOptions {
   private enum Keys: String, CodingKey {
     case workers, httpPort, httpsPort, gracePeriod, servers, email, admin, logLevel
-    case storage, localCerts, autoHTTPS, defaultSNI
+    case storage, localCerts, autoHTTPS, defaultSNI, adminOrigins, adminEnforceOrigin
   }
 
   public init(from decoder: any Decoder) throws {
@@ -23,6 +23,8 @@ extension GlobalOptions {
       localCerts: try c.decode(.localCerts, default: d.localCerts),
       autoHTTPS: try c.decode(.autoHTTPS, default: d.autoHTTPS),
       defaultSNI: try c.decodeIfPresent(String.self, forKey: .defaultSNI))
+    adminOrigins = try c.decodeIfPresent([String].self, forKey: .adminOrigins)
+    adminEnforceOrigin = try c.decode(.adminEnforceOrigin, default: false)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -39,6 +41,8 @@ extension GlobalOptions {
     try c.encode(localCerts, forKey: .localCerts)
     try c.encode(autoHTTPS, forKey: .autoHTTPS)
     try c.encodeIfPresent(defaultSNI, forKey: .defaultSNI)
+    try c.encodeIfPresent(adminOrigins, forKey: .adminOrigins)
+    if adminEnforceOrigin { try c.encode(adminEnforceOrigin, forKey: .adminEnforceOrigin) }
   }
 }
 
@@ -178,5 +182,34 @@ extension Handler {
     case .error(let value): try c.encode(value, forKey: .error)
     case .basicAuth(let value): try c.encode(value, forKey: .basicAuth)
     }
+  }
+}
+
+// Values with defaults may be left out of JSON (a route added through the admin API need not spell out
+// `"close": false`); they are always written out.
+
+extension Respond {
+  private enum Keys: String, CodingKey { case status, body, close }
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    self.init(
+      status: try c.decodeIfPresent(Int.self, forKey: .status), body: try c.decode(.body, default: ""),
+      close: try c.decode(.close, default: false))
+  }
+}
+
+extension ErrorResponse {
+  private enum Keys: String, CodingKey { case status, message }
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    self.init(status: try c.decode(Int.self, forKey: .status), message: try c.decode(.message, default: ""))
+  }
+}
+
+extension Redirect {
+  private enum Keys: String, CodingKey { case to, status }
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    self.init(to: try c.decode(String.self, forKey: .to), status: try c.decode(.status, default: 302))
   }
 }

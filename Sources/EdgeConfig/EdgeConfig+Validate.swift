@@ -47,6 +47,7 @@ extension EdgeConfig {
 
 extension GlobalOptions {
   func validate() throws(ConfigError) {
+    if let admin, admin != "off" { _ = try AdminAddress(parsing: admin) }
     if let workers, workers < 1 { throw ConfigError("workers must be at least 1 (got \(workers)); or leave it out for one per CPU core") }
     try EdgeConfig.checkPort(httpPort, "http_port", at: nil)
     try EdgeConfig.checkPort(httpsPort, "https_port", at: nil)

@@ -30,7 +30,13 @@ public struct GlobalOptions: Codable, Sendable, Equatable {
   /// `email a@b`: ACME account contact. Stored; used once ACME lands.
   public var email: String?
   /// `admin off | ADDRESS`: admin endpoint address; nil means the default (localhost:2019), "off" disables.
+  /// `unix//path` is a unix socket.
   public var admin: String?
+  /// `admin { origins … }`: more Host/Origin values the admin endpoint accepts (`example.com:2019`,
+  /// `https://ops.example.com`).
+  public var adminOrigins: [String]?
+  /// `admin { enforce_origin }`: requests must carry an allowed Origin, not only an allowed Host.
+  public var adminEnforceOrigin = false
   /// `log { level debug|info|warn|error }` (only the level for now). Default info.
   public var logLevel: String
   /// `storage file_system <path>`: where the node keeps its local CA and certificates. Default (nil):

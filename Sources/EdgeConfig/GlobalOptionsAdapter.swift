@@ -21,10 +21,32 @@ enum GlobalOptionsAdapter {
         if options.gracePeriod < .zero { throw ConfigError("'grace_period' must not be negative", at: d.token) }
       case "email": options.email = try d.singleArg().text
       case "admin":
-        // `admin off`, `admin ADDRESS`, `admin [ADDRESS] { … }`: the block is accepted and ignored for now.
+        // `admin off`, `admin ADDRESS`, `admin [ADDRESS] { origins …; enforce_origin }`.
         let args = d.remainingArgTokens()
         guard args.count <= 1 else { throw ConfigError("'admin' takes one address or 'off'", at: args[1]) }
         options.admin = args.first?.text
+        if let address = args.first, address.text != "off" {
+          do { _ = try AdminAddress(parsing: address.text) } catch { throw ConfigError(error.message, at: address) }
+        }
+        let level = d.nesting
+        while d.nextBlock(level) {
+          switch d.val {
+          case "origins":
+            let origins = d.remainingArgs()
+            guard !origins.isEmpty else { throw ConfigError("'origins' needs at least one host:port or origin", at: d.token) }
+            options.adminOrigins = (options.adminOrigins ?? []) + origins.map { $0.lowercased() }
+          case "enforce_origin":
+            try d.noMoreArgs()
+            options.adminEnforceOrigin = true
+          case "config", "identity", "remote":
+            throw .unrecognized("admin option", d.val, caddyOnly: true, candidates: [], at: d.token)
+          default:
+            throw .unrecognized("admin option", d.val, caddyOnly: false, candidates: ["origins", "enforce_origin"], at: d.token)
+          }
+        }
+        if options.admin == "off" && (options.adminOrigins != nil || options.adminEnforceOrigin) {
+          throw ConfigError("'admin off' takes no options", at: name)
+        }
       case "log": options.logLevel = try logLevel(&d)
       case "storage": options.storage = try storage(&d)
       case "local_certs":

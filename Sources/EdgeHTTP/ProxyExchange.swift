@@ -40,7 +40,11 @@ final class ProxyExchange {
   var closeClientAfter = false
   var receivedAnything = false
 
+  /// The exchange ends when it is let go (answered, failed, abandoned or become a tunnel).
+  deinit { target.stats.end() }
+
   init(request: RequestHead, route: ProxyRoute, target: UpstreamTarget, bodyLimit: Int?, upstreamInbound: ByteBuffer) {
+    target.stats.begin()
     self.upstreamInbound = upstreamInbound
     self.request = request
     self.route = route

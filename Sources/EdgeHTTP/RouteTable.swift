@@ -5,6 +5,7 @@ import EdgeProxy
 import Foundation
 import Glibc
 import EdgeTLS
+import EdgeCore
 import Synchronization
 
 /// The compiled, immutable form of a configuration: which listeners to open, and for each request
@@ -148,6 +149,12 @@ public struct ListenerRoutes: Sendable {
   private let fallback: [Entry]
   /// True when some site address has a path: the site then depends on more than the Host.
   public let hasPathSites: Bool
+  /// Every site on this listener (each once).
+  public var sites: [CompiledSite] {
+    var seen = Set<ObjectIdentifier>()
+    return (exact.values.flatMap { $0 } + wildcards.flatMap(\.entries) + fallback).map(\.site)
+      .filter { seen.insert(ObjectIdentifier($0)).inserted }
+  }
 
   struct Entry: Sendable {
     let path: PathPattern?
@@ -538,15 +545,68 @@ public final class ProxyRoute: Sendable {
   }
 }
 
-/// An upstream address with its pool key made once, not per request.
+/// An upstream address with its pool key and counters found once, not per request.
 public final class UpstreamTarget: Sendable, CustomStringConvertible {
   public let host: String
   public let port: Int
   public let key: PoolKey
+  public let stats: UpstreamStats
   init(_ upstream: Upstream) {
     host = upstream.host
     port = upstream.port
     key = PoolKey(upstream.description)
+    stats = UpstreamStats.named(upstream.description)
   }
   public var description: String { key.text }
+}
+
+/// Requests to one upstream address, counted across routes and reloads (`/reverse_proxy/upstreams`):
+/// the same address in two sites, or in the old and the new table during a reload, is one entry.
+public final class UpstreamStats: Sendable {
+  /// Requests sent or being sent and not yet answered in full.
+  public let active = Atomic<Int>(0)
+  public let total = Atomic<Int>(0)
+
+  func begin() {
+    active.add(1, ordering: .relaxed)
+    total.add(1, ordering: .relaxed)
+  }
+  func end() { active.subtract(1, ordering: .relaxed) }
+
+  private static let registry = Locked<[String: UpstreamStats]>([:])
+
+  static func named(_ address: String) -> UpstreamStats {
+    registry.withLock { known in
+      if let stats = known[address] { return stats }
+      let stats = UpstreamStats()
+      known[address] = stats
+      return stats
+    }
+  }
+}
+
+extension RouteTable {
+  /// Every upstream address of this table, with its counters, sorted by address.
+  public func upstreamStatus() -> [(address: String, active: Int, total: Int)] {
+    func targets(_ routes: [CompiledRoute]) -> [UpstreamTarget] {
+      routes.flatMap { route -> [UpstreamTarget] in
+        switch route.handler {
+        case .proxy(let proxy): proxy.targets
+        case .group(let group), .route(let group): targets(group.routes)
+        default: []
+        }
+      }
+    }
+    var seen: [String: UpstreamStats] = [:]
+    for listener in listeners.values {
+      for site in listener.sites {
+        for target in targets(site.routes) + site.errorRoutes.flatMap({ targets($0.routes) }) {
+          seen[target.description] = target.stats
+        }
+      }
+    }
+    return seen.sorted { $0.key < $1.key }.map {
+      ($0.key, $0.value.active.load(ordering: .relaxed), $0.value.total.load(ordering: .relaxed))
+    }
+  }
 }

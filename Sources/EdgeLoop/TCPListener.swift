@@ -41,6 +41,59 @@ public final class TCPListener {
     }
   }
 
+  /// Listens on a unix socket at `path`, readable and writable by this user only (0600). A stale socket
+  /// file left by a process that is gone is replaced; any other file there is an error.
+  public init(loop: EventLoop, unixPath path: String, backlog: Int32 = 64, onAccept: @escaping (TCPStream) -> Void)
+    throws(UVError)
+  {
+    self.loop = loop
+    self.address = SocketAddress(ip: "127.0.0.1", port: 0)!
+    self.onAccept = onAccept
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let capacity = MemoryLayout.size(ofValue: address.sun_path)
+    guard path.utf8.count < capacity else { throw UVError(code: -ENAMETOOLONG, call: "bind \(path)") }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      raw.copyBytes(from: path.utf8)
+      raw[path.utf8.count] = 0
+    }
+    var info = stat()
+    if lstat(path, &info) == 0 {
+      guard (info.st_mode & S_IFMT) == S_IFSOCK else { throw UVError(code: -EEXIST, call: "bind \(path) (not a socket)") }
+      unlink(path)
+    }
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    if fd < 0 { throw UVError(code: -errno, call: "socket \(path)") }
+    // Created with no permissions for others from the start: no window where another user could connect.
+    let mask = umask(0o177)
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    umask(mask)
+    if bound != 0 {
+      let code = errno
+      Glibc.close(fd)
+      throw UVError(code: -code, call: "bind \(path)")
+    }
+    handle = .allocate(capacity: 1)
+    uv_tcp_init(loop.raw, handle)
+    handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+    do {
+      // libuv's stream calls work on any stream socket; a tcp handle carries this one.
+      try check(uv_tcp_open(handle, uv_os_sock_t(fd)), "open \(path)")
+      let stream = UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
+      try check(
+        uv_listen(stream, backlog) { server, status in
+          let me = Unmanaged<TCPListener>.fromOpaque(server!.pointee.data).takeUnretainedValue()
+          guard status == 0, !me.closed else { return }
+          me.acceptOne()
+        }, "listen \(path)")
+    } catch {
+      close()
+      throw error
+    }
+  }
+
   private func acceptOne() {
     let client = TCPStream(loop: loop)
     let server = UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)

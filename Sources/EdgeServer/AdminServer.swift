@@ -9,12 +9,20 @@ import Logging
 /// connection.
 ///
 ///     POST /load           a new configuration (JSON, or `Content-Type: text/caddyfile`), swapped in
-///                          like a SIGHUP reload, or refused with 400 and the reason
-///     GET  /config/[path]  the running configuration as JSON, or the value at `path` (keys and indexes)
+///                          like a SIGHUP reload, or refused with 400 and the reason; the same
+///                          configuration again is not reloaded unless `Cache-Control: must-revalidate`
+///     GET  /config/[path]  the running configuration as JSON, or the value at `path` (keys and indexes),
+///                          with an ETag
+///     POST|PUT|PATCH|DELETE /config/[path]
+///                          changes the value at `path` (see `ConfigTree`) and loads the result; with
+///                          `If-Match`, only if the configuration is still the one that ETag names
+///     GET  /reverse_proxy/upstreams
+///                          every upstream address with its requests in flight
 ///     POST /stop           graceful shutdown
 ///
-/// Requests whose Host is not the admin address, or whose Origin is not one of its origins, are refused
-/// with 403: a web page cannot reach it through DNS rebinding or a cross-site form.
+/// Requests whose Host is not the admin address (or one of `origins`), or whose Origin is not allowed,
+/// are refused with 403: a web page cannot reach it through DNS rebinding or a cross-site form. On a
+/// unix socket the file's permissions (0600) decide who may connect, and only Origin is checked.
 final class AdminServer {
   static let defaultAddress = "localhost:2019"
   static let maxBody = 4 * 1024 * 1024
@@ -32,13 +40,18 @@ final class AdminServer {
   }
 
   func start(on loop: EventLoop) throws(UVError) {
-    guard let socket = SocketAddress(ip: address.bindIP, port: address.port) else {
-      throw UVError(code: -22, call: "admin address \(address.host)")
-    }
-    listener = try TCPListener(loop: loop, address: socket) { [unowned self] stream in
+    let accept: (TCPStream) -> Void = { [unowned self] stream in
       let connection = AdminConnection(server: self, stream: stream)
       self.connections[ObjectIdentifier(connection)] = connection
     }
+    if let path = address.unixPath {
+      listener = try TCPListener(loop: loop, unixPath: path, onAccept: accept)
+      return
+    }
+    guard let socket = SocketAddress(ip: address.bindIP, port: address.port) else {
+      throw UVError(code: -22, call: "admin address \(address.host)")
+    }
+    listener = try TCPListener(loop: loop, address: socket, onAccept: accept)
     if !address.isLoopback {
       logger.warning(
         "the admin endpoint listens beyond loopback: anyone who reaches it can change this node's configuration",
@@ -49,6 +62,7 @@ final class AdminServer {
   func stop() {
     listener?.close()
     listener = nil
+    if let path = address.unixPath { unlink(path) }
   }
 
   func finished(_ connection: AdminConnection) {
@@ -61,25 +75,19 @@ final class AdminServer {
     let status: Int
     let contentType: String
     let body: [UInt8]
-    init(_ status: Int, _ text: String, contentType: String = "text/plain; charset=utf-8") {
+    let etag: String?
+    init(_ status: Int, _ text: String, contentType: String = "text/plain; charset=utf-8", etag: String? = nil) {
       self.status = status
       self.contentType = contentType
       body = Array(text.utf8)
+      self.etag = etag
     }
   }
 
   /// Answers one request, or says why it is refused.
   func handle(_ head: RequestHead, body: [UInt8]) -> (Reply, afterwards: (() -> Void)?) {
-    if let host = head.headers["Host"], !address.allowedHosts.contains(host.lowercased()) {
-      return (Reply(403, "host '\(host)' is not allowed on the admin endpoint\n"), nil)
-    }
-    if let origin = head.headers["Origin"] {
-      let allowed = address.allowedHosts.flatMap { ["http://\($0)", "https://\($0)"] }
-      if !allowed.contains(origin.lowercased()) {
-        return (Reply(403, "origin '\(origin)' is not allowed on the admin endpoint\n"), nil)
-      }
-    }
     guard let node else { return (Reply(503, "the node is gone\n"), nil) }
+    if let refusal = refusal(head, node.config.global) { return (refusal, nil) }
     let path = String(OriginTarget.split(head.path).path)
     switch (head.method, path) {
     case ("POST", "/load"):
@@ -88,13 +96,36 @@ final class AdminServer {
       return (Reply(200, "stopping\n"), { node.stop() })
     case ("GET", _) where path == "/config" || path.hasPrefix("/config/"):
       return (config(path: path, node: node), nil)
-    case (_, _) where path.hasPrefix("/config"):
-      return (Reply(501, "\(head.method) /config is not supported yet; use POST /load with the whole configuration\n"), nil)
+    case (_, _) where path == "/config" || path.hasPrefix("/config/"):
+      return (change(head, path: path, body: body, node: node), nil)
+    case ("GET", "/reverse_proxy/upstreams"):
+      return (upstreams(node), nil)
     case (_, "/load"), (_, "/stop"):
       return (Reply(405, "use POST\n"), nil)
+    case (_, "/reverse_proxy/upstreams"):
+      return (Reply(405, "use GET\n"), nil)
     default:
-      return (Reply(404, "no admin endpoint \(path); edge has POST /load, GET /config/, POST /stop\n"), nil)
+      return (
+        Reply(404, "no admin endpoint \(path); edge has POST /load, /config/[path], GET /reverse_proxy/upstreams, POST /stop\n"),
+        nil
+      )
     }
+  }
+
+  /// 403 for a Host or Origin this endpoint does not answer (DNS rebinding, cross-site requests).
+  private func refusal(_ head: RequestHead, _ options: GlobalOptions) -> Reply? {
+    let extra = options.adminOrigins ?? []
+    if address.unixPath == nil, let host = head.headers["Host"], !address.allowedHosts(extra: extra).contains(host.lowercased()) {
+      return Reply(403, "host '\(host)' is not allowed on the admin endpoint\n")
+    }
+    if let origin = head.headers["Origin"] {
+      if !address.allowedOrigins(extra: extra).contains(origin.lowercased()) {
+        return Reply(403, "origin '\(origin)' is not allowed on the admin endpoint\n")
+      }
+    } else if options.adminEnforceOrigin {
+      return Reply(403, "this admin endpoint requires an Origin header (enforce_origin)\n")
+    }
+    return nil
   }
 
   private func load(_ head: RequestHead, body: [UInt8], node: Node) -> Reply {
@@ -108,6 +139,12 @@ final class AdminServer {
         config = try EdgeConfig(json: text, file: "POST /load")
       } else {
         return Reply(415, "send application/json or text/caddyfile, not '\(type)'\n")
+      }
+      if Self.sameBehaviour(config, node.config),
+        !(head.headers["Cache-Control"]?.lowercased().contains("must-revalidate") ?? false)
+      {
+        logger.info("admin load: the configuration is unchanged; not reloaded (send Cache-Control: must-revalidate to force)")
+        return Reply(200, "")
       }
       try node.apply(config)
       logger.info("configuration loaded through the admin endpoint")
@@ -127,6 +164,7 @@ final class AdminServer {
     } catch {
       return Reply(500, "cannot encode the configuration: \(error)\n")
     }
+    let etag = Self.etag(node.config)
     let value: Any
     do {
       value = try ConfigTree.value(at: path, in: whole)
@@ -137,7 +175,91 @@ final class AdminServer {
       let data = try? JSONSerialization.data(
         withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
     else { return Reply(500, "cannot encode the configuration\n") }
+    return Reply(200, String(decoding: data, as: UTF8.self) + "\n", contentType: "application/json", etag: etag)
+  }
+
+  /// `POST|PUT|PATCH|DELETE /config/[path]`: the running configuration with the value at `path` changed,
+  /// checked as a whole and loaded (zero downtime), or refused with the reason.
+  private func change(_ head: RequestHead, path: String, body: [UInt8], node: Node) -> Reply {
+    guard ["POST", "PUT", "PATCH", "DELETE"].contains(head.method) else {
+      return Reply(405, "use GET, POST, PUT, PATCH or DELETE on /config/\n")
+    }
+    if let wanted = head.headers["If-Match"], wanted != Self.etag(node.config) {
+      return Reply(412, "the configuration changed since \(wanted) was read; GET it again\n")
+    }
+    var value: Any?
+    if head.method != "DELETE" {
+      let type = (head.headers["Content-Type"] ?? "").lowercased()
+      guard type.contains("/json") else { return Reply(415, "send the new value as application/json\n") }
+      do {
+        value = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+      } catch {
+        return Reply(400, "the body is not JSON: \(error.localizedDescription)\n")
+      }
+    }
+    let changed: Any
+    do {
+      let current = try JSONSerialization.jsonObject(with: Data(node.config.jsonString(pretty: false).utf8))
+      changed = try ConfigTree.apply(head.method, path: path, body: value, to: current)
+    } catch let error as ConfigTreeError {
+      return Reply(error.status, "\(error.message)\n")
+    } catch {
+      return Reply(500, "cannot read the running configuration: \(error)\n")
+    }
+    guard changed is [String: Any],
+      let data = try? JSONSerialization.data(withJSONObject: changed, options: [.fragmentsAllowed])
+    else {
+      return Reply(400, "that would leave no configuration; POST /stop stops the node\n")
+    }
+    do {
+      let config = try EdgeConfig(json: String(decoding: data, as: UTF8.self), file: "\(head.method) \(path)")
+      try node.apply(config)
+      logger.info("configuration changed through the admin endpoint", metadata: ["method": "\(head.method)", "path": "\(path)"])
+      return Reply(200, "", etag: Self.etag(config))
+    } catch {
+      logger.error("admin change refused; the running configuration keeps serving", metadata: ["error": "\(error)"])
+      return Reply(400, "\(error)\n")
+    }
+  }
+
+  /// `GET /reverse_proxy/upstreams`: Caddy's list (`address`, `num_requests`, `fails`) for every upstream
+  /// of the running configuration. `fails` stays 0 until passive health checks exist.
+  private func upstreams(_ node: Node) -> Reply {
+    let list = node.routes.upstreamStatus().map { status -> [String: Any] in
+      ["address": status.address, "num_requests": status.active, "fails": 0, "requests_total": status.total]
+    }
+    guard let data = try? JSONSerialization.data(withJSONObject: list, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    else { return Reply(500, "cannot encode the upstreams\n") }
     return Reply(200, String(decoding: data, as: UTF8.self) + "\n", contentType: "application/json")
+  }
+
+  /// Whether two configurations differ only in where their parts were written (file names, lines).
+  static func sameBehaviour(_ a: EdgeConfig, _ b: EdgeConfig) -> Bool {
+    func withoutLocations(_ config: EdgeConfig) -> NSObject? {
+      func strip(_ value: Any) -> Any {
+        if let object = value as? [String: Any] {
+          return object.filter { $0.key != "location" }.mapValues(strip)
+        }
+        if let array = value as? [Any] { return array.map(strip) }
+        return value
+      }
+      guard let value = try? JSONSerialization.jsonObject(with: Data(config.jsonString(pretty: false).utf8)) else {
+        return nil
+      }
+      return strip(value) as? NSObject
+    }
+    guard let left = withoutLocations(a), let right = withoutLocations(b) else { return false }
+    return left.isEqual(right)
+  }
+
+  /// A strong validator of a configuration: FNV-1a over its JSON.
+  static func etag(_ config: EdgeConfig) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in config.jsonString(pretty: false).utf8 {
+      hash ^= UInt64(byte)
+      hash = hash &* 0x100_0000_01b3
+    }
+    return "\"\(String(hash, radix: 16))\""
   }
 }
 
@@ -199,6 +321,7 @@ final class AdminConnection: TCPStreamDelegate {
   private func reply(_ reply: AdminServer.Reply) {
     answered = true
     var out = Array("HTTP/1.1 \(reply.status) \(StatusText.reason(reply.status))\r\n".utf8)
+    if let etag = reply.etag { out += Array("ETag: \(etag)\r\n".utf8) }
     out += Array("Content-Type: \(reply.contentType)\r\nContent-Length: \(reply.body.count)\r\nConnection: close\r\n\r\n".utf8)
     out += reply.body
     deadline.close()
@@ -210,38 +333,3 @@ final class AdminConnection: TCPStreamDelegate {
   func streamDidFail(_ stream: TCPStream, _ error: UVError) { finish() }
   func streamDidDrain(_ stream: TCPStream) {}
 }
-
-/// The admin endpoint's address, as the `admin` option and `edge reload --address` write it.
-public struct AdminAddress: Equatable, Sendable {
-  public let host: String
-  public let port: Int
-
-  /// `localhost:2019`, `127.0.0.1:2019`, `[::1]:2019`, `0.0.0.0:2019`, `:2019` (every interface).
-  public init(parsing text: String) throws(ConfigError) {
-    if text.hasPrefix("unix/") { throw ConfigError("admin on a unix socket ('\(text)') is not supported yet") }
-    var rest = Substring(text)
-    if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
-    guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]),
-      (1...65535).contains(port)
-    else { throw ConfigError("admin address '\(text)' needs a port, e.g. localhost:2019") }
-    var host = String(rest[..<colon])
-    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-    self.host = host.isEmpty ? "0.0.0.0" : host
-    self.port = port
-  }
-
-  /// The address a client on this machine connects to (the wildcard and localhost are 127.0.0.1).
-  public var connectIP: String { ["localhost", "0.0.0.0", "::"].contains(host) ? "127.0.0.1" : host }
-
-  /// The address to bind (localhost is 127.0.0.1).
-  var bindIP: String { host == "localhost" ? "127.0.0.1" : host }
-  var isLoopback: Bool { ["localhost", "127.0.0.1", "::1"].contains(host) }
-
-  /// Host header values that name this endpoint.
-  var allowedHosts: Set<String> {
-    var hosts: Set<String> = ["localhost:\(port)", "127.0.0.1:\(port)", "[::1]:\(port)"]
-    hosts.insert(host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
-    return hosts
-  }
-}
-

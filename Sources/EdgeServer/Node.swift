@@ -12,7 +12,7 @@ import Logging
 /// handles signals, reloads and shutdown.
 public final class Node {
   public private(set) var config: EdgeConfig
-  private var routes: RouteTable
+  private(set) var routes: RouteTable
   private let logger: Logger
   /// Made when the node runs, so `edge validate` (which builds a Node to check the config) opens nothing.
   private lazy var control = EventLoop(index: -1)

@@ -10,6 +10,8 @@ struct Reload: ParsableCommand {
   @OptionGroup var options: ConfigOptions
   @Option(help: "The admin endpoint (default: the configuration's `admin`, else localhost:2019).")
   var address: String?
+  @Flag(help: "Reload even if the configuration is unchanged (re-reads certificate files).")
+  var force = false
 
   func run() throws {
     let config: EdgeConfig
@@ -23,7 +25,7 @@ struct Reload: ParsableCommand {
     // The adapted JSON: the node checks it as a whole, and errors still name file:line:column.
     try AdminClient.post(
       to: target, path: "/load", contentType: "application/json", body: Array(config.jsonString(pretty: false).utf8),
-      refused: "the node refused the configuration", done: "configuration loaded")
+      extraFields: force ? ["Cache-Control: must-revalidate"] : [], refused: "the node refused the configuration", done: "configuration loaded")
   }
 }
 

@@ -178,3 +178,27 @@ import Testing
     #expect(validationError(EdgeConfig()) == "no error")
   }
 }
+
+@Suite struct AdminOptionTests {
+  @Test func addresses() throws {
+    let unix = try AdminAddress(parsing: "unix//run/edge/admin.sock")
+    #expect(unix.unixPath == "/run/edge/admin.sock")
+    #expect(unix.isLoopback)
+    let tcp = try AdminAddress(parsing: ":2019")
+    #expect((tcp.host, tcp.port, tcp.unixPath) == ("0.0.0.0", 2019, nil))
+    #expect(tcp.allowedHosts(extra: ["https://ops.example:2019"]).contains("ops.example:2019"))
+    #expect(tcp.allowedOrigins(extra: ["ops.example:2019"]).contains("https://ops.example:2019"))
+    #expect(throws: ConfigError.self) { try AdminAddress(parsing: "unix/") }
+  }
+
+  @Test func block() throws {
+    let global = try adapt("{\n\tadmin localhost:2019 {\n\t\torigins A.example:2019\n\t\tenforce_origin\n\t}\n}\n").global
+    #expect(global.admin == "localhost:2019")
+    #expect(global.adminOrigins == ["a.example:2019"])
+    #expect(global.adminEnforceOrigin)
+    #expect(failure("{\n\tadmin garbage\n}\n") == "Caddyfile:2:8: admin address 'garbage' needs a port, e.g. localhost:2019, or a socket, e.g. unix//run/edge.sock")
+    #expect(failure("{\n\tadmin {\n\t\torigin x\n\t}\n}\n") == "Caddyfile:3:3: unknown admin option 'origin' (did you mean 'origins'?)")
+    #expect(failure("{\n\tadmin {\n\t\tconfig {\n\t\t}\n\t}\n}\n") == "Caddyfile:3:3: admin option 'config' is not supported yet")
+    #expect(failure("{\n\tadmin off {\n\t\tenforce_origin\n\t}\n}\n") == "Caddyfile:2:2: 'admin off' takes no options")
+  }
+}
