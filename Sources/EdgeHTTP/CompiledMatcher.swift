@@ -64,8 +64,8 @@ public final class CompiledMatcher: Sendable {
     if pathRegexps == nil && headerRegexps == nil { return true }
     var found: [String: String] = [:]
     if let pathRegexps {
-      let raw = String(decoding: path, as: UTF8.self)
-      let decoded = raw.removingPercentEncoding ?? raw
+      // Already decoded and cleaned (`MatchPath`).
+      let decoded = String(decoding: path, as: UTF8.self)
       for (name, regex) in pathRegexps {
         guard let match = regex.firstMatch(decoded) else { return false }
         Self.record(match, of: regex, as: name, into: &found)

@@ -150,19 +150,10 @@ public actor HTTPConnection {
     var path = head.path
     let site: CompiledSite? = path.withUTF8 { raw in
       let end = raw.firstIndex(of: UInt8(ascii: "?")) ?? raw.count
-      let pathOnly = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[0..<end])
-      let site: CompiledSite
-      if let lastSite, lastTable === table, lastHost == head.host {
-        site = lastSite
-      } else {
-        guard let listener = table.listeners[port], let found = listener.site(forHost: head.host, path: pathOnly)
-        else { return nil }
-        site = found
-        // Remember the answer only when the Host alone decides it.
-        if !listener.hasPathSites { (lastSite, lastTable, lastHost) = (found, table, head.host) }
-      }
-      resolution.resolve(site.routes, path: pathOnly, MatchRequest(head: head, secure: isSecure, remoteIP: remoteIP))
-      return site
+      let rawPath = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[0..<end])
+      // Matchers see the decoded, cleaned path (see `MatchPath`); most paths are already that.
+      guard let normal = MatchPath.normalized(rawPath) else { return resolveSite(head, rawPath, table, &resolution) }
+      return normal.withUnsafeBytes { resolveSite(head, $0, table, &resolution) }
     }
     guard let site else {
       currentSite = nil
@@ -184,6 +175,24 @@ public actor HTTPConnection {
       return authenticate(resolution, head: head, originalTarget: originalTarget)
     }
     dispatch(resolution, head: head, originalTarget: originalTarget)
+  }
+
+  /// The site for the request's Host and path, with its routes resolved into `resolution`.
+  private func resolveSite(
+    _ head: RequestHead, _ pathOnly: UnsafeRawBufferPointer, _ table: RouteTable, _ resolution: inout RouteResolution
+  ) -> CompiledSite? {
+    let site: CompiledSite
+    if let lastSite, lastTable === table, lastHost == head.host {
+      site = lastSite
+    } else {
+      guard let listener = table.listeners[port], let found = listener.site(forHost: head.host, path: pathOnly)
+      else { return nil }
+      site = found
+      // Remember the answer only when the Host alone decides it.
+      if !listener.hasPathSites { (lastSite, lastTable, lastHost) = (found, table, head.host) }
+    }
+    resolution.resolve(site.routes, path: pathOnly, MatchRequest(head: head, secure: isSecure, remoteIP: remoteIP))
+    return site
   }
 
   /// Runs the handler the routes chose.
@@ -238,9 +247,11 @@ public actor HTTPConnection {
     resolution.responseFields = fields
     resolution.captures = currentCaptures
     var path = String(OriginTarget.split(head.path).path)
+    let request = MatchRequest(head: head, secure: isSecure, remoteIP: remoteIP, error: error)
     _ = path.withUTF8 { raw in
-      resolution.resolve(
-        routes, path: UnsafeRawBufferPointer(raw), MatchRequest(head: head, secure: isSecure, remoteIP: remoteIP, error: error))
+      let rawPath = UnsafeRawBufferPointer(raw)
+      guard let normal = MatchPath.normalized(rawPath) else { return resolution.resolve(routes, path: rawPath, request) }
+      return normal.withUnsafeBytes { resolution.resolve(routes, path: $0, request) }
     }
     guard resolution.handler != nil else { return respondError(error, head: head, fields: fields) }
     currentCaptures = resolution.captures

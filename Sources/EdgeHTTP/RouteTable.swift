@@ -404,7 +404,8 @@ public struct RouteResolution: Sendable {
         }
         var rest = Array(path.dropFirst(prefix.count))
         if rest.first != UInt8(ascii: "/") { rest.insert(UInt8(ascii: "/"), at: 0) }
-        target = String(decoding: rest, as: UTF8.self) + OriginTarget.querySuffix(target ?? request.head.path)
+        // `path` is the decoded form matchers see: the target gets it encoded again.
+        target = MatchPath.escaped(rest) + OriginTarget.querySuffix(target ?? request.head.path)
         rest.withUnsafeBytes { _ = resolve(group.routes, path: $0, request) }
         return true
       case .tryFiles(let files):
@@ -437,7 +438,11 @@ public struct RouteResolution: Sendable {
     let nextPath = OriginTarget.split(next).path
     guard !nextPath.isEmpty else { return resolve(Array(remaining), path: path, request) }
     var bytes = String(nextPath)
-    return bytes.withUTF8 { resolve(Array(remaining), path: UnsafeRawBufferPointer($0), request) }
+    return bytes.withUTF8 { raw in
+      let rawPath = UnsafeRawBufferPointer(raw)
+      guard let normal = MatchPath.normalized(rawPath) else { return resolve(Array(remaining), path: rawPath, request) }
+      return normal.withUnsafeBytes { resolve(Array(remaining), path: $0, request) }
+    }
   }
 
   /// `try_files`: the first candidate (placeholders filled in, relative to `root`) that exists — a file,

@@ -22,7 +22,8 @@ import Logging
 ///
 /// Requests whose Host is not the admin address (or one of `origins`), or whose Origin is not allowed,
 /// are refused with 403: a web page cannot reach it through DNS rebinding or a cross-site form. On a
-/// unix socket the file's permissions (0600) decide who may connect, and only Origin is checked.
+/// unix socket the file's permissions (0600) decide who may connect, and on a wildcard address (the
+/// node's names are not known), only Origin is checked.
 final class AdminServer {
   static let defaultAddress = "localhost:2019"
   static let maxBody = 4 * 1024 * 1024
@@ -115,7 +116,10 @@ final class AdminServer {
   /// 403 for a Host or Origin this endpoint does not answer (DNS rebinding, cross-site requests).
   private func refusal(_ head: RequestHead, _ options: GlobalOptions) -> Reply? {
     let extra = options.adminOrigins ?? []
-    if address.unixPath == nil, let host = head.headers["Host"], !address.allowedHosts(extra: extra).contains(host.lowercased()) {
+    // As Caddy: on a wildcard address the node is reached by whatever names it has, so only Origin is
+    // checked there (listening beyond loopback is warned about at start).
+    let checksHost = address.unixPath == nil && !["0.0.0.0", "::"].contains(address.host)
+    if checksHost, let host = head.headers["Host"], !address.allowedHosts(extra: extra).contains(host.lowercased()) {
       return Reply(403, "host '\(host)' is not allowed on the admin endpoint\n")
     }
     if let origin = head.headers["Origin"] {

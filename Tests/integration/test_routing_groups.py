@@ -107,3 +107,45 @@ def test_abort_and_error(rewriting):
         assert s.recv(100) == b""  # closed without a response
     r, body = get(rewriting, "/gone/x")
     assert (r.status, body) == (410, b"this moved away\n")
+
+
+@pytest.fixture(scope="module")
+def guarded(edge_bin, upstream, tmp_path_factory):
+    port = free_port()
+    proc = start_edge(edge_bin, tmp_path_factory.mktemp("edge-guarded"), """{
+	workers 1
+	grace_period 1s
+}
+http://%s:%d {
+	handle /admin/* {
+		respond "guarded" 403
+	}
+	handle_path /up/* {
+		reverse_proxy %s
+	}
+	respond "fallthrough {path}" 200
+}
+""" % (LOOPBACK, port, upstream.address), port)
+    yield port
+    proc.stop()
+
+
+@pytest.mark.parametrize("target", ["/admin/x", "/public/../admin/x", "/public/%2e%2e/admin/x", "//admin/x",
+                                    "/./admin/x", "/admin%2Fx", "/ADMIN/x", "/x/%2E%2E/admin/y?q=1"])
+def test_dot_segments_encodings_and_slashes_cannot_bypass_a_guard(guarded, target):
+    import socket
+    # Raw bytes: http.client would not send some of these as written.
+    with socket.create_connection((LOOPBACK, guarded), timeout=10) as s:
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n" % (target.encode(), LOOPBACK.encode(), guarded))
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 403 "), (target, data[:200])
+
+
+def test_a_stripped_prefix_is_sent_upstream_encoded(guarded):
+    r, body = get(guarded, "/up/./echo%20x/../echo?a=%20")
+    assert r.status == 200
+    assert json.loads(body)["path"] == "/echo?a=%20"
+    r, body = get(guarded, "/up/x%20y%3F")
+    assert r.status == 200 and body == b"ok"
