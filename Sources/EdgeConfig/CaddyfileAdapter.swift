@@ -106,7 +106,7 @@ public enum CaddyfileAdapter {
     case "route": return try RewriteDirectives.route(&d)
     case "abort": return try RewriteDirectives.abort(&d)
     case "try_files": return try RewriteDirectives.tryFiles(&d)
-    case "encode": return try RewriteDirectives.encode(&d)
+    case "encode": return try EncodeDirective.parse(&d)
     case "basic_auth", "basicauth": return try BasicAuthDirective.parse(&d)
     case "error": return try RewriteDirectives.error(&d)
     case "handle_errors": throw ConfigError("'handle_errors' belongs to the site block, not inside another directive", at: name)

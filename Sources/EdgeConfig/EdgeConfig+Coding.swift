@@ -1,5 +1,6 @@
-// Hand-written Codable for the model types that hold durations (see DurationCoding.swift) and for
-// Handler, whose JSON is `{"reverseProxy": {…}}` rather than the synthesized `{"reverseProxy": {"_0": …}}`.
+// Hand-written Codable for the model types that hold durations (see DurationCoding.swift), for
+// Handler, whose JSON is `{"reverseProxy": {…}}` rather than the synthesized `{"reverseProxy": {"_0": …}}`,
+// and for FileServerConfig, whose `browse` is left out when off (older JSON has no such key).
 
 extension GlobalOptions {
   private enum Keys: String, CodingKey {
@@ -211,5 +212,30 @@ extension Redirect {
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: Keys.self)
     self.init(to: try c.decode(String.self, forKey: .to), status: try c.decode(.status, default: 302))
+  }
+}
+
+extension FileServerConfig {
+  private enum Keys: String, CodingKey {
+    case root, indexNames, hide, precompressed, browse
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    self.init(
+      root: try c.decodeIfPresent(String.self, forKey: .root),
+      indexNames: try c.decode(.indexNames, default: ["index.html", "index.txt"]),
+      hide: try c.decode(.hide, default: []),
+      precompressed: try c.decode(.precompressed, default: []),
+      browse: try c.decode(.browse, default: false))
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encodeIfPresent(root, forKey: .root)
+    try c.encode(indexNames, forKey: .indexNames)
+    try c.encode(hide, forKey: .hide)
+    try c.encode(precompressed, forKey: .precompressed)
+    if browse { try c.encode(browse, forKey: .browse) }
   }
 }

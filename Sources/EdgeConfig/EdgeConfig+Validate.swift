@@ -101,6 +101,17 @@ extension Route {
       guard (400...599).contains(error.status) else { throw ConfigError("error status \(error.status) is not 400–599", at: at) }
     case .encode(let encode):
       if encode.minimumLength < 0 { throw ConfigError("encode minimum_length must not be negative", at: at) }
+      if encode.formats.isEmpty { throw ConfigError("encode needs at least one format: zstd, gzip", at: at) }
+      for (index, format) in encode.formats.enumerated() {
+        guard format == "zstd" || format == "gzip" else { throw ConfigError("encode format '\(format)' is not zstd or gzip", at: at) }
+        if encode.formats[..<index].contains(format) { throw ConfigError("encode format '\(format)' is listed twice", at: at) }
+      }
+      if let level = encode.gzipLevel, !(1...9).contains(level) {
+        throw ConfigError("encode gzip level \(level) is not 1–9", at: at)
+      }
+      if let level = encode.zstdLevel, EncodeConfig.zstdLevelNumber(level) == nil {
+        throw ConfigError("encode zstd level '\(level)' is not one of fastest, default, better or best", at: at)
+      }
     case .rewrite, .abort, .tryFiles:
       break
     case .basicAuth(let auth):

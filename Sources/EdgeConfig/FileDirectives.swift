@@ -13,14 +13,19 @@ enum FileDirectives {
     return Route(matcher: matcher, handler: .root(path.text), location: location)
   }
 
+  /// `file_server [<matcher>] [browse] { root <path>; index <names…>; hide <names…>; precompressed [<formats…>];
+  /// browse }`. A browse template file and browse's own options are not supported yet.
   static func fileServer(_ d: inout Dispenser) throws(ConfigError) -> Route {
     let location = SourceLocation(d.token)
     let (_, matcher) = try CaddyfileAdapter.matcher(&d)
-    if d.nextArg() {
-      if d.val == "browse" { throw ConfigError("'file_server browse' (directory listings) is not supported yet", at: d.token) }
-      throw ConfigError("unexpected '\(d.val)' after file_server; options go in its block", at: d.token)
-    }
     var config = FileServerConfig()
+    if d.nextArg() {
+      guard d.val == "browse" else {
+        throw ConfigError("unexpected '\(d.val)' after file_server; options go in its block", at: d.token)
+      }
+      config.browse = true
+      if d.nextArg() { throw ConfigError("unexpected '\(d.val)' after file_server browse; options go in its block", at: d.token) }
+    }
     let level = d.nesting
     while d.nextBlock(level) {
       switch d.val {
@@ -33,11 +38,18 @@ enum FileDirectives {
           throw ConfigError("unknown precompressed encoding '\(encoding.text)'; use br, zstd or gzip", at: encoding)
         }
         config.precompressed = encodings.isEmpty ? ["br", "zstd", "gzip"] : encodings.map(\.text)
-      case "browse", "canonical_uris", "pass_thru", "status", "disable_canonical_uris", "etag_file_extensions", "fs":
+      case "browse":
+        config.browse = true
+        if d.nextArg() {
+          throw ConfigError(
+            "a browse template file ('\(d.val)') is not supported yet; write 'browse' alone for edge's listing", at: d.token)
+        }
+        try d.rejectBlock("browse")
+      case "canonical_uris", "pass_thru", "status", "disable_canonical_uris", "etag_file_extensions", "fs":
         throw .unrecognized("file_server option", d.val, caddyOnly: true, candidates: [], at: d.token)
       default:
         throw .unrecognized(
-          "file_server option", d.val, caddyOnly: false, candidates: ["root", "index", "hide", "precompressed"], at: d.token)
+          "file_server option", d.val, caddyOnly: false, candidates: ["root", "index", "hide", "precompressed", "browse"], at: d.token)
       }
     }
     return Route(matcher: matcher, handler: .fileServer(config), location: location)
@@ -132,7 +144,7 @@ enum FileDirectives {
   }
 }
 
-/// `rewrite`, `uri`, `route`, `abort` and `error`.
+/// `rewrite`, `uri`, `route`, `try_files`, `abort` and `error`.
 enum RewriteDirectives {
   static func rewrite(_ d: inout Dispenser) throws(ConfigError) -> Route {
     let location = SourceLocation(d.token)
@@ -204,36 +216,6 @@ enum RewriteDirectives {
     }
     if d.nextBlock(d.nesting) { throw ConfigError("try_files options (policy) are not supported yet", at: d.token) }
     return Route(matcher: matcher, handler: .tryFiles(files.map(\.text)), location: location)
-  }
-
-  /// `encode [<matcher>] <formats…> { gzip [<level>]; minimum_length <n> }`: gzip only for now.
-  static func encode(_ d: inout Dispenser) throws(ConfigError) -> Route {
-    let location = SourceLocation(d.token)
-    let (_, matcher) = try CaddyfileAdapter.matcher(&d)
-    var config = EncodeConfig(formats: [])
-    func format(_ token: Token) throws(ConfigError) {
-      switch token.text {
-      case "gzip": config.formats.append("gzip")
-      case "zstd", "br": throw ConfigError("encode format '\(token.text)' is not supported yet; use gzip", at: token)
-      default: throw ConfigError("unknown encode format '\(token.text)'; use gzip", at: token)
-      }
-    }
-    for token in d.remainingArgTokens() { try format(token) }
-    let level = d.nesting
-    while d.nextBlock(level) {
-      switch d.val {
-      case "minimum_length": config.minimumLength = try d.intArg()
-      case "gzip", "zstd", "br":
-        try format(d.token)
-        if d.nextArg() { throw ConfigError("compression levels are not supported yet", at: d.token) }
-      case "match":
-        throw .unrecognized("encode option", d.val, caddyOnly: true, candidates: [], at: d.token)
-      default:
-        throw .unrecognized("encode option", d.val, caddyOnly: false, candidates: ["gzip", "minimum_length"], at: d.token)
-      }
-    }
-    if config.formats.isEmpty { config.formats = ["gzip"] }  // `encode` alone: Caddy's default set, gzip here
-    return Route(matcher: matcher, handler: .encode(config), location: location)
   }
 
   static func abort(_ d: inout Dispenser) throws(ConfigError) -> Route {

@@ -165,7 +165,7 @@ public enum Handler: Codable, Sendable, Equatable {
   case route(RouteGroup)
   /// `try_files <files…>`: rewrite to the first of the files that exists under the root.
   case tryFiles([String])
-  /// `encode [<matcher>] gzip { minimum_length <n> }`: compress responses the client accepts compressed.
+  /// `encode [<matcher>] [zstd|gzip…] { … }`: compress responses the client accepts compressed.
   case encode(EncodeConfig)
   /// `abort [<matcher>]`: close the connection without a response.
   case abort
@@ -200,14 +200,35 @@ public struct URIRewrite: Codable, Sendable, Equatable {
   }
 }
 
-/// Caddyfile: `encode [<matcher>] gzip { minimum_length <n> }`. Only gzip for now.
+/// Caddyfile: `encode [<matcher>] [zstd|gzip…] { zstd [<level>]; gzip [<level>]; prefer <formats…>;
+/// minimum_length <n> }`. `encode` alone is `encode zstd gzip`, as in Caddy.
 public struct EncodeConfig: Codable, Sendable, Equatable {
+  /// `zstd` and `gzip`, in the server's order of preference: when the client's q-values tie, the first
+  /// it accepts is used.
   public var formats: [String]
   /// Bodies shorter than this (when their length is known) are sent as they are. Default 512.
   public var minimumLength: Int
-  public init(formats: [String] = ["gzip"], minimumLength: Int = 512) {
+  /// `gzip <level>`: zlib's level, 1 (fastest) to 9 (smallest). nil: 6, zlib's default.
+  public var gzipLevel: Int?
+  /// `zstd <level>`: Caddy's names, `fastest`, `default`, `better` or `best` (zstd levels 1, 3, 7 and
+  /// 11). nil: `default`.
+  public var zstdLevel: String?
+  public init(formats: [String] = ["zstd", "gzip"], minimumLength: Int = 512, gzipLevel: Int? = nil, zstdLevel: String? = nil) {
     self.formats = formats
     self.minimumLength = minimumLength
+    self.gzipLevel = gzipLevel
+    self.zstdLevel = zstdLevel
+  }
+
+  /// The zstd level a `zstdLevel` name stands for; nil for a name Caddy does not define.
+  public static func zstdLevelNumber(_ name: String?) -> Int? {
+    switch name {
+    case nil, "default": 3
+    case "fastest": 1
+    case "better": 7
+    case "best": 11
+    default: nil
+    }
   }
 }
 
@@ -243,18 +264,25 @@ public struct ErrorResponse: Codable, Sendable, Equatable {
 }
 
 /// Caddyfile: `file_server [<matcher>] [browse] { root <path>; index <names…>; hide <names…>;
-/// precompressed <br|zstd|gzip…> }`.
+/// precompressed <br|zstd|gzip…>; browse }`.
 public struct FileServerConfig: Codable, Sendable, Equatable {
   /// Overrides the site's `root` when set.
   public var root: String?
   public var indexNames: [String]
   public var hide: [String]
   public var precompressed: [String]
-  public init(root: String? = nil, indexNames: [String] = ["index.html", "index.txt"], hide: [String] = [], precompressed: [String] = []) {
+  /// `browse`: a directory without an index file is answered with a listing of what it shows (HTML, or
+  /// JSON for `Accept: application/json`) instead of 404. Default off; absent from the JSON when off.
+  public var browse: Bool
+  public init(
+    root: String? = nil, indexNames: [String] = ["index.html", "index.txt"], hide: [String] = [], precompressed: [String] = [],
+    browse: Bool = false
+  ) {
     self.root = root
     self.indexNames = indexNames
     self.hide = hide
     self.precompressed = precompressed
+    self.browse = browse
   }
 }
 

@@ -49,8 +49,8 @@ public final class GzipEncoder {
   }
 
   /// Compresses a whole body at once.
-  public static func compress(_ body: [UInt8]) -> [UInt8]? {
-    guard let encoder = GzipEncoder() else { return nil }
+  public static func compress(_ body: [UInt8], level: Int32 = 6) -> [UInt8]? {
+    guard let encoder = GzipEncoder(level: level) else { return nil }
     var out: [UInt8] = []
     body.withUnsafeBytes { encoder.encode($0) { out.append(contentsOf: $0) } }
     encoder.finish { out.append(contentsOf: $0) }

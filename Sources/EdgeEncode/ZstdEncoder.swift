@@ -62,8 +62,8 @@ public final class ZstdEncoder {
 
   /// Compresses a whole body at once. One ZSTD_e_end call over all of it lets zstd record the size in
   /// the frame header and shrink the window to fit, so a small body costs the client little memory.
-  public static func compress(_ body: [UInt8]) -> [UInt8]? {
-    guard let encoder = ZstdEncoder() else { return nil }
+  public static func compress(_ body: [UInt8], level: Int32 = 3) -> [UInt8]? {
+    guard let encoder = ZstdEncoder(level: level) else { return nil }
     var out: [UInt8] = []
     encoder.ended = true
     body.withUnsafeBytes { encoder.run($0, ZSTD_e_end) { out.append(contentsOf: $0) } }

@@ -16,12 +16,18 @@ public struct FileServerOptions: Sendable, Equatable {
   public var hide: [String]
   /// Encodings whose sidecar files (`.br`, `.zst`, `.gz`) are served instead, in this order of preference.
   public var precompressed: [String]
+  /// A directory without an index file is answered with its listing instead of 404.
+  public var browse: Bool
 
-  public init(root: String, indexNames: [String] = ["index.html", "index.txt"], hide: [String] = [], precompressed: [String] = []) {
+  public init(
+    root: String, indexNames: [String] = ["index.html", "index.txt"], hide: [String] = [], precompressed: [String] = [],
+    browse: Bool = false
+  ) {
     self.root = root
     self.indexNames = indexNames
     self.hide = hide
     self.precompressed = precompressed
+    self.browse = browse
   }
 }
 
@@ -29,7 +35,7 @@ public struct FileServerOptions: Sendable, Equatable {
 /// with back-pressure; small generated bodies come as bytes.
 public enum FileBody: Sendable, Equatable {
   case none
-  /// A small generated body (the 416 message).
+  /// A small generated body (the 416 message, a directory listing).
   case bytes([UInt8])
   /// An open file (`O_RDONLY | O_CLOEXEC`) and the part of it to send. The caller reads and closes it.
   case file(descriptor: Int32, offset: Int, length: Int)
@@ -82,18 +88,24 @@ fileprivate enum FileServerError: Error, Equatable {
 /// opens, never reads, so it can run on the connection's event loop.
 public enum FileServer {
   /// Answers `method` on `path` (percent-encoded, without query, after any `handle_path` stripping).
-  public static func respond(method: String, path: String, headers: HTTPHeaders, options: FileServerOptions) -> FileResponse {
+  /// A directory listing reads its order and page from `query` (without `?`) and shows `listingPath`
+  /// (percent-encoded: the path the client asked for, before any stripping; default `path`) as its title.
+  public static func respond(
+    method: String, path: String, query: String = "", listingPath: String? = nil, headers: HTTPHeaders,
+    options: FileServerOptions
+  ) -> FileResponse {
     guard method == "GET" || method == "HEAD" else {
       return FileResponse(status: 405, fields: [("Allow", "GET, HEAD")])
     }
     do {
-      return try serve(head: method == "HEAD", path: path, headers: headers, options: options)
+      let browse = BrowseRequest(query: query, path: listingPath ?? path)
+      return try serve(head: method == "HEAD", path: path, browse: browse, headers: headers, options: options)
     } catch {
       return FileResponse(status: error.status)
     }
   }
 
-  private static func serve(head: Bool, path: String, headers: HTTPHeaders, options: FileServerOptions)
+  private static func serve(head: Bool, path: String, browse: BrowseRequest, headers: HTTPHeaders, options: FileServerOptions)
     throws(FileServerError) -> FileResponse
   {
     let request = try RequestPath(percentEncoded: path)
@@ -109,7 +121,14 @@ public enum FileServer {
       guard request.trailingSlash else {
         return FileResponse(status: 308, fields: [("Location", redirectLocation(path))])
       }
-      guard let index = try findIndex(in: lexical, names: options.indexNames, jail: jail) else { throw .notFound }
+      guard let index = try findIndex(in: lexical, names: options.indexNames, jail: jail) else {
+        guard options.browse else { throw .notFound }
+        try FileSystem.checkReadable(lexical)
+        guard let listing = listing(of: lexical, browse, head: head, headers: headers, options: options) else {
+          throw .notFound
+        }
+        return listing
+      }
       (lexical, info, name) = index
     } else if info.kind != .regular || request.trailingSlash {
       throw .notFound

@@ -1,5 +1,6 @@
 import EdgeConfig
 import EdgeCore
+import EdgeEncode
 import EdgeHTTP1
 import Glibc
 
@@ -26,14 +27,17 @@ extension HTTPConnection {
   /// file body is read in 64 KiB pieces while the client keeps up (back-pressure as for proxied bodies).
   ///
   /// `originalTarget`: the request target before `handle_path` stripped it; a directory's redirect to its
-  /// trailing-slash form must name the path the client asked for.
+  /// trailing-slash form, and a directory listing's title, name the path the client asked for.
+  /// `encoding`: the site's `encode`, which compresses a directory listing (files are sent as they are).
   func serveFile(
-    _ head: RequestHead, config: FileServerConfig, root: String?, fields: [HeaderOperation], originalTarget: String
+    _ head: RequestHead, config: FileServerConfig, root: String?, fields: [HeaderOperation], originalTarget: String,
+    encoding: EncodeConfig?
   ) {
     let options = FileServerOptions(
       root: config.root ?? root ?? ".", indexNames: config.indexNames, hide: config.hide,
-      precompressed: config.precompressed)
-    let path = String(OriginTarget.split(head.path).path)
+      precompressed: config.precompressed, browse: config.browse)
+    let (pathPart, query) = OriginTarget.split(head.path)
+    let path = String(pathPart)
     var requestHeaders = head.headers
     if currentError != nil {
       // An error page is the error's answer, never a 304 or a range of it.
@@ -41,7 +45,9 @@ extension HTTPConnection {
         requestHeaders.remove(name)
       }
     }
-    var response = FileServer.respond(method: head.method, path: path, headers: requestHeaders, options: options)
+    var response = FileServer.respond(
+      method: head.method, path: path, query: query.map(String.init) ?? "",
+      listingPath: String(OriginTarget.split(originalTarget).path), headers: requestHeaders, options: options)
     if let error = currentError {
       if response.status == 200 { response.status = error.status }
     } else if response.status >= 400, currentSite?.errorRoutes(for: response.status) != nil {
@@ -52,6 +58,9 @@ extension HTTPConnection {
     var headers = HTTPHeaders(response.fields.map { ($0.name, $0.value) })
     if response.status == 308 {
       headers.set("Location", Self.directoryLocation(originalTarget))
+    }
+    if let encoding, response.status == 200 {
+      headers.apply(encodeGenerated(&response, request: head, encoding: encoding), placeholders(head))
     }
     headers.apply(fields, placeholders(head))
     scratch.removeAll(keepingCapacity: true)
@@ -78,6 +87,25 @@ extension HTTPConnection {
       return pumpFile()
     }
     if mustClose { closeAfterFlush() } else { becomeIdle() }
+  }
+
+  /// `encode` on a generated 200 body (a directory listing) of a compressible type: compressed as
+  /// `encodeLocal` decides, or for HEAD only the Vary that GET would carry. Returns the fields to add.
+  private func encodeGenerated(_ response: inout FileResponse, request: RequestHead, encoding: EncodeConfig)
+    -> [HeaderOperation]
+  {
+    guard Compressible.contentType(response.field("Content-Type")) else { return [] }
+    switch response.body {
+    case .bytes(let bytes):
+      let (body, fields) = encodeLocal(bytes, status: response.status, request: request, encoding: encoding)
+      response.body = .bytes(body)
+      response.contentLength = body.count
+      return fields
+    case .none where request.method == "HEAD" && response.contentLength >= encoding.minimumLength && response.contentLength > 0:
+      return [HeaderOperation(kind: .add, name: "Vary", value: "Accept-Encoding")]
+    case .none, .file:
+      return []
+    }
   }
 
   /// Sends file bytes until the body is out or the client stops taking them (then `clientDidDrain`

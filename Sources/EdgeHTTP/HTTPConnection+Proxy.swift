@@ -1,5 +1,6 @@
 import EdgeConfig
 import EdgeCore
+import EdgeEncode
 import EdgeHTTP1
 import EdgeLoop
 import EdgeProxy
@@ -180,7 +181,11 @@ extension HTTPConnection {
     let head = upstreamHead
     exchange.upstreamKeepAlive = head.keepAlive
     exchange.responseBody = BodyReader(head.framing)
-    exchange.encoder = Self.encoder(for: exchange, head)
+    var decision = Self.encodeDecision(for: exchange, head)
+    if case .encode(let coding) = decision, let encoding = exchange.encoding {
+      exchange.encoder = Self.makeEncoder(coding, encoding)
+      if exchange.encoder == nil { decision = .varyOnly }  // out of memory: sent as it is
+    }
     switch head.framing {
     case .chunked, .untilClose:
       if exchange.request.version == .http1_1 { exchange.chunkedToClient = true } else { exchange.closeClientAfter = true }
@@ -194,12 +199,16 @@ extension HTTPConnection {
     scratch.removeAll(keepingCapacity: true)
     head.encodeStatusLine(into: &scratch)
     let headerDown = exchange.route.config.headerDown
-    if headerDown.isEmpty && exchange.responseFields.isEmpty && exchange.encoder == nil {
+    if headerDown.isEmpty && exchange.responseFields.isEmpty && !decision.varies {
       head.headers.writeForwarded(into: &scratch)  // one filtered pass, no rewrite of the fields
     } else {
       var headers = head.headers
       headers.removeHopByHopFields()
-      if exchange.encoder != nil { Self.markEncoded(&headers) }
+      switch decision {
+      case .encode(let coding): Self.markEncoded(&headers, coding)
+      case .varyOnly: Self.addVary(&headers)
+      case .unchanged: break
+      }
       let context = placeholders(exchange.request, upstream: exchange.target.description)
       headers.apply(headerDown, context)
       headers.apply(exchange.responseFields, context)

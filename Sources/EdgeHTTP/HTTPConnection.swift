@@ -220,7 +220,9 @@ public actor HTTPConnection {
         status: redirect.status, body: Array("redirecting to \(location)\n".utf8), request: head, close: false,
         location: location, fields: responseFields)
     case .fileServer(let config):
-      serveFile(head, config: config, root: resolution.root, fields: responseFields, originalTarget: originalTarget)
+      serveFile(
+        head, config: config, root: resolution.root, fields: responseFields, originalTarget: originalTarget,
+        encoding: resolution.encoding)
     case .abort:
       worker.logger.debug("abort", metadata: ["remote": "\(remoteIP)", "path": "\(head.path)"])
       abort()

@@ -15,9 +15,9 @@ final class ProxyExchange {
   let bodyLimit: Int?
   /// The site's `header` operations, applied to the response after `header_down`.
   var responseFields: [HeaderOperation] = []
-  /// `encode`, when the site has it; `encoder` compresses this response's body when chosen.
+  /// `encode`, when the site has it; `encoder` compresses this response's body when a coding was chosen.
   var encoding: EncodeConfig?
-  var encoder: GzipEncoder?
+  var encoder: (any ResponseEncoder)?
   let isUpgrade: Bool
   var upstream: UpstreamConnection?
   var attempts = 0

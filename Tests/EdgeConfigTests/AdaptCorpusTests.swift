@@ -50,6 +50,10 @@ struct GoodCaddyfile: Sendable, CustomTestStringConvertible {
     .init("redir sorts before rewrite", "a.test {\n\trewrite /x /y?from=x\n\tredir /old /new permanent\n}",
       [#""routes":[{"handler":{"redirect":{"status":301,"to":"/new"}},"location":{"column":2,"file":"Caddyfile","line":3}"#,
        #"{"rewrite":{"operation":"to","value":"/y?from=x"}}"#]),
+    .init("file_server browse under handle_path", "a.test {\n\thandle_path /files/* {\n\t\troot * /srv/files\n\t\tfile_server browse\n\t}\n}",
+      [#"{"fileServer":{"browse":true,"hide":[],"indexNames":["index.html","index.txt"],"precompressed":[]}}"#]),
+    .init("encode with levels and prefer", "a.test {\n\tencode {\n\t\tzstd\n\t\tgzip 4\n\t\tprefer gzip\n\t}\n}",
+      [#"{"encode":{"formats":["gzip","zstd"],"gzipLevel":4,"minimumLength":512}}"#]),
   ]
 
   @Test(arguments: cases)

@@ -65,11 +65,35 @@ struct HandleDirectiveTests {
 
   @Test func errors() {
     #expect(failure("a.test {\n\thandle_path {\n\t\trespond x\n\t}\n}") == "Caddyfile:2:2: 'handle_path' needs a path prefix such as /static/*")
-    #expect(failure("a.test {\n\tfile_server browse\n}") == "Caddyfile:2:14: 'file_server browse' (directory listings) is not supported yet")
+    #expect(failure("a.test {\n\tfile_server browse extra\n}") == "Caddyfile:2:21: unexpected 'extra' after file_server browse; options go in its block")
+    #expect(failure("a.test {\n\tfile_server {\n\t\tbrowse /tpl.html\n\t}\n}")
+      == "Caddyfile:3:10: a browse template file ('/tpl.html') is not supported yet; write 'browse' alone for edge's listing")
+    #expect(failure("a.test {\n\tfile_server {\n\t\tbrowse {\n\t\t\tsort size desc\n\t\t}\n\t}\n}")
+      == "Caddyfile:4:4: 'sort' inside browse is not supported yet; remove it")
+    #expect(failure("a.test {\n\tfile_server {\n\t\tbrows\n\t}\n}") == "Caddyfile:3:3: unknown file_server option 'brows' (did you mean 'browse'?)")
     #expect(failure("a.test {\n\tfile_server {\n\t\tprecompressed lzma\n\t}\n}") == "Caddyfile:3:17: unknown precompressed encoding 'lzma'; use br, zstd or gzip")
     #expect(failure("a.test {\n\tredir /a /b 200\n}") == "Caddyfile:2:14: '200' is not a redirect code; use 300–399, permanent or temporary")
     #expect(failure("a.test {\n\thandle {\n\t\trespnd 1\n\t}\n}") == "Caddyfile:3:3: unknown directive 'respnd' (did you mean 'respond'?)")
     #expect(failure("a.test {\n\thandle {\n\t\ttls internal\n\t}\n}") == "Caddyfile:3:3: 'tls' belongs to the site, not inside handle")
+  }
+
+  @Test("file_server browse, as an argument or in the block") func browse() throws {
+    #expect(try routes("file_server browse")[0].handler == .fileServer(FileServerConfig(browse: true)))
+    #expect(try routes("file_server /files/* browse")[0].matcher == RequestMatcher(paths: ["/files/*"]))
+    #expect(try routes("file_server {\n\t\tbrowse\n\t\thide .git\n\t}")[0].handler == .fileServer(FileServerConfig(hide: [".git"], browse: true)))
+    #expect(try routes("file_server browse {\n\t\troot /srv\n\t}")[0].handler == .fileServer(FileServerConfig(root: "/srv", browse: true)))
+    #expect(try routes("file_server")[0].handler == .fileServer(FileServerConfig()))
+  }
+
+  @Test("browse is in the JSON only when on; JSON without it still decodes") func browseJSON() throws {
+    let plain = try adapt("a.test {\n\tfile_server\n}")
+    #expect(!plain.jsonString(pretty: false).contains("browse"))
+    let browsing = try adapt("a.test {\n\tfile_server browse\n}")
+    #expect(browsing.jsonString(pretty: false).contains(#""browse":true"#))
+    #expect(try EdgeConfig(json: browsing.jsonString(pretty: false)) == browsing)
+    let old = #"{"indexNames":["index.html"],"hide":[],"precompressed":[]}"#
+    let decoded = try JSONDecoder().decode(FileServerConfig.self, from: Data(old.utf8))
+    #expect(decoded == FileServerConfig(indexNames: ["index.html"]))
   }
 
   @Test("JSON round trip of groups") func json() throws {
@@ -129,12 +153,54 @@ struct HandleDirectiveTests {
 }
 
 @Suite struct EncodeDirectiveTests {
-  @Test func forms() throws {
-    #expect(try routes("encode gzip")[0].handler == .encode(EncodeConfig()))
-    #expect(try routes("encode")[0].handler == .encode(EncodeConfig()))
-    #expect(try routes("encode {\n\t\tgzip\n\t\tminimum_length 1024\n\t}")[0].handler == .encode(EncodeConfig(minimumLength: 1024)))
-    #expect(failure("a.test {\n\tencode zstd gzip\n}") == "Caddyfile:2:9: encode format 'zstd' is not supported yet; use gzip")
-    #expect(failure("a.test {\n\tencode {\n\t\tgzip 9\n\t}\n}") == "Caddyfile:3:8: compression levels are not supported yet")
+  func encode(_ text: String) throws -> EncodeConfig? {
+    if case .encode(let config) = try routes(text)[0].handler { return config }
+    return nil
+  }
+
+  @Test("formats in the server's order; encode alone is Caddy's zstd gzip") func forms() throws {
+    #expect(try encode("encode gzip") == EncodeConfig(formats: ["gzip"]))
+    #expect(try encode("encode zstd gzip") == EncodeConfig(formats: ["zstd", "gzip"]))
+    #expect(try encode("encode gzip zstd") == EncodeConfig(formats: ["gzip", "zstd"]))
+    #expect(try encode("encode") == EncodeConfig(formats: ["zstd", "gzip"]))
+    #expect(try encode("encode {\n\t\tminimum_length 1024\n\t}") == EncodeConfig(formats: ["zstd", "gzip"], minimumLength: 1024))
+    #expect(try encode("encode {\n\t\tgzip\n\t\tminimum_length 1024\n\t}") == EncodeConfig(formats: ["gzip"], minimumLength: 1024))
+    // Caddy's order: the block's formats, then the line's.
+    #expect(try encode("encode gzip {\n\t\tzstd\n\t}") == EncodeConfig(formats: ["zstd", "gzip"]))
+  }
+
+  @Test("levels: gzip 1–9, zstd by Caddy's names") func levels() throws {
+    #expect(try encode("encode {\n\t\tgzip 9\n\t}") == EncodeConfig(formats: ["gzip"], gzipLevel: 9))
+    #expect(try encode("encode {\n\t\tzstd better\n\t\tgzip 1\n\t}") == EncodeConfig(formats: ["zstd", "gzip"], gzipLevel: 1, zstdLevel: "better"))
+    #expect(EncodeConfig.zstdLevelNumber(nil) == 3 && EncodeConfig.zstdLevelNumber("best") == 11)
+    #expect(failure("a.test {\n\tencode {\n\t\tgzip 10\n\t}\n}") == "Caddyfile:3:8: gzip level '10' is not a whole number from 1 (fastest) to 9 (smallest)")
+    #expect(failure("a.test {\n\tencode {\n\t\tzstd 19\n\t}\n}") == "Caddyfile:3:8: zstd level '19' is not one of fastest, default, better or best")
+    #expect(failure("a.test {\n\tencode {\n\t\tgzip 5 6\n\t}\n}") == "Caddyfile:3:10: 'gzip' takes no arguments here; remove '6'")
+  }
+
+  @Test("prefer puts the formats it names first") func prefer() throws {
+    #expect(try encode("encode zstd gzip {\n\t\tprefer gzip zstd\n\t}") == EncodeConfig(formats: ["gzip", "zstd"]))
+    #expect(try encode("encode {\n\t\tprefer gzip\n\t}") == EncodeConfig(formats: ["gzip", "zstd"]))
+    #expect(failure("a.test {\n\tencode gzip {\n\t\tprefer zstd gzip\n\t}\n}")
+      == "Caddyfile:3:10: 'prefer' names 'zstd', which this encode does not enable; enable it too, e.g. encode zstd …")
+    #expect(failure("a.test {\n\tencode {\n\t\tprefer gzip gzip\n\t}\n}") == "Caddyfile:3:15: 'gzip' is given twice in prefer; name each format once")
+    #expect(failure("a.test {\n\tencode {\n\t\tprefer\n\t}\n}") == "Caddyfile:3:3: 'prefer' needs the formats in order, e.g. prefer gzip zstd")
+  }
+
+  @Test func errors() {
+    #expect(failure("a.test {\n\tencode br gzip\n}") == "Caddyfile:2:9: encode format 'br' (Brotli) is not supported; use zstd or gzip")
+    #expect(failure("a.test {\n\tencode gzp\n}") == "Caddyfile:2:9: unknown encode format 'gzp' (did you mean 'gzip'?); use zstd or gzip")
+    #expect(failure("a.test {\n\tencode gzip gzip\n}") == "Caddyfile:2:14: encode format 'gzip' is given twice; name each format once")
+    #expect(failure("a.test {\n\tencode gzip {\n\t\tgzip 5\n\t}\n}") == "Caddyfile:2:9: encode format 'gzip' is given twice; name each format once")
+    #expect(failure("a.test {\n\tencode {\n\t\tmatch {\n\t\t\theader Content-Type text/*\n\t\t}\n\t}\n}") == "Caddyfile:3:3: encode option 'match' is not supported yet")
+    #expect(failure("a.test {\n\tencode {\n\t\tminimum_lenght 5\n\t}\n}") == "Caddyfile:3:3: unknown encode option 'minimum_lenght' (did you mean 'minimum_length'?)")
+  }
+
+  @Test("the JSON keeps the order and leaves unset levels out") func json() throws {
+    let config = try adapt("a.test {\n\tencode gzip zstd\n}")
+    let json = config.jsonString(pretty: false)
+    #expect(json.contains(#"{"encode":{"formats":["gzip","zstd"],"minimumLength":512}}"#))
+    #expect(try EdgeConfig(json: json) == config)
   }
 }
 

@@ -93,8 +93,10 @@ def test_ranges_and_head(site):
     "/static/css/../../secret.txt", "/static/%00",
 ])
 def test_traversal_and_dotfiles_are_not_served(site, target):
+    """Refused by the file server, or (once the dot segments are resolved for matching, as Caddy does) not
+    under /static/ at all and answered by the app; never the file outside the root."""
     r, body = request(site, "GET", target)
-    assert r.status in (400, 404), (r.status, body)
+    assert r.status in (400, 404) or (r.status == 200 and r.getheader("X-Upstream-Id") == "main"), (r.status, body)
     assert b"outside the root" not in body and b"SECRET" not in body
 
 

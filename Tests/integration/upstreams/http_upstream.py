@@ -222,14 +222,18 @@ class Handler:
                 i += 1
             self.sock.sendall(b"0\r\n\r\n")
         elif path == "/text":
-            # n bytes of text (compressible), Content-Length or chunked (?chunked=1)
+            # n bytes of text (compressible), Content-Length or chunked (?chunked=1) in 7000-byte pieces,
+            # ?ms= apart
             n = int(q.get("n", "1000"))
+            pause = float(q.get("ms", "0")) / 1000.0
             line = b"the quick brown fox jumps over the lazy dog %d\n"
             data = b"".join(line % i for i in range(n // 30 + 1))[:n]
             if q.get("chunked") == "1":
                 self.send_head(200, "OK", [("Content-Type", "text/plain; charset=utf-8"), ("ETag", '"t1"'),
                                            ("Transfer-Encoding", "chunked")])
                 for pos in range(0, len(data), 7000):
+                    if pos and pause:
+                        time.sleep(pause)
                     piece = data[pos:pos + 7000]
                     self.sock.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
                 self.sock.sendall(b"0\r\n\r\n")
