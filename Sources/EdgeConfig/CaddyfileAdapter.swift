@@ -64,7 +64,15 @@ public enum CaddyfileAdapter {
     var routes: [Route] = []
     var tls: SiteTLS?
     var errors: [ErrorRoutes] = []
+    var log: SiteLog?
     for segment in block.segments where !segment.first.text.hasPrefix("@") {
+      if segment.first.text == "log" {
+        if log != nil { throw ConfigError("'log' is written twice in this site; merge them", at: segment.first) }
+        var d = segment.dispenser
+        _ = d.next()
+        log = try LogDirective.parse(&d)
+        continue
+      }
       if segment.first.text == "handle_errors" {
         var d = segment.dispenser
         _ = d.next()
@@ -84,7 +92,7 @@ public enum CaddyfileAdapter {
     let ordered = errors.filter { !$0.statuses.isEmpty } + errors.filter(\.statuses.isEmpty)
     return Site(
       addresses: addresses, routes: RouteOrder.sorted(routes), tls: tls, errors: ordered.isEmpty ? nil : ordered,
-      location: SourceLocation(block.keys[0]))
+      log: log, location: SourceLocation(block.keys[0]))
   }
 
   static func route(from segment: Segment) throws(ConfigError) -> Route {
@@ -109,7 +117,7 @@ public enum CaddyfileAdapter {
     case "encode": return try EncodeDirective.parse(&d)
     case "basic_auth", "basicauth": return try BasicAuthDirective.parse(&d)
     case "error": return try RewriteDirectives.error(&d)
-    case "handle_errors": throw ConfigError("'handle_errors' belongs to the site block, not inside another directive", at: name)
+    case "handle_errors", "log": throw ConfigError("'\(name.text)' belongs to the site block, not inside another directive", at: name)
     case let other:
       throw .unrecognized(
         "directive", other, caddyOnly: DirectiveCatalog.notYetSupported.contains(other),

@@ -3,7 +3,7 @@
 enum DirectiveCatalog {
   /// Site directives edge implements, in Caddy's evaluation order (routes are sorted by this).
   static let supported = [
-    "abort", "basic_auth", "basicauth", "encode", "error", "file_server", "handle", "handle_errors", "handle_path", "header", "redir", "request_body", "respond",
+    "abort", "basic_auth", "basicauth", "encode", "error", "file_server", "log", "handle", "handle_errors", "handle_path", "header", "redir", "request_body", "respond",
     "reverse_proxy", "rewrite", "root", "route", "tls", "try_files", "uri",
   ]
 
@@ -11,7 +11,7 @@ enum DirectiveCatalog {
   static let notYetSupported: Set<String> = [
     "acme_server", "bind", "copy_response", "copy_response_headers",
     "forward_auth", "fs",
-    "intercept", "invoke", "log", "log_append", "log_name", "log_skip", "skip_log", "map", "method", "metrics",
+    "intercept", "invoke", "log_append", "log_name", "log_skip", "skip_log", "map", "method", "metrics",
     "php_fastcgi", "push", "request_header", "templates", "tracing",
     "vars",
   ]

@@ -239,3 +239,28 @@ extension FileServerConfig {
     if browse { try c.encode(browse, forKey: .browse) }
   }
 }
+
+extension SiteLog {
+  private enum Keys: String, CodingKey { case output, path, rollSize, rollKeep, mode, format, level }
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    let d = SiteLog()
+    self.init(
+      output: try c.decode(.output, default: d.output), path: try c.decodeIfPresent(String.self, forKey: .path),
+      // An explicit null means "never roll"; a missing key, the default.
+      rollSize: c.contains(.rollSize) ? try c.decodeIfPresent(Int.self, forKey: .rollSize) : d.rollSize,
+      rollKeep: try c.decode(.rollKeep, default: d.rollKeep), mode: try c.decode(.mode, default: d.mode),
+      format: try c.decode(.format, default: d.format), level: try c.decode(.level, default: d.level))
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encode(output, forKey: .output)
+    try c.encodeIfPresent(path, forKey: .path)
+    if let rollSize { try c.encode(rollSize, forKey: .rollSize) } else { try c.encodeNil(forKey: .rollSize) }
+    try c.encode(rollKeep, forKey: .rollKeep)
+    try c.encode(mode, forKey: .mode)
+    try c.encode(format, forKey: .format)
+    try c.encode(level, forKey: .level)
+  }
+}

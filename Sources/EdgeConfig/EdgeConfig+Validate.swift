@@ -21,6 +21,12 @@ extension EdgeConfig {
         seen[key] = site.location
       }
       for route in site.routes { try route.validate(fallback: site.location) }
+      if let log = site.log {
+        if log.output == .file, (log.path ?? "").isEmpty { throw ConfigError("log output file needs a path", at: site.location) }
+        if !GlobalOptionsAdapter.levels.contains(log.level) {
+          throw ConfigError("unknown log level '\(log.level)'", at: site.location)
+        }
+      }
       for block in site.errors ?? [] {
         let at = block.location ?? site.location
         guard ErrorRoutes.ranges(block.statuses) != nil else {

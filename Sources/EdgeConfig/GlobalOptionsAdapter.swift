@@ -97,7 +97,7 @@ enum GlobalOptionsAdapter {
     return root
   }
 
-  private static let levels = ["debug", "info", "warn", "error"]
+  static let levels = ["debug", "info", "warn", "error"]
 
   /// `log { level LEVEL }`. Named logs and outputs come later.
   private static func logLevel(_ d: inout Dispenser) throws(ConfigError) -> String {

@@ -9,16 +9,19 @@ public struct Site: Codable, Sendable, Equatable {
   /// `handle_errors` blocks: the routes that answer when a handler fails (`error`, a missing file, an
   /// unreachable upstream), those naming status codes before the catch-all.
   public var errors: [ErrorRoutes]?
+  /// `log { … }`: the site's access log; nil: none.
+  public var log: SiteLog?
   public var location: SourceLocation?
 
   public init(
     addresses: [SiteAddress], routes: [Route] = [], tls: SiteTLS? = nil, errors: [ErrorRoutes]? = nil,
-    location: SourceLocation? = nil
+    log: SiteLog? = nil, location: SourceLocation? = nil
   ) {
     self.addresses = addresses
     self.routes = routes
     self.tls = tls
     self.errors = errors
+    self.log = log
     self.location = location
   }
 }

@@ -35,11 +35,16 @@ public struct LineLogHandler: LogHandler {
   static func timestamp() -> String {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
-    var t = time_t(ts.tv_sec)
+    return timestamp(seconds: Int(ts.tv_sec), nanoseconds: Int(ts.tv_nsec))
+  }
+
+  /// RFC 3339 UTC with milliseconds: `2026-11-21T23:59:59.123Z`.
+  public static func timestamp(seconds: Int, nanoseconds: Int) -> String {
+    var t = time_t(seconds)
     var parts = tm()
     gmtime_r(&t, &parts)
     func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-    let ms = Int(ts.tv_nsec) / 1_000_000
+    let ms = nanoseconds / 1_000_000
     let msText = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
     return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
       + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(msText)Z"

@@ -11,12 +11,17 @@ final class FileTransfer {
   var remaining: Int
   /// Whether the connection closes once the body is out.
   let closeAfter: Bool
+  /// The response's status and body length, for the access log once the body is out.
+  let status: Int
+  let length: Int
 
-  init(descriptor: Int32, offset: Int, length: Int, closeAfter: Bool) {
+  init(descriptor: Int32, offset: Int, length: Int, closeAfter: Bool, status: Int) {
     self.descriptor = descriptor
     self.offset = offset
     self.remaining = length
     self.closeAfter = closeAfter
+    self.status = status
+    self.length = length
   }
 
   deinit { Glibc.close(descriptor) }
@@ -73,16 +78,20 @@ extension HTTPConnection {
     switch response.body {
     case .none:
       client.write(scratch)
+      logAccess(status: response.status, size: 0)
     case .bytes(let bytes):
       if head.method != "HEAD" { scratch.append(contentsOf: bytes) }
       client.write(scratch)
+      logAccess(status: response.status, size: head.method == "HEAD" ? 0 : bytes.count)
     case .file(let descriptor, let offset, let length):
       client.write(scratch)
       guard head.method != "HEAD" else {
         Glibc.close(descriptor)
+        logAccess(status: response.status, size: 0)
         break
       }
-      fileTransfer = FileTransfer(descriptor: descriptor, offset: offset, length: length, closeAfter: mustClose)
+      fileTransfer = FileTransfer(
+        descriptor: descriptor, offset: offset, length: length, closeAfter: mustClose, status: response.status)
       phase = .sendingFile
       return pumpFile()
     }
@@ -132,6 +141,7 @@ extension HTTPConnection {
       return
     }
     fileTransfer = nil
+    logAccess(status: transfer.status, size: transfer.length)
     if transfer.closeAfter { closeAfterFlush() } else { becomeIdle() }
   }
 

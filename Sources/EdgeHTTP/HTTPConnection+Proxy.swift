@@ -180,6 +180,7 @@ extension HTTPConnection {
     upstreamTimer.stop()
     let head = upstreamHead
     exchange.upstreamKeepAlive = head.keepAlive
+    exchange.responseStatus = head.status
     exchange.responseBody = BodyReader(head.framing)
     var decision = Self.encodeDecision(for: exchange, head)
     if case .encode(let coding) = decision, let encoding = exchange.encoding {
@@ -249,6 +250,7 @@ extension HTTPConnection {
       let client = self.client
       let encoder = exchange.encoder
       let (consumed, finished) = try exchange.responseBody.decode(input) { data in
+        exchange.bytesOut += data.count
         guard let encoder else { return client.writeBodyPiece(data, chunked: exchange.chunkedToClient, sizeLine: &sizeLine) }
         encoder.encode(data) { client.writeBodyPiece($0, chunked: exchange.chunkedToClient, sizeLine: &sizeLine) }
       }
@@ -283,6 +285,11 @@ extension HTTPConnection {
     }
     upstreamTimer.stop()
     timer.stop()
+    if accessRecord != nil {
+      logAccess(
+        status: exchange.responseStatus, size: exchange.bytesOut, upstream: exchange.target.description,
+        bytesRead: exchange.requestBodyBytes)
+    }
     if exchange.closeClientAfter {
       closeAfterFlush()
     } else {
@@ -300,6 +307,7 @@ extension HTTPConnection {
     var out: [UInt8] = []
     head.encode(into: &out)
     client.write(out)
+    if accessRecord != nil { logAccess(status: head.status, size: 0, upstream: exchange.target.description) }
     exchange.upstream = nil
     self.exchange = nil
     phase = .tunnelled

@@ -64,6 +64,8 @@ public actor HTTPConnection {
   var currentCaptures: [String: String] = [:]
   /// Set while `handle_errors` routes answer: the error they answer for.
   var currentError: RequestError?
+  /// The current request's access-log line, written when its response is complete.
+  var accessRecord: AccessRecord?
   var limits: ServerOptions
   /// The client-side timeouts in milliseconds, converted once per connection.
   let timeouts: ClientTimeouts
@@ -160,6 +162,9 @@ public actor HTTPConnection {
       return respondLocally(status: 404, body: "no site for this host\n", request: head, close: false)
     }
     currentSite = site
+    if let logger = site.accessLog {
+      accessRecord = AccessRecord(logger: logger, head: head, remoteIP: remoteIP, secure: isSecure, start: monotonicNanoseconds())
+    }
     currentRoot = resolution.root
     currentCaptures = resolution.captures
     if let bodyLimit = resolution.bodyLimit, case .length(let n) = head.framing, n > bodyLimit {
@@ -322,6 +327,7 @@ public actor HTTPConnection {
     scratch.append(contentsOf: "\r\n".utf8)
     if request?.method != "HEAD" { scratch.append(contentsOf: body) }
     client.write(scratch)
+    if accessRecord != nil { logAccess(status: status, size: request?.method == "HEAD" ? 0 : body.count) }
     if mustClose {
       closeAfterFlush()
     } else {
@@ -374,9 +380,9 @@ public actor HTTPConnection {
   /// Closes now, abandoning any exchange.
   func abort() {
     exchange?.upstream?.close()
+    close()  // logs what was sent, if the site logs
     exchange = nil
     fileTransfer = nil
-    close()
   }
 
   /// Closes once the response is out. The worker counts the connection until the socket is released,
@@ -397,8 +403,24 @@ public actor HTTPConnection {
     client.close { worker.connectionDidClose(self) }
   }
 
-  /// Everything a closing connection lets go of: its timers and a file body in flight.
+  /// Writes the current request's access line, once.
+  func logAccess(status: Int, size: Int, upstream: String? = nil, bytesRead: Int = 0) {
+    guard var record = accessRecord else { return }
+    accessRecord = nil
+    record.bytesRead = bytesRead
+    record.logger.log(record, status: status, size: size, upstream: upstream)
+  }
+
+  /// Everything a closing connection lets go of: its timers and a file body in flight. A request cut
+  /// short is still logged, with what was sent of it (status 0 when no response head went out).
   func releaseResources() {
+    if accessRecord != nil, let transfer = fileTransfer {
+      logAccess(status: transfer.status, size: transfer.length - transfer.remaining)
+    }
+    if accessRecord != nil {
+      let sent = exchange.map { ($0.responseStatus, $0.bytesOut, $0.target.description, $0.requestBodyBytes) }
+      logAccess(status: sent?.0 ?? 0, size: sent?.1 ?? 0, upstream: sent?.2, bytesRead: sent?.3 ?? 0)
+    }
     fileTransfer = nil
     timer.close()
     upstreamTimer.close()

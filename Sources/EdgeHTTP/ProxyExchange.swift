@@ -33,6 +33,10 @@ final class ProxyExchange {
   var responseParser = ResponseHeadParser()
   /// The final (non-1xx) response head has arrived (and was sent on to the client).
   var responseHeadSent = false
+  /// The final response's status and how many body bytes went to the client (before compression), for
+  /// the access log.
+  var responseStatus = 0
+  var bytesOut = 0
   /// The upstream connection may serve another request once this response is read.
   var upstreamKeepAlive = false
   var responseBody = BodyReader.none

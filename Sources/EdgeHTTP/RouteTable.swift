@@ -235,9 +235,12 @@ public final class CompiledSite: Sendable {
   public let routes: [CompiledRoute]
   /// `handle_errors` blocks in the order they are tried.
   public let errorRoutes: [CompiledErrorRoutes]
+  /// `log`: where this site's access lines go.
+  public let accessLog: AccessLogger?
   init(_ site: Site) {
     routes = site.routes.map(CompiledRoute.init)
     errorRoutes = (site.errors ?? []).map(CompiledErrorRoutes.init)
+    accessLog = site.log.map(AccessLogger.init)
   }
 
   /// The `handle_errors` routes for an error `status`, if any block takes it.
@@ -253,6 +256,7 @@ public final class CompiledSite: Sendable {
       CompiledRoute(paths: nil, handler: .redirectToHTTPS(port: httpsPort)),
     ]
     errorRoutes = []
+    accessLog = nil
   }
 }
 

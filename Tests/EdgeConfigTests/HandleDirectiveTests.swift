@@ -280,3 +280,27 @@ struct HandleDirectiveTests {
     #expect(failure("a.test {\n\tbasic_auth {\n\t\ta \(Self.hash)\n\t\ta \(Self.hash)\n\t}\n}") == "Caddyfile:4:3: basic_auth account 'a' is listed twice")
   }
 }
+
+@Suite struct LogDirectiveTests {
+  @Test func forms() throws {
+    let site = try adapt("a.test {\n\tlog {\n\t\toutput file /var/log/edge/a.log {\n\t\t\troll_size 10MiB\n\t\t\troll_keep 3\n\t\t\tmode 0640\n\t\t}\n\t\tformat console\n\t\tlevel ERROR\n\t}\n}").sites[0]
+    #expect(site.log == SiteLog(output: .file, path: "/var/log/edge/a.log", rollSize: 10 * 1024 * 1024, rollKeep: 3, mode: 0o640, format: .console, level: "error"))
+    #expect(try adapt("a.test {\n\tlog\n}").sites[0].log == SiteLog())
+    let disabled = try adapt("a.test {\n\tlog {\n\t\toutput file a.log {\n\t\t\troll_disabled\n\t\t}\n\t}\n}").sites[0]
+    #expect(disabled.log?.rollSize == nil)
+    var config = try adapt("a.test {\n\tlog {\n\t\toutput stdout\n\t}\n}")
+    #expect(try EdgeConfig(json: config.jsonString(pretty: false)) == config)
+    config = try adapt("a.test {\n\tlog {\n\t\toutput file a.log {\n\t\t\troll_disabled\n\t\t}\n\t}\n}")
+    #expect(try EdgeConfig(json: config.jsonString(pretty: false)) == config)
+  }
+
+  @Test func errors() {
+    #expect(failure("a.test {\n\tlog {\n\t\toutput fil x\n\t}\n}") == "Caddyfile:3:10: unknown log output 'fil' (did you mean 'file'?); use stdout, stderr, discard or file <path>")
+    #expect(failure("a.test {\n\tlog {\n\t\tformat filter\n\t}\n}") == "Caddyfile:3:10: log format 'filter' is not supported yet; use json or console")
+    #expect(failure("a.test {\n\tlog access {\n\t}\n}") == "Caddyfile:2:6: named access logs ('log access') are not supported yet; write 'log { … }'")
+    #expect(failure("a.test {\n\tlog {\n\t\toutput file x {\n\t\t\troll_keep_for 48h\n\t\t}\n\t}\n}") == "Caddyfile:4:4: log file option 'roll_keep_for' is not supported yet")
+    #expect(failure("a.test {\n\tlog {\n\t\thostnames a.test\n\t}\n}") == "Caddyfile:3:3: log option 'hostnames' is not supported yet")
+    #expect(failure("a.test {\n\tlog\n\tlog\n}") == "Caddyfile:3:2: 'log' is written twice in this site; merge them")
+    #expect(failure("a.test {\n\thandle {\n\t\tlog\n\t}\n}") == "Caddyfile:3:3: 'log' belongs to the site block, not inside another directive")
+  }
+}

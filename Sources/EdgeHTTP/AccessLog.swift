@@ -1,0 +1,221 @@
+import EdgeConfig
+import EdgeCore
+import EdgeHTTP1
+import Foundation
+import Glibc
+
+/// A site's access log (`log`): one line per answered request, written with one `write(2)` (O_APPEND for
+/// files, so lines from several workers never interleave), from the worker that answered.
+public final class AccessLogger: Sendable {
+  let config: SiteLog
+  let sink: LogSink
+  /// Whether info lines (everything below 5xx) are written at the configured level.
+  let logsInfo: Bool
+
+  init(_ config: SiteLog) {
+    self.config = config
+    sink = LogSink.shared(config)
+    logsInfo = ["debug", "info"].contains(config.level)
+  }
+
+  /// Fields that carry credentials; their values are written as "REDACTED", as Caddy does.
+  static let redacted: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
+
+  func log(_ record: AccessRecord, status: Int, size: Int, upstream: String?) {
+    guard sink.isOpen, status >= 500 || logsInfo else { return }
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    let duration = Double(monotonicNanoseconds() - record.start) / 1e9
+    var line: [UInt8]
+    switch config.format {
+    case .json: line = json(record, status: status, size: size, upstream: upstream, now: now, duration: duration)
+    case .console: line = console(record, status: status, size: size, upstream: upstream, now: now, duration: duration)
+    }
+    line.append(10)
+    sink.write(line)
+  }
+
+  private func json(
+    _ record: AccessRecord, status: Int, size: Int, upstream: String?, now: timespec, duration: Double
+  ) -> [UInt8] {
+    let head = record.head
+    var out = JSONLine()
+    out.raw("{\"level\":\"\(status >= 500 ? "error" : "info")\",\"ts\":")
+    out.raw(String(format: "%.6f", Double(now.tv_sec) + Double(now.tv_nsec) / 1e9))
+    out.raw(",\"logger\":\"http.log.access\",\"msg\":\"handled request\",\"request\":{\"remote_ip\":")
+    out.string(record.remoteIP)
+    out.raw(",\"client_ip\":")
+    out.string(record.remoteIP)
+    out.raw(",\"proto\":")
+    out.string(head.version == .http1_1 ? "HTTP/1.1" : "HTTP/1.0")
+    out.raw(",\"method\":")
+    out.string(head.method)
+    out.raw(",\"host\":")
+    out.string(head.host ?? "")
+    out.raw(",\"uri\":")
+    out.string(head.path)
+    out.raw(",\"headers\":{")
+    var grouped: [(String, [String])] = []
+    for (name, value) in head.headers {
+      let shown = Self.redacted.contains(name.lowercased()) ? "REDACTED" : value
+      if let index = grouped.firstIndex(where: { $0.0.caseInsensitiveCompare(name) == .orderedSame }) {
+        grouped[index].1.append(shown)
+      } else {
+        grouped.append((name, [shown]))
+      }
+    }
+    for (index, (name, values)) in grouped.enumerated() {
+      if index > 0 { out.raw(",") }
+      out.string(name)
+      out.raw(":[")
+      for (i, value) in values.enumerated() {
+        if i > 0 { out.raw(",") }
+        out.string(value)
+      }
+      out.raw("]")
+    }
+    out.raw("}")
+    if record.secure { out.raw(",\"tls\":{}") }
+    out.raw("},\"bytes_read\":\(record.bytesRead),\"duration\":")
+    out.raw(String(format: "%.6f", duration))
+    out.raw(",\"size\":\(size),\"status\":\(status)")
+    if let upstream {
+      out.raw(",\"upstream\":")
+      out.string(upstream)
+    }
+    out.raw("}")
+    return out.bytes
+  }
+
+  /// `2026-11-21T23:59:59.123Z 127.0.0.1 host "GET /path HTTP/1.1" 200 1234 0.001234s upstream`.
+  private func console(
+    _ record: AccessRecord, status: Int, size: Int, upstream: String?, now: timespec, duration: Double
+  ) -> [UInt8] {
+    let head = record.head
+    let time = LineLogHandler.timestamp(seconds: Int(now.tv_sec), nanoseconds: Int(now.tv_nsec))
+    let version = head.version == .http1_1 ? "HTTP/1.1" : "HTTP/1.0"
+    let target = head.path.unicodeScalars.map { $0.value < 0x20 || $0 == "\"" ? "%" + String($0.value, radix: 16) : String($0) }.joined()
+    var text = "\(time) \(record.remoteIP) \(head.host ?? "-") \"\(head.method) \(target) \(version)\" \(status) \(size) "
+    text += String(format: "%.6fs", duration)
+    if let upstream { text += " " + upstream }
+    return Array(text.utf8)
+  }
+}
+
+/// What a request's log line needs from its start.
+struct AccessRecord {
+  let logger: AccessLogger
+  /// The request as it arrived (before rewrites).
+  let head: RequestHead
+  let remoteIP: String
+  let secure: Bool
+  let start: UInt64
+  var bytesRead = 0
+}
+
+func monotonicNanoseconds() -> UInt64 {
+  var now = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &now)
+  return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+/// A JSON object built as bytes: strings escaped per RFC 8259 (control characters as \u00XX).
+struct JSONLine {
+  var bytes: [UInt8] = []
+  init() { bytes.reserveCapacity(512) }
+  mutating func raw(_ text: String) { bytes += text.utf8 }
+  mutating func string(_ text: String) {
+    bytes.append(UInt8(ascii: "\""))
+    for byte in text.utf8 {
+      switch byte {
+      case UInt8(ascii: "\""): bytes += [92, 34]
+      case UInt8(ascii: "\\"): bytes += [92, 92]
+      case 10: bytes += [92, UInt8(ascii: "n")]
+      case 13: bytes += [92, UInt8(ascii: "r")]
+      case 9: bytes += [92, UInt8(ascii: "t")]
+      case 0..<0x20, 0x7f:
+        let digits = Array("0123456789abcdef".utf8)
+        bytes += [92, UInt8(ascii: "u"), 48, 48, digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+      default: bytes.append(byte)
+      }
+    }
+    bytes.append(UInt8(ascii: "\""))
+  }
+}
+
+/// Where log lines go: a descriptor shared by every site and table that names the same destination, so
+/// a reload neither reopens nor loses a file. Files roll by size: `access.log` becomes
+/// `access-<UTC time>.log` and the oldest beyond `roll_keep` are deleted.
+final class LogSink: @unchecked Sendable {
+  private let lock = Locked<Void>(())
+  private var fd: Int32
+  private var size: Int
+  let config: SiteLog
+  var isOpen: Bool { config.output != .discard && fd >= 0 }
+
+  private init(_ config: SiteLog) {
+    self.config = config
+    switch config.output {
+    case .stdout: (fd, size) = (1, 0)
+    case .stderr: (fd, size) = (2, 0)
+    case .discard: (fd, size) = (-1, 0)
+    case .file: (fd, size) = Self.open(config)
+    }
+  }
+
+  private static let sinks = Locked<[String: LogSink]>([:])
+
+  static func shared(_ config: SiteLog) -> LogSink {
+    sinks.withLock { sinks in
+      if let sink = sinks[config.destination], sink.config == config { return sink }
+      let sink = LogSink(config)
+      sinks[config.destination] = sink
+      return sink
+    }
+  }
+
+  private static func open(_ config: SiteLog) -> (Int32, Int) {
+    guard let path = config.path else { return (-1, 0) }
+    let directory = (path as NSString).deletingLastPathComponent
+    if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode_t(config.mode))
+    guard fd >= 0 else {
+      let reason = String(cString: strerror(errno))
+      FileHandle.standardError.write(Data("edge: cannot open access log \(path): \(reason); its lines are dropped\n".utf8))
+      return (-1, 0)
+    }
+    var info = stat()
+    fstat(fd, &info)
+    return (fd, Int(info.st_size))
+  }
+
+  func write(_ line: [UInt8]) {
+    lock.withLock { _ in
+      guard fd >= 0 else { return }
+      if let limit = config.rollSize, config.output == .file, size + line.count > limit, size > 0 { roll() }
+      let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+      if written > 0 { size += written }
+    }
+  }
+
+  /// Renames the full file aside, opens a fresh one, and deletes the oldest rolled files.
+  private func roll() {
+    guard let path = config.path else { return }
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    let url = URL(fileURLWithPath: path)
+    let stem = url.deletingPathExtension().lastPathComponent
+    let ext = url.pathExtension.isEmpty ? "" : "." + url.pathExtension
+    let stamp = LineLogHandler.timestamp(seconds: Int(now.tv_sec), nanoseconds: Int(now.tv_nsec))
+      .replacingOccurrences(of: ":", with: "-")
+    let rolled = url.deletingLastPathComponent().appendingPathComponent("\(stem)-\(stamp)\(ext)").path
+    rename(path, rolled)
+    Glibc.close(fd)
+    (fd, size) = Self.open(config)
+    let directory = url.deletingLastPathComponent().path
+    let old = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+      .filter { $0.hasPrefix(stem + "-") && $0.hasSuffix(ext) }
+      .sorted()
+    for name in old.dropLast(config.rollKeep) { unlink(directory + "/" + name) }
+  }
+}
