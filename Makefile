@@ -11,7 +11,7 @@ DEB_TEST := curl openssl python3 python3-pip zstd opentracker iproute2 util-linu
 DEB_BENCH := nginx-light wrk haproxy caddy testssl.sh valgrind
 PY_TEST := websockets pytest
 
-.PHONY: deps deps-bench build run test unit integration bench bench-tls tls-scan tsan asan clean
+.PHONY: deps deps-bench build run test unit integration bench bench-files bench-tls tls-scan tsan asan clean
 
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -43,6 +43,9 @@ integration: build
 
 bench: deps-bench build
 	EDGE_BIN=$(abspath $(EDGE)) loadtest/core/bench.sh
+
+bench-files: deps-bench build
+	EDGE_BIN=$(abspath $(EDGE)) loadtest/files/bench.sh
 
 bench-tls: deps-bench build
 	EDGE_BIN=$(abspath $(EDGE)) NGINX_TICKETS=1 loadtest/tls/bench.sh
