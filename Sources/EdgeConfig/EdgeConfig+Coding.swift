@@ -6,6 +6,7 @@ extension GlobalOptions {
   private enum Keys: String, CodingKey {
     case workers, httpPort, httpsPort, gracePeriod, servers, email, admin, logLevel
     case storage, localCerts, autoHTTPS, defaultSNI, adminOrigins, adminEnforceOrigin
+    case acmeCA, acmeCARoot, acmeEAB, certIssuers, onDemandTLS, keyType, renewalWindowRatio
   }
 
   public init(from decoder: any Decoder) throws {
@@ -26,6 +27,13 @@ extension GlobalOptions {
       defaultSNI: try c.decodeIfPresent(String.self, forKey: .defaultSNI))
     adminOrigins = try c.decodeIfPresent([String].self, forKey: .adminOrigins)
     adminEnforceOrigin = try c.decode(.adminEnforceOrigin, default: false)
+    acmeCA = try c.decodeIfPresent(String.self, forKey: .acmeCA)
+    acmeCARoot = try c.decodeIfPresent(String.self, forKey: .acmeCARoot)
+    acmeEAB = try c.decodeIfPresent(ExternalAccountBinding.self, forKey: .acmeEAB)
+    certIssuers = try c.decodeIfPresent([ACMEIssuer].self, forKey: .certIssuers)
+    onDemandTLS = try c.decodeIfPresent(OnDemandTLS.self, forKey: .onDemandTLS)
+    keyType = try c.decodeIfPresent(String.self, forKey: .keyType)
+    renewalWindowRatio = try c.decodeIfPresent(Double.self, forKey: .renewalWindowRatio)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -44,6 +52,13 @@ extension GlobalOptions {
     try c.encodeIfPresent(defaultSNI, forKey: .defaultSNI)
     try c.encodeIfPresent(adminOrigins, forKey: .adminOrigins)
     if adminEnforceOrigin { try c.encode(adminEnforceOrigin, forKey: .adminEnforceOrigin) }
+    try c.encodeIfPresent(acmeCA, forKey: .acmeCA)
+    try c.encodeIfPresent(acmeCARoot, forKey: .acmeCARoot)
+    try c.encodeIfPresent(acmeEAB, forKey: .acmeEAB)
+    try c.encodeIfPresent(certIssuers, forKey: .certIssuers)
+    try c.encodeIfPresent(onDemandTLS, forKey: .onDemandTLS)
+    try c.encodeIfPresent(keyType, forKey: .keyType)
+    try c.encodeIfPresent(renewalWindowRatio, forKey: .renewalWindowRatio)
   }
 }
 
@@ -262,5 +277,59 @@ extension SiteLog {
     try c.encode(mode, forKey: .mode)
     try c.encode(format, forKey: .format)
     try c.encode(level, forKey: .level)
+  }
+}
+
+extension SiteTLS {
+  private enum Keys: String, CodingKey {
+    case certificates, minVersion, maxVersion, email, ciphers, curves, onDemand, issuers, keyType
+  }
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    self.init(
+      certificates: try c.decode(.certificates, default: .automatic),
+      minVersion: try c.decodeIfPresent(String.self, forKey: .minVersion),
+      maxVersion: try c.decodeIfPresent(String.self, forKey: .maxVersion),
+      email: try c.decodeIfPresent(String.self, forKey: .email), ciphers: try c.decodeIfPresent([String].self, forKey: .ciphers),
+      curves: try c.decodeIfPresent([String].self, forKey: .curves))
+    onDemand = try c.decode(.onDemand, default: false)
+    issuers = try c.decodeIfPresent([ACMEIssuer].self, forKey: .issuers)
+    keyType = try c.decodeIfPresent(String.self, forKey: .keyType)
+  }
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encode(certificates, forKey: .certificates)
+    try c.encodeIfPresent(minVersion, forKey: .minVersion)
+    try c.encodeIfPresent(maxVersion, forKey: .maxVersion)
+    try c.encodeIfPresent(email, forKey: .email)
+    try c.encodeIfPresent(ciphers, forKey: .ciphers)
+    try c.encodeIfPresent(curves, forKey: .curves)
+    if onDemand { try c.encode(onDemand, forKey: .onDemand) }
+    try c.encodeIfPresent(issuers, forKey: .issuers)
+    try c.encodeIfPresent(keyType, forKey: .keyType)
+  }
+}
+
+extension ACMEIssuer {
+  private enum Keys: String, CodingKey {
+    case directory, email, trustedRoots, eab, disableHTTPChallenge, disableTLSALPNChallenge
+  }
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    self.init(
+      directory: try c.decode(.directory, default: ""), email: try c.decodeIfPresent(String.self, forKey: .email),
+      trustedRoots: try c.decodeIfPresent([String].self, forKey: .trustedRoots),
+      eab: try c.decodeIfPresent(ExternalAccountBinding.self, forKey: .eab),
+      disableHTTPChallenge: try c.decode(.disableHTTPChallenge, default: false),
+      disableTLSALPNChallenge: try c.decode(.disableTLSALPNChallenge, default: false))
+  }
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encode(directory, forKey: .directory)
+    try c.encodeIfPresent(email, forKey: .email)
+    try c.encodeIfPresent(trustedRoots, forKey: .trustedRoots)
+    try c.encodeIfPresent(eab, forKey: .eab)
+    if disableHTTPChallenge { try c.encode(true, forKey: .disableHTTPChallenge) }
+    if disableTLSALPNChallenge { try c.encode(true, forKey: .disableTLSALPNChallenge) }
   }
 }

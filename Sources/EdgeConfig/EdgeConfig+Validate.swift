@@ -3,6 +3,7 @@
 extension EdgeConfig {
   public func validate() throws(ConfigError) {
     try global.validate()
+    try refuseACMEUntilBuilt()
     var seen: [String: SourceLocation?] = [:]
     for site in sites {
       if site.addresses.isEmpty { throw ConfigError("site has no address; write at least one", at: site.location) }
@@ -156,6 +157,28 @@ extension ReverseProxy {
     for operation in headerUp + headerDown { try operation.validate(at: location) }
     if transport.keepAliveIdleConns < 0 {
       throw ConfigError("keepalive_idle_conns must not be negative (got \(transport.keepAliveIdleConns))", at: location)
+    }
+  }
+}
+
+extension EdgeConfig {
+  /// The ACME options are read and kept (so `edge adapt` shows them), but no agent acts on them yet:
+  /// refused by name rather than ignored. Goes when the agent lands.
+  func refuseACMEUntilBuilt() throws(ConfigError) {
+    let g = global
+    let globalOptions: [(String, Bool)] = [
+      ("acme_ca", g.acmeCA != nil), ("acme_ca_root", g.acmeCARoot != nil), ("acme_eab", g.acmeEAB != nil),
+      ("cert_issuer", g.certIssuers != nil), ("on_demand_tls", g.onDemandTLS != nil), ("key_type", g.keyType != nil),
+      ("renewal_window_ratio", g.renewalWindowRatio != nil),
+    ]
+    if let (name, _) = globalOptions.first(where: \.1) {
+      throw ConfigError("global option '\(name)' is not supported yet: edge has no ACME agent yet")
+    }
+    for site in sites {
+      guard let tls = site.tls else { continue }
+      if tls.onDemand || tls.issuers != nil || tls.keyType != nil {
+        throw ConfigError("tls on_demand, ca, ca_root, eab, issuer and key_type are not supported yet: edge has no ACME agent yet", at: site.location)
+      }
     }
   }
 }

@@ -37,6 +37,49 @@ public struct GlobalOptions: Codable, Sendable, Equatable {
   public var adminOrigins: [String]?
   /// `admin { enforce_origin }`: requests must carry an allowed Origin, not only an allowed Host.
   public var adminEnforceOrigin = false
+  /// `acme_ca <directory>`: the CA for managed certificates; nil: Let's Encrypt.
+  public var acmeCA: String?
+  /// `acme_ca_root <pem_file>`: a root that signs the CA's own HTTPS certificate (a private or test CA).
+  public var acmeCARoot: String?
+  /// `acme_eab`: External Account Binding for the default CA.
+  public var acmeEAB: ExternalAccountBinding?
+  /// `cert_issuer acme …` (one or more): the CAs to try in order; nil: the one `acme_ca` describes.
+  public var certIssuers: [ACMEIssuer]?
+  /// `on_demand_tls { ask … }`.
+  public var onDemandTLS: OnDemandTLS?
+  /// `key_type p256|p384`: the key of managed certificates. Default p256.
+  public var keyType: String?
+  /// `renewal_window_ratio <0..1>`: renew when this much of a certificate's lifetime is left (default
+  /// 1/3: at two thirds), unless the CA suggests a window (ARI).
+  public var renewalWindowRatio: Double?
+
+  /// The issuers a managed certificate without its own `tls` issuer settings uses, in order.
+  public var defaultIssuers: [ACMEIssuer] {
+    if let certIssuers, !certIssuers.isEmpty { return certIssuers.map(resolved) }
+    return [ACMEIssuer(directory: acmeCA ?? ACMEIssuer.letsEncrypt, email: email, trustedRoots: acmeCARoot.map { [$0] }, eab: acmeEAB)]
+  }
+
+  /// The issuers for a site's managed certificates: its own (`tls { ca …; issuer … }`) with what they
+  /// leave out taken from the global options, else the global ones. `tls <email>` sets the contact.
+  public func issuers(for tls: SiteTLS?) -> [ACMEIssuer] {
+    var issuers = tls?.issuers.map { $0.map(resolved) } ?? defaultIssuers
+    if let email = tls?.email {
+      for index in issuers.indices { issuers[index].email = email }
+    }
+    return issuers
+  }
+
+  /// An issuer with the global CA, contact, roots and binding filled in where it has none.
+  private func resolved(_ issuer: ACMEIssuer) -> ACMEIssuer {
+    var issuer = issuer
+    if issuer.directory.isEmpty {
+      issuer.directory = acmeCA ?? ACMEIssuer.letsEncrypt
+      if issuer.eab == nil { issuer.eab = acmeEAB }
+      if issuer.trustedRoots == nil, let acmeCARoot { issuer.trustedRoots = [acmeCARoot] }
+    }
+    if issuer.email == nil { issuer.email = email }
+    return issuer
+  }
   /// `log { level debug|info|warn|error }` (only the level for now). Default info.
   public var logLevel: String
   /// `storage file_system <path>`: where the node keeps its local CA and certificates. Default (nil):

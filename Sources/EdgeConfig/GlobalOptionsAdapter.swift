@@ -9,7 +9,9 @@ enum GlobalOptionsAdapter {
       var d = segment.dispenser
       _ = d.next()
       let name = segment.first
-      if !["admin", "log", "servers", "storage"].contains(name.text), DirectiveCatalog.supportedGlobal.contains(name.text) {
+      if !["admin", "log", "servers", "storage", "acme_eab", "cert_issuer", "on_demand_tls"].contains(name.text),
+        DirectiveCatalog.supportedGlobal.contains(name.text)
+      {
         try d.noBlock(name.text)
       }
       switch name.text {
@@ -62,6 +64,18 @@ enum GlobalOptionsAdapter {
         }
         options.autoHTTPS = value
       case "default_sni": options.defaultSNI = try d.singleArg().text.lowercased()
+      case "acme_ca": options.acmeCA = try ACMEOptionsAdapter.directoryURL(try d.singleArg(for: "acme_ca"))
+      case "acme_ca_root": options.acmeCARoot = try d.singleArg(for: "acme_ca_root").text
+      case "acme_eab": options.acmeEAB = try ACMEOptionsAdapter.eab(&d)
+      case "cert_issuer": options.certIssuers = (options.certIssuers ?? []) + [try ACMEOptionsAdapter.issuer(&d)]
+      case "on_demand_tls": options.onDemandTLS = try ACMEOptionsAdapter.onDemand(&d)
+      case "key_type": options.keyType = try keyType(&d)
+      case "renewal_window_ratio":
+        let arg = try d.singleArg(for: "renewal_window_ratio")
+        guard let ratio = Double(arg.text), ratio > 0, ratio < 1 else {
+          throw ConfigError("renewal_window_ratio '\(arg.text)' must be a number between 0 and 1, e.g. 0.33", at: arg)
+        }
+        options.renewalWindowRatio = ratio
       case "servers": options.servers = try servers(&d, options.servers)
       case let other where DirectiveCatalog.supported.contains(other):
         throw ConfigError("'\(other)' is a site directive, not a global option; put it inside a site block", at: name)
@@ -117,6 +131,20 @@ enum GlobalOptionsAdapter {
       }
     }
     return level
+  }
+
+  /// `key_type p256|p384`.
+  static func keyType(_ d: inout Dispenser) throws(ConfigError) -> String {
+    let arg = try d.singleArg(for: "key_type")
+    switch arg.text {
+    case "p256", "p384": return arg.text
+    case "rsa2048", "rsa4096", "ed25519":
+      throw ConfigError("key_type '\(arg.text)' is not supported yet; use p256 or p384", at: arg)
+    default:
+      throw ConfigError(
+        "unknown key_type '\(arg.text)'\(DirectiveCatalog.suggestion(for: arg.text, among: ["p256", "p384"])); use p256 or p384",
+        at: arg)
+    }
   }
 
   private static func servers(_ d: inout Dispenser, _ start: ServerOptions) throws(ConfigError) -> ServerOptions {

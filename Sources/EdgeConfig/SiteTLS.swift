@@ -23,6 +23,13 @@ public struct SiteTLS: Codable, Sendable, Equatable {
   /// `curves <name>…`: key-exchange groups in preference order (`x25519`, `secp256r1`, `secp384r1`,
   /// `secp521r1`); nil: X25519 then P-256.
   public var curves: [String]?
+  /// `on_demand`: names under this site (a `*.` wildcard, or a catch-all) get their certificate at
+  /// their first handshake, if `on_demand_tls { ask }` allows.
+  public var onDemand: Bool = false
+  /// `ca`, `ca_root`, `eab`, `issuer acme …`: this site's CAs, replacing the global ones.
+  public var issuers: [ACMEIssuer]?
+  /// `key_type p256|p384`.
+  public var keyType: String?
 
   public init(
     certificates: Certificates = .automatic, minVersion: String? = nil, maxVersion: String? = nil,

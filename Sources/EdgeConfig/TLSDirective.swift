@@ -39,19 +39,47 @@ enum TLSDirective {
         if let max = tls.maxVersion, max < versions[0].text {
           throw ConfigError("'protocols \(versions[0].text) \(max)': the minimum is newer than the maximum", at: versions[1])
         }
+      case "on_demand":
+        try d.noMoreArgs()
+        tls.onDemand = true
+      case "ca":
+        let url = try ACMEOptionsAdapter.directoryURL(try d.singleArg(for: "ca"))
+        tls.issuers = try oneIssuer(tls) { $0.directory = url }
+      case "ca_root":
+        let root = try d.singleArg(for: "ca_root").text
+        tls.issuers = try oneIssuer(tls) { $0.trustedRoots = ($0.trustedRoots ?? []) + [root] }
+      case "eab":
+        let eab = try ACMEOptionsAdapter.eab(&d)
+        tls.issuers = try oneIssuer(tls) { $0.eab = eab }
+      case "issuer":
+        let issuer = try ACMEOptionsAdapter.issuer(&d)
+        tls.issuers = (tls.issuers ?? []) + [issuer]
+      case "key_type": tls.keyType = try GlobalOptionsAdapter.keyType(&d)
       case "ciphers":
         tls.ciphers = try names(&d, allowed: SiteTLS.cipherSuites, what: "cipher suite")
       case "curves":
         tls.curves = try names(&d, allowed: SiteTLS.curveNames, what: "curve")
-      case "alpn", "load", "ca", "ca_root", "key_type", "dns", "propagation_timeout",
-        "propagation_delay", "dns_ttl", "dns_challenge_override_domain", "resolvers", "eab", "on_demand",
-        "client_auth", "issuer", "get_certificate", "insecure_secrets_log", "reuse_private_keys":
+      case "alpn", "load", "dns", "propagation_timeout",
+        "propagation_delay", "dns_ttl", "dns_challenge_override_domain", "resolvers",
+        "client_auth", "get_certificate", "insecure_secrets_log", "reuse_private_keys":
         throw .unrecognized("tls option", d.val, caddyOnly: true, candidates: [], at: d.token)
       default:
-        throw .unrecognized("tls option", d.val, caddyOnly: false, candidates: ["protocols", "ciphers", "curves"], at: d.token)
+        throw .unrecognized(
+          "tls option", d.val, caddyOnly: false,
+          candidates: ["protocols", "ciphers", "curves", "on_demand", "ca", "ca_root", "eab", "issuer", "key_type"],
+          at: d.token)
       }
     }
     return tls
+  }
+
+  /// `ca`, `ca_root` and `eab` shape the site's one issuer (made from the defaults the first time).
+  private static func oneIssuer(_ tls: SiteTLS, _ change: (inout ACMEIssuer) -> Void) throws(ConfigError) -> [ACMEIssuer] {
+    // An empty directory stands for the global CA (`acme_ca`, else Let's Encrypt): `ca_root` alone adds
+    // a root for that one.
+    var issuers = tls.issuers ?? [ACMEIssuer(directory: "")]
+    change(&issuers[issuers.count - 1])
+    return issuers
   }
 
   /// One or more names from `allowed`, each checked, with a suggestion for a typo.

@@ -147,6 +147,12 @@ public actor HTTPConnection {
   func route(_ head: RequestHead) {
     timer.stop()
     currentError = nil
+    if head.path.utf8.count > HTTPChallenges.prefix.utf8.count, head.path.utf8.starts(with: HTTPChallenges.prefix.utf8),
+      let answer = worker.challenges.answer(forPath: String(OriginTarget.split(head.path).path))
+    {
+      worker.logger.info("answered an ACME HTTP-01 validation", metadata: ["host": "\(head.host ?? "-")", "remote": "\(remoteIP)"])
+      return respondLocally(status: 200, body: Array(answer.utf8), request: head, close: false)
+    }
     let table = worker.routes
     var resolution = RouteResolution()
     var path = head.path

@@ -26,9 +26,12 @@ public final class Worker: @unchecked Sendable {
   let date = DateFieldCache()
   /// Where TLS layers on this loop put decrypted bytes on their way to a connection.
   private let tlsPlaintext = ByteBuffer(capacity: 64 * 1024)
+  /// ACME HTTP-01 answers, shared with the node's ACME agent.
+  public let challenges: HTTPChallenges
 
-  public init(loop: EventLoop, routes: RouteTable, logger: Logger) {
+  public init(loop: EventLoop, routes: RouteTable, logger: Logger, challenges: HTTPChallenges = HTTPChallenges()) {
     self.loop = loop
+    self.challenges = challenges
     self.pool = UpstreamPool(loop: loop, resolver: Resolver(loop: loop))
     self.logger = logger
     self.routeBox = Locked(routes)

@@ -23,6 +23,8 @@ public struct TLSConfiguration: Sendable {
   /// Keys sealing session tickets (stateless resumption); nil turns tickets off. Default: a ring of its
   /// own with one random key. Share one ring between listeners (or, via storage, nodes) to resume across them.
   public var ticketKeys: TicketKeyRing? = TicketKeyRing()
+  /// TLS-ALPN-01 answers the ACME agent has put up; nil: this listener answers none.
+  public var challenges: ChallengeCertificates?
 
   public init() {}
 }

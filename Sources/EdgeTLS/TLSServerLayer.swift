@@ -95,6 +95,13 @@ public final class TLSServerLayer: StreamSecurity {
       case .waitingForCertificate(let name):
         return lookUp(name, stream)
       case .handshakeComplete:
+        if session.isACMEValidation {
+          // A TLS-ALPN-01 validation needs the handshake only: end it politely, no HTTP follows.
+          session.shutdown()
+          session.takeOutput { stream.writeRaw($0) }
+          onFailure?(TLSFailure(reason: "ACME TLS-ALPN-01 validation answered", alert: nil))
+          return stream.deliverFailure(.securityFailure)
+        }
         // Anything the owner wrote during the handshake goes out now.
         stream.flush()
       case .plaintext:

@@ -32,6 +32,12 @@ extension TLSSession {
         return refuse("invalid server name", alert: alert)
       case .name(let name):
         serverName = name
+        if let challenges = context.configuration.challenges, let key = challenges.certificate(for: name),
+          offersOnlyACMEProtocol()
+        {
+          isACMEValidation = true
+          return serve(key, alert: alert)
+        }
         if let policy = context.policy(for: name) { apply(policy) }
         if let key = snapshot.lookup(serverName: name) { return serve(key, alert: alert) }
         choice = .waiting
@@ -49,6 +55,21 @@ extension TLSSession {
     }
     if let ciphers = policy.tls12Ciphers { _ = SSL_set_cipher_list(ssl, ciphers) }
     if let groups = policy.groups { _ = edge_ssl_set1_groups_list(ssl, groups) }
+  }
+
+  /// Whether the ClientHello's ALPN list is exactly `acme-tls/1`, as a TLS-ALPN-01 validator sends it
+  /// (RFC 8737 §3).
+  private func offersOnlyACMEProtocol() -> Bool {
+    var data: UnsafePointer<UInt8>?
+    var length = 0
+    guard SSL_client_hello_get0_ext(ssl, UInt32(TLSEXT_TYPE_application_layer_protocol_negotiation), &data, &length) == 1,
+      let data
+    else { return false }
+    // ProtocolNameList: a two-byte length, then one length-prefixed name.
+    let bytes = UnsafeRawBufferPointer(start: data, count: length)
+    let name = Array(ChallengeCertificates.protocolName.utf8)
+    return bytes.count == 3 + name.count && Int(bytes[0]) << 8 | Int(bytes[1]) == 1 + name.count
+      && Int(bytes[2]) == name.count && bytes[3...].elementsEqual(name)
   }
 
   /// The SNI extension, parsed from its raw bytes (`SSL_get_servername` is still NULL here).
@@ -88,6 +109,12 @@ extension TLSSession {
     offered: UnsafeRawBufferPointer, out: UnsafeMutablePointer<UnsafePointer<UInt8>?>,
     outLength: UnsafeMutablePointer<UInt8>
   ) -> Int32 {
+    if isACMEValidation {
+      // The client offered exactly `acme-tls/1` (checked in the client-hello callback).
+      out.pointee = offered.baseAddress!.assumingMemoryBound(to: UInt8.self) + 1
+      outLength.pointee = offered[0]
+      return SSL_TLSEXT_ERR_OK
+    }
     let preferred = context.alpnWire
     var serverOffset = 0
     while serverOffset < preferred.count {

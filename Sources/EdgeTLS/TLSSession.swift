@@ -53,6 +53,9 @@ public final class TLSSession {
   var sentAlert: UInt8?
   /// The alert the client-hello callback chose, with its reason.
   var refusal: String?
+  /// This handshake is an ACME TLS-ALPN-01 validation: `acme-tls/1` is selected and the connection
+  /// carries no application data.
+  public internal(set) var isACMEValidation = false
 
   public init(context: TLSContext) throws(OpenSSLError) {
     guard let ssl = SSL_new(context.raw) else { throw OpenSSLError("SSL_new") }
