@@ -93,7 +93,10 @@ public final class BasicAuthenticator: Sendable {
     input += hash.utf8
     var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
     var length: UInt32 = 0
-    _ = EVP_Digest(input, input.count, &digest, &length, EVP_sha256(), nil)
+    _ = EVP_Digest(input, input.count, &digest, &length, sha256, nil)
     return Array(digest.prefix(Int(length)))
   }
+
+  /// SHA-256 fetched once: `EVP_sha256()` makes OpenSSL 3 look the implementation up at every digest.
+  nonisolated(unsafe) static let sha256: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
 }

@@ -9,8 +9,14 @@ extension HTTPConnection {
   func authenticate(_ resolution: RouteResolution, head: RequestHead, originalTarget: String, from index: Int = 0) {
     let authorization = head.headers["Authorization"]
     for (position, authenticator) in resolution.authenticators.enumerated().dropFirst(index) {
+      // A browser sends the same credentials on every request of a keep-alive connection: the ones this
+      // gate accepted last on this connection pass without decoding or hashing anything.
+      if let authorization, let last = grantedOnConnection, last.gate === authenticator, last.authorization == authorization {
+        continue
+      }
       switch authenticator.verdict(authorization: authorization) {
       case .granted:
+        if let authorization { grantedOnConnection = (authenticator, authorization) }
         continue
       case .denied:
         return refuse(authenticator, head: head, fields: resolution.responseFields)
@@ -24,6 +30,7 @@ extension HTTPConnection {
               guard connection.phase == .authenticating else { return }  // closed meanwhile
               connection.phase = .readingHead
               if ok {
+                if let authorization { connection.grantedOnConnection = (authenticator, authorization) }
                 connection.authenticate(resolution, head: head, originalTarget: originalTarget, from: position + 1)
               } else {
                 connection.worker.logger.info(

@@ -1,3 +1,4 @@
+import EdgeAuth
 import EdgeConfig
 import EdgeCore
 import EdgeHTTP1
@@ -66,6 +67,8 @@ public actor HTTPConnection {
   var currentError: RequestError?
   /// The current request's access-log line, written when its response is complete.
   var accessRecord: AccessRecord?
+  /// The `basic_auth` gate that last accepted credentials on this connection, and the field it accepted.
+  var grantedOnConnection: (gate: BasicAuthenticator, authorization: String)?
   var limits: ServerOptions
   /// The client-side timeouts in milliseconds, converted once per connection.
   let timeouts: ClientTimeouts
