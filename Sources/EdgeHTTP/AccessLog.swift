@@ -40,51 +40,66 @@ public final class AccessLogger: Sendable {
   ) -> [UInt8] {
     let head = record.head
     var out = JSONLine()
-    out.raw("{\"level\":\"\(status >= 500 ? "error" : "info")\",\"ts\":")
-    out.raw(String(format: "%.6f", Double(now.tv_sec) + Double(now.tv_nsec) / 1e9))
+    out.raw(status >= 500 ? "{\"level\":\"error\",\"ts\":" : "{\"level\":\"info\",\"ts\":")
+    out.decimal(Int(now.tv_sec), fraction: Int(now.tv_nsec) / 1000, digits: 6)
     out.raw(",\"logger\":\"http.log.access\",\"msg\":\"handled request\",\"request\":{\"remote_ip\":")
     out.string(record.remoteIP)
     out.raw(",\"client_ip\":")
     out.string(record.remoteIP)
-    out.raw(",\"proto\":")
-    out.string(head.version == .http1_1 ? "HTTP/1.1" : "HTTP/1.0")
-    out.raw(",\"method\":")
+    out.raw(head.version == .http1_1 ? ",\"proto\":\"HTTP/1.1\",\"method\":" : ",\"proto\":\"HTTP/1.0\",\"method\":")
     out.string(head.method)
     out.raw(",\"host\":")
     out.string(head.host ?? "")
     out.raw(",\"uri\":")
     out.string(head.path)
     out.raw(",\"headers\":{")
-    var grouped: [(String, [String])] = []
-    for (name, value) in head.headers {
-      let shown = Self.redacted.contains(name.lowercased()) ? "REDACTED" : value
-      if let index = grouped.firstIndex(where: { $0.0.caseInsensitiveCompare(name) == .orderedSame }) {
-        grouped[index].1.append(shown)
-      } else {
-        grouped.append((name, [shown]))
-      }
-    }
-    for (index, (name, values)) in grouped.enumerated() {
-      if index > 0 { out.raw(",") }
-      out.string(name)
-      out.raw(":[")
-      for (i, value) in values.enumerated() {
-        if i > 0 { out.raw(",") }
-        out.string(value)
-      }
-      out.raw("]")
-    }
+    headers(head.headers, into: &out)
     out.raw("}")
     if record.secure { out.raw(",\"tls\":{}") }
-    out.raw("},\"bytes_read\":\(record.bytesRead),\"duration\":")
-    out.raw(String(format: "%.6f", duration))
-    out.raw(",\"size\":\(size),\"status\":\(status)")
+    out.raw("},\"bytes_read\":")
+    out.integer(record.bytesRead)
+    out.raw(",\"duration\":")
+    let micros = Int(duration * 1_000_000)
+    out.decimal(micros / 1_000_000, fraction: micros % 1_000_000, digits: 6)
+    out.raw(",\"size\":")
+    out.integer(size)
+    out.raw(",\"status\":")
+    out.integer(status)
     if let upstream {
       out.raw(",\"upstream\":")
       out.string(upstream)
     }
     out.raw("}")
     return out.bytes
+  }
+
+  /// `"Name":["value",…]` for each field name (Caddy's shape), straight from the header bytes; a name
+  /// that appears more than once gets all its values in one array; credentials are "REDACTED".
+  private func headers(_ headers: HTTPHeaders, into out: inout JSONLine) {
+    var names: [[UInt8]] = []
+    headers.forEachField { name, _ in
+      let lower = name.map { $0 | ($0 >= 65 && $0 <= 90 ? 0x20 : 0) }
+      if !names.contains(lower) { names.append(lower) }
+    }
+    for (index, lower) in names.enumerated() {
+      if index > 0 { out.raw(",") }
+      var first = true
+      let redact = Self.redacted.contains(String(decoding: lower, as: UTF8.self))
+      headers.forEachField { name, value in
+        guard name.count == lower.count, zip(name, lower).allSatisfy({ ($0 | ($0 >= 65 && $0 <= 90 ? 0x20 : 0)) == $1 }) else {
+          return
+        }
+        if first {
+          out.string(bytes: name)
+          out.raw(":[")
+        } else {
+          out.raw(",")
+        }
+        if redact { out.raw("\"REDACTED\"") } else { out.string(bytes: value) }
+        first = false
+      }
+      out.raw("]")
+    }
   }
 
   /// `2026-11-21T23:59:59.123Z 127.0.0.1 host "GET /path HTTP/1.1" 200 1234 0.001234s upstream`.
@@ -123,10 +138,33 @@ func monotonicNanoseconds() -> UInt64 {
 struct JSONLine {
   var bytes: [UInt8] = []
   init() { bytes.reserveCapacity(512) }
-  mutating func raw(_ text: String) { bytes += text.utf8 }
+  mutating func raw(_ text: StaticString) {
+    text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+  }
+  mutating func integer(_ value: Int) { bytes += String(value).utf8 }
+  /// `whole.fraction` with `digits` fraction digits (zero-padded).
+  mutating func decimal(_ whole: Int, fraction: Int, digits: Int) {
+    integer(whole)
+    bytes.append(UInt8(ascii: "."))
+    let text = String(fraction)
+    bytes += repeatElement(UInt8(ascii: "0"), count: max(0, digits - text.utf8.count))
+    bytes += text.utf8
+  }
   mutating func string(_ text: String) {
+    var text = text
+    text.withUTF8 { string(bytes: UnsafeRawBufferPointer($0)) }
+  }
+  mutating func string(bytes raw: UnsafeRawBufferPointer) {
+    if raw.contains(where: { $0 >= 0x80 }) {
+      // Bytes beyond ASCII: whatever is not valid UTF-8 becomes U+FFFD, so every line stays valid JSON.
+      var text = String(decoding: raw, as: UTF8.self)
+      return text.withUTF8 { escape(UnsafeRawBufferPointer($0)) }
+    }
+    escape(raw)
+  }
+  private mutating func escape(_ raw: UnsafeRawBufferPointer) {
     bytes.append(UInt8(ascii: "\""))
-    for byte in text.utf8 {
+    for byte in raw {
       switch byte {
       case UInt8(ascii: "\""): bytes += [92, 34]
       case UInt8(ascii: "\\"): bytes += [92, 92]

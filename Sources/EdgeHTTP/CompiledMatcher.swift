@@ -22,7 +22,7 @@ public struct MatchRequest {
   }
 
   /// What placeholders mean for this request, with `head` in place of the request's own.
-  func placeholders(_ head: RequestHead? = nil, captures: [String: String]) -> PlaceholderContext {
+  func placeholders(_ head: RequestHead? = nil, captures: RegexCaptures) -> PlaceholderContext {
     PlaceholderContext(
       request: head ?? self.head, scheme: secure ? "https" : "http", remoteIP: remoteIP, error: error, captures: captures)
   }
@@ -58,34 +58,25 @@ public final class CompiledMatcher: Sendable {
     }
   }
 
-  /// Whether the request matches; the groups of its regexps go into `captures` when it does.
-  func matches(path: UnsafeRawBufferPointer, _ request: MatchRequest, captures: inout [String: String]) -> Bool {
+  /// Whether the request matches; the matches of its regexps go into `captures` when it does.
+  func matches(path: UnsafeRawBufferPointer, _ request: MatchRequest, captures: inout RegexCaptures) -> Bool {
     guard matches(path: path, request) else { return false }
     if pathRegexps == nil && headerRegexps == nil { return true }
-    var found: [String: String] = [:]
+    var found: [RegexCaptures.Entry] = []
     if let pathRegexps {
       // Already decoded and cleaned (`MatchPath`).
       let decoded = String(decoding: path, as: UTF8.self)
       for (name, regex) in pathRegexps {
         guard let match = regex.firstMatch(decoded) else { return false }
-        Self.record(match, of: regex, as: name, into: &found)
+        found.append(RegexCaptures.Entry(name: name, match: match, regex: regex))
       }
     }
     for (name, field, regex) in headerRegexps ?? [] {
       guard let match = request.head.headers.values(field).lazy.compactMap(regex.firstMatch).first else { return false }
-      Self.record(match, of: regex, as: name, into: &found)
+      found.append(RegexCaptures.Entry(name: name, match: match, regex: regex))
     }
-    captures.merge(found) { $1 }
+    captures.entries += found
     return true
-  }
-
-  /// `name.0`, `name.1` … and `name.<group name>` for each group that took part in the match.
-  static func record(_ match: RegexMatch, of regex: CompiledRegex, as name: String, into captures: inout [String: String]) {
-    for (index, value) in match.groups.enumerated() {
-      guard let value else { continue }
-      captures["\(name).\(index)"] = value
-      if index < regex.groupNames.count, let group = regex.groupNames[index] { captures["\(name).\(group)"] = value }
-    }
   }
 
   func matches(path: UnsafeRawBufferPointer, _ request: MatchRequest) -> Bool {
@@ -117,7 +108,7 @@ public final class CompiledMatcher: Sendable {
     }
     if let clientIPs, !clientIPs.contains(where: { $0.contains(request.remoteIP) }) { return false }
     for negated in not {
-      var ignored: [String: String] = [:]
+      var ignored = RegexCaptures()
       if negated.matches(path: path, request, captures: &ignored) { return false }
     }
     return true
@@ -152,5 +143,31 @@ public final class CompiledMatcher: Sendable {
       }
       return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
     }
+  }
+}
+
+/// The regexp matches of the matchers that matched a request, read by `{re.<name>.<group>}`: kept as
+/// matched and looked up when a placeholder asks, so matching builds no strings or tables.
+public struct RegexCaptures: Sendable {
+  struct Entry: Sendable {
+    let name: String
+    let match: RegexMatch
+    let regex: CompiledRegex
+  }
+  var entries: [Entry] = []
+
+  public init() {}
+
+  /// `name.1` or `name.group`: the group of the last match under that name; nil when none.
+  subscript(key: Substring) -> String? {
+    guard let dot = key.firstIndex(of: ".") else { return nil }
+    let name = key[..<dot]
+    let group = key[key.index(after: dot)...]
+    for entry in entries.reversed() where entry.name == name {
+      if let index = Int(group) { return index < entry.match.groups.count ? entry.match.groups[index] : nil }
+      guard let index = entry.regex.groupNames.firstIndex(where: { $0.map { $0[...] == group } ?? false }) else { return nil }
+      return entry.match.groups[index]
+    }
+    return nil
   }
 }

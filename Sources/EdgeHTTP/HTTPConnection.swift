@@ -62,7 +62,7 @@ public actor HTTPConnection {
   var currentSite: CompiledSite?
   var currentRoot: String?
   /// Regexp groups of the current request's matchers.
-  var currentCaptures: [String: String] = [:]
+  var currentCaptures = RegexCaptures()
   /// Set while `handle_errors` routes answer: the error they answer for.
   var currentError: RequestError?
   /// The current request's access-log line, written when its response is complete.

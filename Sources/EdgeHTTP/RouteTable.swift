@@ -318,7 +318,7 @@ public struct CompiledRoute: Sendable {
   }
 
   /// The path, then (for named matchers) the rest of the request; regexp groups go into `captures`.
-  public func matches(path: UnsafeRawBufferPointer, _ request: MatchRequest, captures: inout [String: String]) -> Bool {
+  public func matches(path: UnsafeRawBufferPointer, _ request: MatchRequest, captures: inout RegexCaptures) -> Bool {
     guard matches(path: path) else { return false }
     return conditions?.matches(path: path, request, captures: &captures) ?? true
   }
@@ -375,7 +375,7 @@ public struct RouteResolution: Sendable {
   /// none did.
   public var target: String?
   /// Groups of the regexp matchers that matched (`{re.name.1}`).
-  public var captures: [String: String] = [:]
+  public var captures = RegexCaptures()
   /// A `rewrite` has applied (rewrites are mutually exclusive: the first matching one wins).
   private var rewritten = false
 
@@ -453,7 +453,7 @@ public struct RouteResolution: Sendable {
   /// or a directory when it ends in `/` — as the new target, keeping the query. A candidate that would
   /// leave the root (`..`) is skipped.
   static func firstExisting(
-    _ files: [String], root: String, target: String, _ request: MatchRequest, captures: [String: String]
+    _ files: [String], root: String, target: String, _ request: MatchRequest, captures: RegexCaptures
   ) -> String? {
     var head = request.head
     head.path = target
@@ -478,7 +478,7 @@ public struct RouteResolution: Sendable {
 
 extension URIRewrite {
   /// The new target (path and query) for `target`.
-  func apply(to target: String, _ request: MatchRequest, captures: [String: String]) -> String {
+  func apply(to target: String, _ request: MatchRequest, captures: RegexCaptures) -> String {
     let path = String(OriginTarget.split(target).path)
     let query = OriginTarget.querySuffix(target)
     switch operation {
