@@ -40,6 +40,9 @@ let package = Package(
     .target(
       name: "EdgeHTTP", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS", "EdgeEncode", "EdgeAuth", "EdgeRegex"],
       swiftSettings: hotPath),
+    .target(name: "EdgeStorage", dependencies: ["EdgeCore"]),
+    // Takes a FileStorage lock from a separate process, for EdgeStorageTests' two-process cases.
+    .executableTarget(name: "edge-storage-probe", dependencies: ["EdgeStorage"]),
     .target(name: "EdgeServer", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig", "EdgeTLS"]),
     .executableTarget(
       name: "edge",
@@ -60,6 +63,7 @@ let package = Package(
       dependencies: ["EdgeServer", "EdgeConfig", "EdgeTLS", .product(name: "Logging", package: "swift-log")]),
     .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig", "EdgeCaddyfile"]),
     .testTarget(name: "EdgeRegexTests", dependencies: ["EdgeRegex"]),
+    .testTarget(name: "EdgeStorageTests", dependencies: ["EdgeStorage", "edge-storage-probe"]),
     .testTarget(name: "EdgeEncodeTests", dependencies: ["EdgeEncode", "CZstd"]),
   ],
   swiftLanguageModes: [.v6]

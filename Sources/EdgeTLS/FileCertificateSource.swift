@@ -24,11 +24,15 @@ public struct FileCertificateSource: CertificateSource {
   }
 
   /// Loads `name`, then the wildcard for its parent domain, on the calling thread: the certificate and the
-  /// file it came from. Unsafe names are answered nil.
+  /// file it came from. Unsafe names are answered nil. A wildcard is stored as `wildcard_.example.com`
+  /// (as the ACME agent writes it, `StorageKeys`), or hand-placed as `*.example.com`.
   public func load(_ name: String) -> (key: CertifiedKey, file: String)? {
     guard Self.isSafeFileName(name) else { return nil }
     var candidates = [name]
-    if let wildcard = WildcardName.covering(name) { candidates.append(wildcard) }
+    if let wildcard = WildcardName.covering(name) {
+      candidates.append("wildcard_" + wildcard.dropFirst())
+      candidates.append(wildcard)
+    }
     for candidate in candidates {
       let base = directory + "/" + candidate
       do {
