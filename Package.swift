@@ -43,11 +43,11 @@ let package = Package(
     .target(name: "EdgeStorage", dependencies: ["EdgeCore"]),
     // Takes a FileStorage lock from a separate process, for EdgeStorageTests' two-process cases.
     .executableTarget(name: "edge-storage-probe", dependencies: ["EdgeStorage"]),
-    .target(name: "EdgeServer", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig", "EdgeTLS"]),
+    .target(name: "EdgeServer", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig", "EdgeTLS", "EdgeStorage"]),
     .executableTarget(
       name: "edge",
       dependencies: [
-        "EdgeServer", "EdgeConfig", "EdgeCore", "EdgeCaddyfile", "EdgeTLS", "EdgeAuth",
+        "EdgeServer", "EdgeConfig", "EdgeCore", "EdgeCaddyfile", "EdgeTLS", "EdgeAuth", "EdgeStorage",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),

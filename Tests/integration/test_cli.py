@@ -109,3 +109,22 @@ def test_validate_creates_nothing_in_storage(edge_bin, tmp_path):
     p = run(edge_bin, "validate", "--config", str(f))
     assert p.returncode == 0, p.stderr
     assert not storage.exists()
+
+
+def test_certs_list_reads_storage(edge_bin, tmp_path):
+    import json as _json
+    store = tmp_path / "storage" / "certificates"
+    store.mkdir(parents=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "30", "-subj", "/CN=a.test", "-addext", "subjectAltName=DNS:a.test",
+                    "-keyout", str(store / "a.test.key"), "-out", str(store / "a.test.crt")], check=True, capture_output=True)
+    (store / "a.test.json").write_text(_json.dumps({
+        "issuer_url": "https://ca.test/dir", "names": ["a.test"], "not_before": "2026-11-01T00:00:00Z",
+        "not_after": "2027-01-30T00:00:00Z", "obtained_at": "2026-11-01T00:00:00Z", "renewals": 0}))
+    out = subprocess.run([edge_bin, "certs", "list", "--storage", str(tmp_path / "storage"), "--json"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    row = _json.loads(out.stdout.splitlines()[0])
+    assert row["name"] == "a.test" and row["issuer"] == "https://ca.test/dir"
+    assert row["not_after"] == "2027-01-30T00:00:00Z"
+    assert row["next_renewal"] == "2026-12-31T00:00:00Z"  # two thirds of 90 days
