@@ -34,6 +34,7 @@ let package = Package(
     .target(name: "EdgeConfig", dependencies: ["EdgeCaddyfile", "EdgeRegex"]),
     .target(name: "EdgeTLS", dependencies: ["EdgeCore", "EdgeLoop", "COpenSSL", "CEdgeShims"], swiftSettings: hotPath),
     .target(name: "EdgeAuth", dependencies: ["EdgeCore", "CCrypt", "COpenSSL"]),
+    .target(name: "EdgeACME", dependencies: ["EdgeCore", "COpenSSL"]),
     .target(name: "EdgeEncode", dependencies: ["CZlib", "CZstd"], swiftSettings: hotPath),
     .target(name: "EdgeRegex", dependencies: ["CPCRE2"], swiftSettings: hotPath),
     .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1"], swiftSettings: hotPath),
@@ -43,7 +44,8 @@ let package = Package(
     .target(name: "EdgeStorage", dependencies: ["EdgeCore"]),
     // Takes a FileStorage lock from a separate process, for EdgeStorageTests' two-process cases.
     .executableTarget(name: "edge-storage-probe", dependencies: ["EdgeStorage"]),
-    .target(name: "EdgeServer", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig", "EdgeTLS", "EdgeStorage"]),
+    .target(
+      name: "EdgeServer", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig", "EdgeTLS", "EdgeStorage", "EdgeACME"]),
     .executableTarget(
       name: "edge",
       dependencies: [

@@ -84,7 +84,8 @@ enum ACMEOptionsAdapter {
       }
       throw ConfigError("unknown issuer '\(kind.text)'\(DirectiveCatalog.suggestion(for: kind.text, among: ["acme"])); use acme", at: kind)
     }
-    var issuer = ACMEIssuer(directory: ACMEIssuer.letsEncrypt)
+    // No directory: the global one (`acme_ca`, else Let's Encrypt), as for `tls { ca_root … }`.
+    var issuer = ACMEIssuer(directory: "")
     if d.nextArg() { issuer.directory = try directoryURL(d.token) }
     let level = d.nesting
     while d.nextBlock(level) {

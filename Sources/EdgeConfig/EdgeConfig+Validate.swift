@@ -162,23 +162,17 @@ extension ReverseProxy {
 }
 
 extension EdgeConfig {
-  /// The ACME options are read and kept (so `edge adapt` shows them), but no agent acts on them yet:
-  /// refused by name rather than ignored. Goes when the agent lands.
+  /// What the ACME agent does not do yet is refused by name rather than ignored: on-demand issuance and
+  /// P-384 keys.
   func refuseACMEUntilBuilt() throws(ConfigError) {
-    let g = global
-    let globalOptions: [(String, Bool)] = [
-      ("acme_ca", g.acmeCA != nil), ("acme_ca_root", g.acmeCARoot != nil), ("acme_eab", g.acmeEAB != nil),
-      ("cert_issuer", g.certIssuers != nil), ("on_demand_tls", g.onDemandTLS != nil), ("key_type", g.keyType != nil),
-      ("renewal_window_ratio", g.renewalWindowRatio != nil),
-    ]
-    if let (name, _) = globalOptions.first(where: \.1) {
-      throw ConfigError("global option '\(name)' is not supported yet: edge has no ACME agent yet")
+    if global.onDemandTLS != nil {
+      throw ConfigError("global option 'on_demand_tls' is not supported yet: on-demand certificates are not built")
     }
+    if global.keyType == "p384" { throw ConfigError("key_type p384 is not supported yet; use p256") }
     for site in sites {
       guard let tls = site.tls else { continue }
-      if tls.onDemand || tls.issuers != nil || tls.keyType != nil {
-        throw ConfigError("tls on_demand, ca, ca_root, eab, issuer and key_type are not supported yet: edge has no ACME agent yet", at: site.location)
-      }
+      if tls.onDemand { throw ConfigError("tls on_demand is not supported yet: on-demand certificates are not built", at: site.location) }
+      if tls.keyType == "p384" { throw ConfigError("key_type p384 is not supported yet; use p256", at: site.location) }
     }
   }
 }

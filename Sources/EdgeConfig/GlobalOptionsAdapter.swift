@@ -57,10 +57,10 @@ enum GlobalOptionsAdapter {
       case "auto_https":
         let arg = try d.singleArg()
         guard let value = AutoHTTPS(rawValue: arg.text), value != .on else {
-          if ["disable_certs", "ignore_loaded_certs", "prefer_wildcard"].contains(arg.text) {
-            throw ConfigError("'auto_https \(arg.text)' is not supported yet; use 'off' or 'disable_redirects'", at: arg)
+          if ["ignore_loaded_certs", "prefer_wildcard"].contains(arg.text) {
+            throw ConfigError("'auto_https \(arg.text)' is not supported yet; use off, disable_redirects or disable_certs", at: arg)
           }
-          throw ConfigError("unknown 'auto_https \(arg.text)'; use 'off' or 'disable_redirects'", at: arg)
+          throw ConfigError("unknown 'auto_https \(arg.text)'; use off, disable_redirects or disable_certs", at: arg)
         }
         options.autoHTTPS = value
       case "default_sni": options.defaultSNI = try d.singleArg().text.lowercased()

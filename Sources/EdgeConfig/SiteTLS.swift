@@ -77,6 +77,9 @@ public enum AutoHTTPS: String, Codable, Sendable, Equatable {
   case on
   /// No redirects; HTTPS as usual.
   case disableRedirects = "disable_redirects"
+  /// HTTPS and redirects as usual, but no certificate is obtained: managed names are served from
+  /// storage only (certificates placed there by hand, or by another node).
+  case disableCerts = "disable_certs"
   /// Nothing automatic: only sites written with `https://` or a `tls` directive are served over HTTPS.
   case off
 }

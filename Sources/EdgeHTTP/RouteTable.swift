@@ -57,7 +57,7 @@ public final class RouteTable: Sendable {
     // Automatic HTTPS: plain HTTP for a host served over HTTPS redirects, unless a site serves that host
     // over plain HTTP on the HTTP port itself.
     let httpPort = config.global.httpPort
-    if config.global.autoHTTPS == .on, !secureHosts.isEmpty, secure[httpPort] != true {
+    if config.global.autoHTTPS == .on || config.global.autoHTTPS == .disableCerts, !secureHosts.isEmpty, secure[httpPort] != true {
       let plainHosts = Set((byPort[httpPort] ?? []).compactMap { $0.0.host?.lowercased() })
       let redirect = CompiledSite(redirectingTo: config.global.httpsPort)
       var added = Set<String>()

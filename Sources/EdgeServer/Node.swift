@@ -3,6 +3,7 @@ import EdgeConfig
 import EdgeCore
 import EdgeHTTP
 import EdgeLoop
+import EdgeStorage
 import EdgeTLS
 import Foundation
 import Glibc
@@ -25,6 +26,12 @@ public final class Node {
 
   /// The node's certificates (cache, sources, local CA, upkeep).
   public private(set) var certificates: NodeCertificates
+  /// ACME answers every listener gives while a challenge is pending.
+  let httpChallenges = HTTPChallenges()
+  let tlsChallenges = ChallengeCertificates()
+  /// The ACME agent (started with the node; nil when validating).
+  private var manager: CertificateManager?
+  private var managerStorage: String?
   /// Reads the configuration again (SIGHUP); nil: reloading is off.
   private let reader: (() throws(ConfigError) -> EdgeConfig)?
 
@@ -36,15 +43,43 @@ public final class Node {
   ) throws(ConfigError) {
     self.config = config
     certificates = try NodeCertificates(config: config, logger: Logger(label: "edge.tls"), openLocalCA: !validateOnly)
-    self.routes = try Self.table(config, certificates)
+    self.routes = try Self.table(config, certificates, tlsChallenges)
     self.logger = logger
     self.reader = reader
   }
 
-  private static func table(_ config: EdgeConfig, _ certificates: NodeCertificates) throws(ConfigError) -> RouteTable {
+  private static func table(
+    _ config: EdgeConfig, _ certificates: NodeCertificates, _ challenges: ChallengeCertificates
+  ) throws(ConfigError) -> RouteTable {
     // A handshake waiting for a certificate gives up (alert) before the header timeout closes it silently.
     let lookupTimeout = min(10_000, config.global.servers.readHeaderTimeout.milliseconds * 3 / 4)
-    return try RouteTable(config: config, tls: certificates.environment(lookupTimeoutMilliseconds: lookupTimeout))
+    return try RouteTable(
+      config: config, tls: certificates.environment(lookupTimeoutMilliseconds: lookupTimeout, challenges: challenges))
+  }
+
+  /// Hands the ACME agent the names it manages now (created with the first managed name, or again when
+  /// the storage directory changed).
+  private func manageCertificates() {
+    let names = certificates.managedNames(config)
+    if manager == nil || managerStorage != certificates.storage {
+      guard !names.isEmpty else { return }
+      let old = manager
+      Task { await old?.stop() }
+      let storage = certificates.storage
+      let control = self.control
+      // `certificates` is read and replaced on the control loop only; the hop keeps it that way.
+      nonisolated(unsafe) unowned let node = self
+      manager = CertificateManager(
+        storage: FileStorage(root: storage), httpChallenges: httpChallenges, tlsChallenges: tlsChallenges,
+        renewalRatio: config.global.renewalWindowRatio, logger: Logger(label: "edge.acme")
+      ) { name in
+        // The node's current certificates (a reload may have replaced the ones this agent started with).
+        control.execute { node.certificates.storedCertificateChanged(name) }
+      }
+      managerStorage = storage
+    }
+    let ratio = config.global.renewalWindowRatio
+    if let manager { Task { await manager.manage(names, renewalRatio: ratio) } }
   }
 
   /// Binds every listener on every worker, runs until SIGTERM/SIGINT has drained the node, and returns
@@ -64,7 +99,8 @@ public final class Node {
     let ports = routes.listeners.keys.sorted()
     for index in 0..<count {
       let loop = EventLoop(index: index)
-      let worker = Worker(loop: loop, routes: routes, logger: Logger(label: "edge.worker.\(index)"))
+      let worker = Worker(
+        loop: loop, routes: routes, logger: Logger(label: "edge.worker.\(index)"), challenges: httpChallenges)
       for port in ports { try Self.bind(worker, port: port) }
       workers.append(worker)
     }
@@ -84,6 +120,7 @@ public final class Node {
       ])
     startAdmin()
     autosave()
+    manageCertificates()
     control.run()
     return 0
   }
@@ -116,7 +153,7 @@ public final class Node {
     guard !shuttingDown else { throw ConfigError("the node is shutting down") }
     try next.validate()
     let nextCertificates = try NodeCertificates(config: next, logger: Logger(label: "edge.tls"), previous: certificates)
-    let nextRoutes = try Self.table(next, nextCertificates)
+    let nextRoutes = try Self.table(next, nextCertificates, tlsChallenges)
     let before = Set(routes.listeners.keys)
     let after = Set(nextRoutes.listeners.keys)
     let opened = after.subtracting(before).sorted()
@@ -146,6 +183,7 @@ public final class Node {
     certificates = nextCertificates
     upkeep?.cancel()
     upkeep = nextCertificates.startUpkeep()
+    manageCertificates()
     logger.info(
       "configuration reloaded",
       metadata: [
@@ -201,6 +239,7 @@ public final class Node {
     }
     shuttingDown = true
     admin?.stop()
+    if let manager { Task { await manager.stop() } }
     let grace = config.global.gracePeriod
     logger.info("shutting down: draining", metadata: ["signal": "\(signal)", "grace_period": "\(grace)"])
     for worker in workers { worker.loop.execute { worker.beginDrain() } }

@@ -142,10 +142,12 @@ public final class NodeCertificates: CertificateSource {
     }
   }
 
-  /// What TLS listeners use: this node's cache, filled on demand through one lookup per name at a time.
-  public func environment(lookupTimeoutMilliseconds: UInt64) -> TLSEnvironment {
+  /// What TLS listeners use: this node's cache, filled on demand through one lookup per name at a time,
+  /// and the TLS-ALPN-01 answers the ACME agent puts up.
+  public func environment(lookupTimeoutMilliseconds: UInt64, challenges: ChallengeCertificates? = nil) -> TLSEnvironment {
     var configuration = TLSConfiguration()
     configuration.ticketKeys = ticketKeys
+    configuration.challenges = challenges
     return TLSEnvironment(
       cache: cache, source: CoalescingCertificateSource(self, filling: cache), configuration: configuration,
       lookupTimeoutMilliseconds: lookupTimeoutMilliseconds)
@@ -184,7 +186,7 @@ public final class NodeCertificates: CertificateSource {
     guard let (key, file) = stored.load(name) else {
       missing.withLock { $0[name] = directoryStamp }
       logger.warning(
-        "no certificate in storage for this name; handshakes are refused until one is there (ACME is not built yet)",
+        "no certificate in storage for this name yet; handshakes are refused until the ACME agent (or you) puts one there",
         metadata: ["name": "\(name)", "expected": "\(stored.directory)/\(name).crt"])
       return nil
     }
@@ -211,6 +213,40 @@ public final class NodeCertificates: CertificateSource {
     var info = stat()
     guard stat(path, &info) == 0 else { return nil }
     return info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+  }
+
+  /// The names the ACME agent keeps certificates for, with their issuers. Wildcards need DNS-01, which
+  /// edge has no provider for yet: they are left to storage (placed by hand), and said so.
+  public func managedNames(_ config: EdgeConfig) -> [String: CertificateManager.Managed] {
+    var names: [String: CertificateManager.Managed] = [:]
+    if config.global.autoHTTPS == .disableCerts { return names }
+    for site in config.sites {
+      for address in site.addresses where site.listening(address, global: config.global).secure {
+        guard let name = address.host?.lowercased(), kinds[name] == .storage else { continue }
+        if name.hasPrefix("*.") {
+          logger.warning(
+            "a wildcard certificate needs the DNS-01 challenge, which edge cannot answer yet; place one in storage",
+            metadata: ["name": "\(name)", "expected": "\(stored.directory)/wildcard_\(name.dropFirst()).crt"])
+          continue
+        }
+        names[name] = CertificateManager.Managed(issuers: config.global.issuers(for: site.tls))
+      }
+    }
+    return names
+  }
+
+  /// The certificate for `name` in storage changed (the ACME agent wrote it): the next handshake serves
+  /// the new one — it replaces the old in the cache, and a name that was missing is looked up again.
+  public func storedCertificateChanged(_ name: String) {
+    missing.withLock { $0[name] = nil }
+    guard let (fresh, file) = stored.load(name) else { return }
+    let stamp = Self.modificationTime(file)
+    let old = fromStorage.withLock { loaded -> StoredCertificate? in
+      let old = loaded[name]
+      loaded[name] = StoredCertificate(key: fresh, file: file, modified: stamp)
+      return old
+    }
+    if let old { cache.replace(old.key, with: fresh) } else { cache.insert(fresh) }
   }
 
   /// Reloads storage certificates whose files changed since they were loaded (a renewal written by

@@ -46,7 +46,7 @@ struct TLSConfigTests {
     #expect(g.defaultSNI == "a.test")
     #expect(try adapt("{\n\tstorage file_system {\n\t\troot /srv/edge\n\t}\n}").global.storage == "/srv/edge")
     #expect(failure("{\n\tstorage redis\n}") == "Caddyfile:2:10: storage backend 'redis' is not supported yet; use 'file_system <path>'")
-    #expect(failure("{\n\tauto_https sometimes\n}") == "Caddyfile:2:13: unknown 'auto_https sometimes'; use 'off' or 'disable_redirects'")
+    #expect(failure("{\n\tauto_https sometimes\n}") == "Caddyfile:2:13: unknown 'auto_https sometimes'; use off, disable_redirects or disable_certs")
   }
 
   @Test("JSON round trip keeps the TLS settings")
@@ -151,10 +151,10 @@ struct TLSConfigTests {
 }
 
 @Suite struct ACMEGateTests {
-  /// Until the agent acts on them, ACME options are refused by validation rather than ignored.
+  /// What the agent does not do yet is refused by validation rather than ignored.
   @Test func refusedByValidation() throws {
-    let config = try adapt("{\n\tacme_ca https://ca.test/dir\n}\na.test {\n\trespond x\n}")
-    #expect(throws: ConfigError.self) { try config.validate() }
+    try adapt("{\n\tacme_ca https://ca.test/dir\n}\na.test {\n\trespond x\n}").validate()
+    #expect(throws: ConfigError.self) { try adapt("{\n\tkey_type p384\n}").validate() }
     let site = try adapt("a.test {\n\ttls {\n\t\ton_demand\n\t}\n}")
     #expect(throws: ConfigError.self) { try site.validate() }
     // email alone (seed 000) stays valid.

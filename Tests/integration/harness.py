@@ -124,6 +124,13 @@ class ManagedProcess:
         finally:
             self._out.close()
             self._err.close()
+        # Test traffic never leaves this machine: an edge that tried to reach a public ACME CA (a test
+        # config without a local acme_ca or `auto_https disable_certs`) fails the test that ran it.
+        if self.name.startswith("edge"):
+            log = self.stderr_path.read_text(errors="replace")
+            if "letsencrypt.org" in log or "zerossl.com" in log:
+                raise AssertionError("edge tried to reach a public ACME CA; give the test config a local acme_ca "
+                                     "or 'auto_https disable_certs'\n" + self.stderr_tail())
 
 
 # ---------------------------------------------------------------- upstreams

@@ -62,6 +62,9 @@ class EdgeNode:
             "\thttp_port %d" % self.http_port,
             "\thttps_port %d" % self.https_port,
             storage,
+            # Names served from storage here are placed there by the tests: no ACME (it would reach the
+            # public CA), unless a test sets its own auto_https.
+            "" if "auto_https" in options else "\tauto_https disable_certs",
             "\tservers {",
             "\t\ttimeouts {",
             "\t\t\tread_header %ds" % read_header_s,

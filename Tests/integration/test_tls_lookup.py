@@ -30,6 +30,7 @@ def test_lookup_timeout_sends_internal_error_and_blocks_nothing_else(edge_bin, t
 	http_port %d
 	https_port %d
 	storage file_system %s
+	auto_https disable_certs
 	grace_period 1s
 	servers {
 		timeouts {

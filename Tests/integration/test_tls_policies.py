@@ -18,6 +18,7 @@ def edge(edge_bin, tmp_path_factory):
 	http_port %d
 	https_port %d
 	storage file_system %s
+	auto_https disable_certs
 	grace_period 1s
 }
 strong.test {
@@ -103,7 +104,7 @@ def test_no_sni_is_refused_when_several_sites_share_the_port(edge):
 
 def test_no_sni_gets_the_only_site_of_its_port(edge_bin, tmp_path):
     port, http_port = free_port(), free_port()
-    proc = start_edge(edge_bin, tmp_path, "{\n\thttp_port %d\n\thttps_port %d\n\tstorage file_system %s\n}\n"
+    proc = start_edge(edge_bin, tmp_path, "{\n\thttp_port %d\n\thttps_port %d\n\tstorage file_system %s\n\tauto_https disable_certs\n}\n"
                       "only.test {\n\ttls internal\n\trespond \"only\"\n}\n" % (http_port, port, tmp_path / "storage"), port)
     try:
         p = subprocess.run(["openssl", "s_client", "-connect", "%s:%d" % (LOOPBACK, port), "-noservername"],

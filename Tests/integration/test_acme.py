@@ -1,0 +1,186 @@
+"""ACME against the real test CA: pebble issues certificates for three names at start (HTTP-01 and
+TLS-ALPN-01 each alone too), they verify under pebble's root, the node serves them without a restart,
+and storage holds them for `edge certs list`."""
+import json
+import socket
+import ssl
+import subprocess
+import time
+
+import pytest
+
+from harness import LOOPBACK, ManagedProcess, free_port
+from pebble import Pebble
+
+pytestmark = pytest.mark.edge_only("ACME")
+
+NAMES = ["api.acme.test", "http1.acme.test", "grafana.acme.test"]
+
+
+def start_node(edge_bin, workdir, pebble, names, extra_global="", issuer_block=""):
+    workdir.mkdir(parents=True, exist_ok=True)
+    sites = "".join('%s {\n\trespond "hello from %s"\n%s}\n' % (name, name, issuer_block) for name in names)
+    (workdir / "Caddyfile").write_text("""{
+	workers 1
+	grace_period 1s
+	admin off
+	http_port %d
+	https_port %d
+	storage file_system %s
+	email ops@acme.test
+	acme_ca %s
+	acme_ca_root %s
+%s}
+%s""" % (pebble.http_port, pebble.tls_port, workdir / "storage", pebble.directory, pebble.ca_root, extra_global, sites))
+    proc = ManagedProcess("edge", [edge_bin, "run", "--config", workdir / "Caddyfile"], workdir)
+    proc.wait_for_port(pebble.tls_port)
+    return proc
+
+
+def fetch(port, name, cafile, path="/"):
+    """GET over TLS with SNI `name` to 127.0.0.1:port, verifying against `cafile`: (status line, body, cert)."""
+    context = ssl.create_default_context(cafile=str(cafile))
+    with socket.create_connection((LOOPBACK, port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname=name) as tls:
+            tls.sendall(b"GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path.encode(), name.encode()))
+            data = b""
+            while chunk := tls.recv(65536):
+                data += chunk
+            return data.split(b"\r\n", 1)[0], data.split(b"\r\n\r\n", 1)[1], tls.getpeercert()
+
+
+def wait_for_certificates(port, names, cafile, timeout=30):
+    """Seconds until every name verifies under `cafile`."""
+    start = time.monotonic()
+    pending = set(names)
+    last = None
+    while pending and time.monotonic() - start < timeout:
+        for name in sorted(pending):
+            try:
+                status, body, _ = fetch(port, name, cafile)
+                assert status.startswith(b"HTTP/1.1 200") and body == b"hello from " + name.encode()
+                pending.discard(name)
+            except (ssl.SSLError, OSError) as error:
+                last = error
+        time.sleep(0.1)
+    assert not pending, "no valid certificate for %s after %ds (last error: %s)" % (pending, timeout, last)
+    return time.monotonic() - start
+
+
+@pytest.fixture
+def pebble(tmp_path):
+    p = Pebble(tmp_path / "pebble")
+    yield p
+    p.stop()
+
+
+def test_three_names_get_certificates_that_verify_under_pebbles_root(edge_bin, tmp_path, pebble):
+    node = start_node(edge_bin, tmp_path / "node", pebble, NAMES)
+    try:
+        roots = pebble.issuing_roots()
+        seconds = wait_for_certificates(pebble.tls_port, NAMES, roots)
+        print("three certificates valid %.2f s after edge listened" % seconds)
+        # Issued by pebble (not a local CA), for the right name.
+        _, _, cert = fetch(pebble.tls_port, NAMES[0], roots)
+        assert ("DNS", NAMES[0]) in cert["subjectAltName"]
+        assert "Pebble" in str(cert["issuer"])
+        assert pebble.orders() == 3
+        listed = subprocess.run([edge_bin, "certs", "list", "--storage", str(tmp_path / "node" / "storage"), "--json"],
+                                capture_output=True, text=True, timeout=30)
+        rows = {json.loads(line)["name"]: json.loads(line) for line in listed.stdout.splitlines()}
+        assert set(rows) == set(NAMES), listed.stdout + listed.stderr
+        assert rows[NAMES[0]]["issuer"] == pebble.directory
+        log = node.stderr_path.read_text()
+        assert log.count("certificate obtained") == 3, log
+        assert "answered an ACME HTTP-01 validation" in log or "ACME TLS-ALPN-01" in log
+    finally:
+        node.stop()
+
+
+@pytest.mark.parametrize("challenge", ["http-01", "tls-alpn-01"])
+def test_each_challenge_alone(edge_bin, tmp_path, pebble, challenge):
+    disable = "disable_tlsalpn_challenge" if challenge == "http-01" else "disable_http_challenge"
+    issuer = "\ttls {\n\t\tissuer acme {\n\t\t\tdisable_%s\n\t\t}\n\t}\n" % (
+        "tlsalpn_challenge" if challenge == "http-01" else "http_challenge")
+    del disable
+    node = start_node(edge_bin, tmp_path / "node", pebble, ["solo.acme.test"], issuer_block=issuer)
+    try:
+        wait_for_certificates(pebble.tls_port, ["solo.acme.test"], pebble.issuing_roots())
+        log = node.stderr_path.read_text()
+        if challenge == "http-01":
+            assert "answered an ACME HTTP-01 validation" in log
+        else:
+            assert "answered an ACME HTTP-01 validation" not in log
+    finally:
+        node.stop()
+
+
+def test_a_restart_serves_the_stored_certificate_without_a_new_order(edge_bin, tmp_path, pebble):
+    node = start_node(edge_bin, tmp_path / "node", pebble, ["keep.acme.test"])
+    try:
+        wait_for_certificates(pebble.tls_port, ["keep.acme.test"], pebble.issuing_roots())
+    finally:
+        node.stop()
+    orders = pebble.orders()
+    node = start_node(edge_bin, tmp_path / "node", pebble, ["keep.acme.test"])
+    try:
+        wait_for_certificates(pebble.tls_port, ["keep.acme.test"], pebble.issuing_roots(), timeout=5)
+        time.sleep(0.5)
+        assert pebble.orders() == orders
+    finally:
+        node.stop()
+
+
+def test_pebble_unreachable_at_start_then_up(edge_bin, tmp_path):
+    """The CA is down when edge starts: edge keeps serving, retries with a short backoff, and gets the
+    certificate once the CA is up (no restart)."""
+    pebble = Pebble(tmp_path / "pebble")
+    directory_port = pebble.port
+    pebble.proc.stop()  # the CA goes away before edge starts; its ports stay as configured
+    node = start_node(edge_bin, tmp_path / "node", pebble, ["late.acme.test"])
+    try:
+        time.sleep(3)
+        assert "could not obtain a certificate; will try again" in node.stderr_path.read_text()
+        restarted = ManagedProcess("pebble2", ["pebble", "-config", pebble.workdir / "pebble.json", "-dnsserver",
+                                                "%s:%d" % (LOOPBACK, pebble.dns)], pebble.workdir,
+                                   env=dict(__import__("os").environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0"))
+        pebble.proc = restarted
+        restarted.wait_for_port(directory_port)
+        seconds = wait_for_certificates(pebble.tls_port, ["late.acme.test"], pebble.issuing_roots(), timeout=60)
+        print("certificate %.1f s after the CA came up" % seconds)
+    finally:
+        node.stop()
+        pebble.stop()
+
+
+def test_half_the_nonces_rejected(edge_bin, tmp_path):
+    pebble = Pebble(tmp_path / "pebble", env={"PEBBLE_WFE_NONCEREJECT": "50"})
+    node = start_node(edge_bin, tmp_path / "node", pebble, NAMES)
+    try:
+        wait_for_certificates(pebble.tls_port, NAMES, pebble.issuing_roots(), timeout=60)
+    finally:
+        node.stop()
+        pebble.stop()
+
+
+def test_two_processes_sharing_storage_get_one_certificate_per_name(edge_bin, tmp_path, pebble):
+    """Two nodes on one storage directory (different ports, same CA): each name is ordered once, and both
+    serve it."""
+    first = start_node(edge_bin, tmp_path / "a", pebble, NAMES)
+    # The second node: same storage, its own listening ports (pebble validates on the first node's).
+    text = (tmp_path / "a" / "Caddyfile").read_text()
+    port2, http2 = free_port(), free_port()
+    text = text.replace("http_port %d" % pebble.http_port, "http_port %d" % http2).replace(
+        "https_port %d" % pebble.tls_port, "https_port %d" % port2)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "Caddyfile").write_text(text)
+    second = ManagedProcess("edge-b", [edge_bin, "run", "--config", tmp_path / "b" / "Caddyfile"], tmp_path / "b")
+    try:
+        second.wait_for_port(port2)
+        roots = pebble.issuing_roots()
+        wait_for_certificates(pebble.tls_port, NAMES, roots, timeout=60)
+        wait_for_certificates(port2, NAMES, roots, timeout=60)
+        assert pebble.orders() == len(NAMES)
+    finally:
+        second.stop()
+        first.stop()
