@@ -184,3 +184,30 @@ def test_two_processes_sharing_storage_get_one_certificate_per_name(edge_bin, tm
     finally:
         second.stop()
         first.stop()
+
+
+def test_a_certificate_near_expiry_is_renewed_and_swapped_with_no_dropped_request(edge_bin, tmp_path):
+    """30-second certificates: renewal is due after 20 s. Requests keep flowing on fresh TLS connections
+    the whole time; none fails, and the certificate served changes to the renewed one."""
+    pebble = Pebble(tmp_path / "pebble", config={"certificateValidityPeriod": 30})
+    node = start_node(edge_bin, tmp_path / "node", pebble, ["renew.acme.test"])
+    try:
+        roots = pebble.issuing_roots()
+        wait_for_certificates(pebble.tls_port, ["renew.acme.test"], roots)
+        serials, failures, requests = set(), [], 0
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and len(serials) < 2:
+            try:
+                status, _, cert = fetch(pebble.tls_port, "renew.acme.test", roots)
+                assert status.startswith(b"HTTP/1.1 200")
+                serials.add(cert["serialNumber"])
+            except Exception as error:  # noqa: BLE001 - every failure counts
+                failures.append(repr(error))
+            requests += 1
+            time.sleep(0.05)
+        assert len(serials) == 2, "no renewal within 40 s (%d requests)" % requests
+        assert failures == [], failures[:3]
+        assert "certificate renewed" in node.stderr_path.read_text()
+    finally:
+        node.stop()
+        pebble.stop()
