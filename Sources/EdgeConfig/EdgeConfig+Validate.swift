@@ -162,17 +162,18 @@ extension ReverseProxy {
 }
 
 extension EdgeConfig {
-  /// What the ACME agent does not do yet is refused by name rather than ignored: on-demand issuance and
-  /// P-384 keys.
+  /// What the ACME agent does not do is refused by name rather than ignored (P-384 keys), and on-demand
+  /// issuance needs `ask`: without it any name pointed at the node would get a certificate.
   func refuseACMEUntilBuilt() throws(ConfigError) {
-    if global.onDemandTLS != nil {
-      throw ConfigError("global option 'on_demand_tls' is not supported yet: on-demand certificates are not built")
-    }
     if global.keyType == "p384" { throw ConfigError("key_type p384 is not supported yet; use p256") }
     for site in sites {
       guard let tls = site.tls else { continue }
-      if tls.onDemand { throw ConfigError("tls on_demand is not supported yet: on-demand certificates are not built", at: site.location) }
       if tls.keyType == "p384" { throw ConfigError("key_type p384 is not supported yet; use p256", at: site.location) }
+      if tls.onDemand, global.onDemandTLS?.ask == nil {
+        throw ConfigError(
+          "tls on_demand needs 'on_demand_tls { ask <url> }' in the global options, so that only names you allow get certificates",
+          at: site.location)
+      }
     }
   }
 }

@@ -43,10 +43,10 @@ public final class RouteTable: Sendable {
           names[where_.port, default: []].insert(host)
           let policy = try Self.policy(of: site)
           if !policy.isEmpty { policies[where_.port, default: [:]][host] = policy }
-        } else if where_.secure, site.tls == nil || site.tls?.certificates == .automatic {
+        } else if where_.secure, site.tls?.onDemand != true, site.tls == nil || site.tls?.certificates == .automatic {
           throw ConfigError(
             "site '\(address)' is served over HTTPS but names no host, so no certificate can be chosen for it; "
-              + "add a host name, or give it 'tls <cert_file> <key_file>'", at: site.location)
+              + "add a host name, give it 'tls <cert_file> <key_file>', or 'tls { on_demand }'", at: site.location)
         } else if !where_.secure, site.tls != nil {
           throw ConfigError(
             "site '\(address)' is served over plain HTTP, so its 'tls' directive would do nothing; "
@@ -57,12 +57,22 @@ public final class RouteTable: Sendable {
     // Automatic HTTPS: plain HTTP for a host served over HTTPS redirects, unless a site serves that host
     // over plain HTTP on the HTTP port itself.
     let httpPort = config.global.httpPort
-    if config.global.autoHTTPS == .on || config.global.autoHTTPS == .disableCerts, !secureHosts.isEmpty, secure[httpPort] != true {
+    // An on-demand site for every name (`https://` with `tls { on_demand }`) redirects every plain host,
+    // and its HTTP-01 validations need the HTTP port too.
+    let onDemandCatchAll = config.sites.contains { site in
+      site.tls?.onDemand == true && site.addresses.contains { $0.host == nil && site.listening($0, global: config.global).secure }
+    }
+    if config.global.autoHTTPS == .on || config.global.autoHTTPS == .disableCerts,
+      !secureHosts.isEmpty || onDemandCatchAll, secure[httpPort] != true
+    {
       let plainHosts = Set((byPort[httpPort] ?? []).compactMap { $0.0.host?.lowercased() })
       let redirect = CompiledSite(redirectingTo: config.global.httpsPort)
       var added = Set<String>()
       for host in secureHosts where !plainHosts.contains(host) && added.insert(host).inserted {
         byPort[httpPort, default: []].append((SiteAddress(host: host, original: "http://" + host), redirect))
+      }
+      if onDemandCatchAll, !(byPort[httpPort] ?? []).contains(where: { $0.0.host == nil }) {
+        byPort[httpPort, default: []].append((SiteAddress(original: "http://"), redirect))
       }
       secure[httpPort] = false
     }

@@ -33,6 +33,8 @@ public actor CertificateManager {
   let onChange: @Sendable (String) -> Void
   var policy: RenewalPolicy
   private var managed: [String: Managed] = [:]
+  /// Names obtained on demand: kept (and renewed) whatever the configuration lists.
+  private var onDemand: [String: Managed] = [:]
   private var tasks: [String: Task<Void, Never>] = [:]
   private var clients: [String: ACMEClient] = [:]
   /// A random moment per name inside its renewal jitter range, fixed for the life of the process.
@@ -60,15 +62,32 @@ public actor CertificateManager {
   /// issuer settings apply from the next attempt.
   public func manage(_ names: [String: Managed], renewalRatio: Double?) {
     policy = RenewalPolicy(ratio: renewalRatio)
-    for (name, task) in tasks where names[name] == nil {
+    for (name, task) in tasks where names[name] == nil && onDemand[name] == nil {
       task.cancel()
       tasks[name] = nil
       logger.info("no longer managing a certificate", metadata: ["name": "\(name)"])
     }
-    managed = names
+    managed = onDemand.merging(names) { $1 }
     for name in names.keys.sorted() where tasks[name] == nil {
       tasks[name] = Task { [weak self] in await self?.maintain(name) }
     }
+  }
+
+  /// On-demand TLS: obtains `name` now (the handshake is waiting) and keeps renewing it afterwards.
+  /// Returns whether storage has a certificate for it.
+  public func obtainOnDemand(_ name: String, issuers: [ACMEIssuer]) async -> Bool {
+    let settings = Managed(issuers: issuers)
+    onDemand[name] = settings
+    if managed[name] == nil { managed[name] = settings }
+    do {
+      try await obtainLocked(name)
+      logger.info("on-demand certificate ready", metadata: ["name": "\(name)"])
+    } catch {
+      logger.error("on-demand certificate failed", metadata: ["name": "\(name)", "error": "\(error)"])
+      return false
+    }
+    if tasks[name] == nil { tasks[name] = Task { [weak self] in await self?.maintain(name) } }
+    return true
   }
 
   /// Stops every task (shutdown). A lock held is released by its `withLock`.

@@ -62,7 +62,7 @@ public final class Node {
   private func manageCertificates() {
     let names = certificates.managedNames(config)
     if manager == nil || managerStorage != certificates.storage {
-      guard !names.isEmpty else { return }
+      guard !names.isEmpty || !certificates.onDemandSites.isEmpty else { return }
       let old = manager
       Task { await old?.stop() }
       let storage = certificates.storage
@@ -79,7 +79,12 @@ public final class Node {
       managerStorage = storage
     }
     let ratio = config.global.renewalWindowRatio
-    if let manager { Task { await manager.manage(names, renewalRatio: ratio) } }
+    if let manager {
+      Task { await manager.manage(names, renewalRatio: ratio) }
+      certificates.onDemandIssuer.withLock { issue in
+        issue = { name, issuers in await manager.obtainOnDemand(name, issuers: issuers) }
+      }
+    }
   }
 
   /// Binds every listener on every worker, runs until SIGTERM/SIGINT has drained the node, and returns

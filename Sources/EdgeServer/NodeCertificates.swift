@@ -1,3 +1,4 @@
+import EdgeACME
 import EdgeCore
 import Dispatch
 import EdgeConfig
@@ -34,6 +35,16 @@ public final class NodeCertificates: CertificateSource {
   public let localCA: LocalCA?
   /// Configured names (exact or `*.` wildcard, lower-case) and where their certificates come from.
   let kinds: [String: Kind]
+  /// Sites with `tls { on_demand }`: the wildcard they cover (nil: every name) and their issuers.
+  let onDemandSites: [(pattern: String?, issuers: [ACMEIssuer])]
+  /// `on_demand_tls { ask }`.
+  let onDemandAsk: String?
+  /// Gets a certificate for a name at its first handshake (the ACME agent); set by the node.
+  public let onDemandIssuer = Locked<(@Sendable (String, [ACMEIssuer]) async -> Bool)?>(nil)
+  /// At most `onDemandBurst` on-demand issuances in any `onDemandWindow`, across all names.
+  private let onDemandStarts: Locked<[Date]>
+  static let onDemandBurst = 10
+  static let onDemandWindow: TimeInterval = 60
   /// Certificates loaded from `tls cert key`, by the site name they were configured for.
   let fileCertificates: [String: CertifiedKey]
   let stored: FileCertificateSource
@@ -70,6 +81,15 @@ public final class NodeCertificates: CertificateSource {
     cache = keep?.cache ?? CertificateCache()
     ticketKeys = previous?.ticketKeys ?? TicketKeyRing()
     issued = keep?.issued ?? Locked([:])
+    onDemandStarts = keep?.onDemandStarts ?? Locked([])
+    onDemandAsk = config.global.onDemandTLS?.ask
+    var onDemand: [(pattern: String?, issuers: [ACMEIssuer])] = []
+    for site in config.sites where site.tls?.onDemand == true {
+      for address in site.addresses where site.listening(address, global: config.global).secure {
+        onDemand.append((address.host?.lowercased(), config.global.issuers(for: site.tls)))
+      }
+    }
+    onDemandSites = onDemand
     fromStorage = keep?.fromStorage ?? Locked([:])
     missing = keep?.missing ?? Locked([:])
     self.logger = logger
@@ -163,6 +183,9 @@ public final class NodeCertificates: CertificateSource {
   // MARK: CertificateSource
 
   public func certificate(for serverName: String, _ done: @escaping @Sendable (CertifiedKey?) -> Void) {
+    if let issuers = onDemandIssuers(for: serverName) {
+      return obtainOnDemand(serverName, issuers, done)
+    }
     guard let (name, kind) = configuredName(for: serverName) else {
       logger.debug("no site for this server name", metadata: ["name": "\(serverName)"])
       return done(nil)
@@ -213,6 +236,63 @@ public final class NodeCertificates: CertificateSource {
     var info = stat()
     guard stat(path, &info) == 0 else { return nil }
     return info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+  }
+
+  /// The issuers of the on-demand site that covers `serverName` (not a name a site lists itself).
+  func onDemandIssuers(for serverName: String) -> [ACMEIssuer]? {
+    guard !onDemandSites.isEmpty, kinds[serverName] == nil else { return nil }
+    let wildcard = WildcardName.covering(serverName)
+    return (onDemandSites.first { $0.pattern == wildcard } ?? onDemandSites.first { $0.pattern == nil })?.issuers
+  }
+
+  /// On-demand TLS: a certificate from storage if there is one; else, if `ask` allows the name and the
+  /// rate limit has room, one from the ACME agent (the handshake waits, off the loop).
+  private func obtainOnDemand(_ name: String, _ issuers: [ACMEIssuer], _ done: @escaping @Sendable (CertifiedKey?) -> Void) {
+    if let (key, _) = stored.load(name) { return done(key) }
+    guard let ask = onDemandAsk, let issue = onDemandIssuer.withLock({ $0 }) else { return done(nil) }
+    let logger = self.logger
+    Task {
+      guard await Self.asks(ask, name, logger) else {
+        logger.info("on-demand certificate refused by ask", metadata: ["name": "\(name)", "ask": "\(ask)"])
+        return done(nil)
+      }
+      guard self.takeOnDemandSlot() else {
+        logger.warning(
+          "on-demand certificate refused: rate limit",
+          metadata: ["name": "\(name)", "limit": "\(Self.onDemandBurst) per \(Int(Self.onDemandWindow)) s"])
+        return done(nil)
+      }
+      guard await issue(name, issuers), let (key, file) = self.stored.load(name) else { return done(nil) }
+      self.fromStorage.withLock { $0[name] = StoredCertificate(key: key, file: file, modified: Self.modificationTime(file)) }
+      done(key)
+    }
+  }
+
+  private func takeOnDemandSlot() -> Bool {
+    onDemandStarts.withLock { starts in
+      let now = Date()
+      starts.removeAll { now.timeIntervalSince($0) > Self.onDemandWindow }
+      guard starts.count < Self.onDemandBurst else { return false }
+      starts.append(now)
+      return true
+    }
+  }
+
+  /// `GET <ask>?domain=<name>`: 200 allows the name; anything else, or no answer in 10 s, refuses it.
+  static func asks(_ ask: String, _ name: String, _ logger: Logger) async -> Bool {
+    var configuration = ACMEHTTPSTransport.Configuration()
+    configuration.allowInsecureHTTP = true
+    configuration.requestTimeout = .seconds(10)
+    let separator = ask.contains("?") ? "&" : "?"
+    let encoded = name.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? name
+    do {
+      let transport = try ACMEHTTPSTransport(configuration: configuration)
+      let response = try await transport.send(ACMEHTTPRequest(method: "GET", url: ask + separator + "domain=" + encoded))
+      return response.status == 200
+    } catch {
+      logger.warning("on-demand ask endpoint failed; refusing", metadata: ["name": "\(name)", "error": "\(error)"])
+      return false
+    }
   }
 
   /// The names the ACME agent keeps certificates for, with their issuers. Wildcards need DNS-01, which

@@ -211,3 +211,78 @@ def test_a_certificate_near_expiry_is_renewed_and_swapped_with_no_dropped_reques
     finally:
         node.stop()
         pebble.stop()
+
+
+class AskServer:
+    """The operator's `ask` endpoint: 200 for names ending in `.allowed.test`, 403 otherwise; counts asks."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                from urllib.parse import parse_qs, urlsplit
+                domain = parse_qs(urlsplit(self.path).query).get("domain", [""])[0]
+                server.asked.append(domain)
+                self.send_response(200 if domain.endswith(".allowed.test") else 403)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.asked = []
+        self.httpd = http.server.ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_on_demand_with_ask_allow_and_deny(edge_bin, tmp_path, pebble):
+    ask = AskServer()
+    workdir = tmp_path / "node"
+    workdir.mkdir()
+    (workdir / "Caddyfile").write_text("""{
+	workers 1
+	grace_period 1s
+	admin off
+	http_port %d
+	https_port %d
+	storage file_system %s
+	acme_ca %s
+	acme_ca_root %s
+	on_demand_tls {
+		ask http://%s:%d/check
+	}
+}
+https:// {
+	tls {
+		on_demand
+	}
+	respond "on demand {host}"
+}
+""" % (pebble.http_port, pebble.tls_port, workdir / "storage", pebble.directory, pebble.ca_root, LOOPBACK, ask.port))
+    node = ManagedProcess("edge", [edge_bin, "run", "--config", workdir / "Caddyfile"], workdir)
+    try:
+        node.wait_for_port(pebble.tls_port)
+        roots = pebble.issuing_roots()
+        assert pebble.orders() == 0  # nothing is ordered before a handshake asks
+        status, body, cert = fetch(pebble.tls_port, "shop.allowed.test", roots)
+        assert status.startswith(b"HTTP/1.1 200") and body == b"on demand shop.allowed.test"
+        assert ("DNS", "shop.allowed.test") in cert["subjectAltName"]
+        with pytest.raises(ssl.SSLError):
+            fetch(pebble.tls_port, "evil.denied.test", roots)
+        assert ask.asked == ["shop.allowed.test", "evil.denied.test"]
+        assert pebble.orders() == 1
+        # The second handshake for an allowed name is served from storage: no ask, no order.
+        fetch(pebble.tls_port, "shop.allowed.test", roots)
+        assert pebble.orders() == 1 and len(ask.asked) == 2
+    finally:
+        node.stop()
+        ask.stop()
