@@ -56,6 +56,7 @@ let package = Package(
 
     .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
     .testTarget(name: "EdgeAuthTests", dependencies: ["EdgeAuth"]),
+    .testTarget(name: "EdgeACMETests", dependencies: ["EdgeACME"]),
     .testTarget(name: "EdgeHTTP1Tests", dependencies: ["EdgeHTTP1"]),
     .testTarget(name: "EdgeHTTPTests", dependencies: ["EdgeHTTP", "EdgeConfig"]),
     .testTarget(name: "EdgeCaddyfileTests", dependencies: ["EdgeCaddyfile"]),

@@ -16,7 +16,7 @@ public struct ACMELeafCertificate: Sendable, Hashable {
 
   /// Parses the first `CERTIFICATE` block of `chainPEM`.
   public init(chainPEM: String) throws(ACMEError) {
-    guard let certificate = PEM.readAll(chainPEM, { PEM_read_bio_X509($0, nil, nil, nil) }).first else {
+    guard let certificate = PEM.readFirst(chainPEM, { PEM_read_bio_X509($0, nil, nil, nil) }) else {
       throw ACMEError(.invalidInput, "no certificate in the PEM text")
     }
     defer { X509_free(certificate) }

@@ -25,7 +25,7 @@ final class ECKey {
 
   /// An unencrypted PEM private key (PKCS#8 or SEC1), which must be P-256.
   convenience init(pem: String) throws(ACMEError) {
-    guard let key = PEM.readAll(pem, { PEM_read_bio_PrivateKey($0, nil, refusePassphrase, nil) }).first else {
+    guard let key = PEM.readFirst(pem, { PEM_read_bio_PrivateKey($0, nil, refusePassphrase, nil) }) else {
       throw ACMEError(.invalidInput, "no unencrypted private key in the PEM text")
     }
     self.init(taking: key)
@@ -64,7 +64,7 @@ final class ECKey {
 
   func pkcs8DER() throws(ACMEError) -> [UInt8] {
     try PEM.der("i2d_PKCS8PrivateKey") { cursor in
-      // i2d_PrivateKey writes PKCS#8 for keys of provider-backed types in OpenSSL 3; ask for it explicitly.
+      // i2d_PrivateKey would write SEC1 for an EC key; PrivateKeyInfo is asked for explicitly.
       guard let info = EVP_PKEY2PKCS8(pointer) else { return -1 }
       defer { PKCS8_PRIV_KEY_INFO_free(info) }
       return i2d_PKCS8_PRIV_KEY_INFO(info, cursor)

@@ -39,7 +39,20 @@ enum PEM {
     return String(decoding: UnsafeRawBufferPointer(start: data, count: count), as: UTF8.self)
   }
 
-  /// Runs `read` over a read-only memory BIO on `text` until it returns nil; the objects read, in order.
+  /// The first object `read` finds in `text` (the caller owns it), or nil.
+  static func readFirst(_ text: String, _ read: (OpaquePointer) -> OpaquePointer?) -> OpaquePointer? {
+    let bytes = Array(text.utf8)
+    let object: OpaquePointer? = bytes.withUnsafeBytes { raw in
+      guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return nil }
+      defer { BIO_free(bio) }
+      return read(bio)
+    }
+    _ = drainOpenSSLErrors()
+    return object
+  }
+
+  /// Runs `read` over a read-only memory BIO on `text` until it returns nil; the objects read, in order
+  /// (the caller owns and frees each).
   static func readAll<Object>(_ text: String, _ read: (OpaquePointer) -> Object?) -> [Object] {
     let bytes = Array(text.utf8)
     return bytes.withUnsafeBytes { raw in

@@ -31,7 +31,7 @@ extension ACMEClient {
       return nil
     }
     try requireValid(response)
-    return try location(response, "newAccount")
+    return try location(response, of: url, "newAccount")
   }
 
   private func newAccount() async throws -> String {
@@ -43,7 +43,7 @@ extension ACMEClient {
     }
     let response = try await post(directory.newAccount, payload, signature: .key(accountKey))
     try requireValid(response)
-    return try location(response, "newAccount")
+    return try location(response, of: directory.newAccount, "newAccount")
   }
 
   private func requireValid(_ response: ACMEHTTPResponse) throws {

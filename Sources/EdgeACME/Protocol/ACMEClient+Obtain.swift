@@ -8,7 +8,7 @@ extension ACMEClient {
   public func obtain(
     names: [String], csrDER: [UInt8], solvers: [any ACMEChallengeSolver], replacing: String? = nil
   ) async throws -> ACMECertificate {
-    try await withContext("obtaining \(names)") {
+    try await withContext("obtaining [\(names.joined(separator: ", "))]") {
       guard !names.isEmpty else { throw ACMEError(.invalidInput, "no names") }
       var identifiers: [ACMEIdentifier] = []
       for name in names { identifiers.append(try ACMEIdentifier(name: name)) }
@@ -16,13 +16,15 @@ extension ACMEClient {
       var payload = NewOrderPayload(identifiers: identifiers)
       if directory.renewalInfo != nil { payload.replaces = replacing }
       let created = try await withContext("creating an order") { try await post(directory.newOrder, payload) }
-      let orderURL = try location(created, "newOrder")
+      let orderURL = try location(created, of: directory.newOrder, "newOrder")
       var order = try decode(ACMEOrder.self, created, "order")
 
       if order.status == "pending" {
         try await authorize(order.authorizations, solvers: solvers)
         order = try await withContext("waiting for order \(orderURL) to become ready") {
-          try await poll(orderURL, timeout: options.authorizationTimeout) { (order: ACMEOrder) in order.status != "pending" }
+          try await poll(orderURL, timeout: options.authorizationTimeout) { (order: ACMEOrder) in
+            order.status != "pending"
+          }
         }
       }
       if order.status == "ready" {
@@ -71,10 +73,9 @@ extension ACMEClient {
       let resource = try decode(Resource.self, response, url)
       if isDone(resource) { return resource }
       let remaining = clock.now.duration(to: deadline)
-      guard remaining > .zero else {
-        throw ACMEError(.timedOut, "still not done after \(timeout)", retryAfter: RetryAfter.parse(response.headers["Retry-After"]))
-      }
-      let wait = max(interval, RetryAfter.parse(response.headers["Retry-After"]) ?? .zero)
+      let retryAfter = RetryAfter.parse(response.headers["Retry-After"])
+      guard remaining > .zero else { throw ACMEError(.timedOut, "still not done after \(timeout)", retryAfter: retryAfter) }
+      let wait = max(interval, retryAfter ?? .zero)
       try await Task.sleep(for: min(wait, remaining))
       interval = min(interval * 2, options.maximumPollInterval)
     }

@@ -66,11 +66,11 @@ extension ACMEClient {
       httpStatus: response.status, retryAfter: retryAfter)
   }
 
-  /// The Location header a creating request must answer with.
-  nonisolated func location(_ response: ACMEHTTPResponse, _ what: String) throws -> String {
+  /// The Location header a creating request to `url` must answer with, made absolute.
+  nonisolated func location(_ response: ACMEHTTPResponse, of url: String, _ what: String) throws -> String {
     guard let location = response.headers["Location"], !location.isEmpty else {
       throw ACMEError(.protocolViolation, "\(what) answered without Location", httpStatus: response.status)
     }
-    return location
+    return try HTTPEndpoint(url).resolve(location)
   }
 }

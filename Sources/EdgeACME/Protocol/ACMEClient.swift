@@ -11,8 +11,9 @@ public actor ACMEClient {
     public var authorizationTimeout: Duration = .seconds(90)
     /// How long finalization may take (order `processing` → `valid`).
     public var orderTimeout: Duration = .seconds(90)
-    /// How often a request refused with `badNonce` is signed again with a fresh nonce.
-    public var maximumBadNonceRetries = 10
+    /// How often a request refused with `badNonce` is signed again with a fresh nonce (15: even a CA
+    /// refusing half of all nonces fails a request once in 65,536).
+    public var maximumBadNonceRetries = 15
     /// First wait between polls; doubled each time up to `maximumPollInterval`, unless the CA's
     /// Retry-After asks for longer.
     public var initialPollInterval: Duration = .milliseconds(200)

@@ -30,23 +30,33 @@ public final class ACMEHTTPSTransport: ACMETransport {
   private let context: TLSClientContext
   private let idle = Locked<[String: [IdleConnection]]>([:])
   private let queue = DispatchQueue(label: "edge.acme.transport", qos: .utility, attributes: .concurrent)
+  /// TCP connections opened so far (keep-alive shows as fewer connections than requests).
+  let connectionsOpened = Locked(0)
 
   public init(configuration: Configuration = Configuration()) throws {
     self.configuration = configuration
-    context = try TLSClientContext(extraRootFiles: configuration.extraRootFiles, extraRootPEMs: configuration.extraRootPEMs)
+    context = try TLSClientContext(
+      extraRootFiles: configuration.extraRootFiles, extraRootPEMs: configuration.extraRootPEMs)
   }
 
   deinit {
-    idle.withLock { pool in
-      for connection in pool.values.joined() { connection.stream.close() }
-      pool.removeAll()
+    let connections = idle.withLock { pool in
+      defer { pool.removeAll() }
+      return Array(pool.values.joined())
     }
+    guard !connections.isEmpty else { return }
+    let closing = ClosingConnections(connections)
+    queue.async { closing.closeAll() }  // close_notify is a write: not on whatever thread dropped the transport
   }
 
   public func send(_ request: ACMEHTTPRequest) async throws -> ACMEHTTPResponse {
+    try Task.checkCancellation()  // once under way, an exchange ends by itself within its timeouts
     let endpoint = try HTTPEndpoint(request.url)
     guard endpoint.secure || configuration.allowInsecureHTTP else {
       throw ACMEError(.invalidInput, "refusing plain http for \(request.url) (ACME needs https)")
+    }
+    for field in request.headers where (field.name + field.value).contains(where: { $0 == "\r" || $0 == "\n" }) {
+      throw ACMEError(.invalidInput, "header field \(field.name) contains a line break")
     }
     return try await withCheckedThrowingContinuation { continuation in
       queue.async {
@@ -62,7 +72,12 @@ public final class ACMEHTTPSTransport: ACMETransport {
     let head = requestHead(request, endpoint)
     while true {
       let pooled = takeIdle(endpoint)
-      let stream = try pooled ?? connect(endpoint)
+      let stream: any ByteStream
+      do {
+        stream = try pooled ?? connect(endpoint)
+      } catch {
+        throw (error as? ACMEError ?? ACMEError(.transport, "\(error)")).adding("\(request.method) \(request.url)")
+      }
       let deadline = ContinuousClock.now + configuration.requestTimeout
       var reader = HTTPResponseReader(stream: stream, deadline: deadline)
       do {
@@ -94,6 +109,7 @@ public final class ACMEHTTPSTransport: ACMETransport {
   private func connect(_ endpoint: HTTPEndpoint) throws -> any ByteStream {
     let deadline = ContinuousClock.now + configuration.connectTimeout
     let socket = try TCPSocket.connect(host: endpoint.host, port: endpoint.port, deadline: deadline)
+    connectionsOpened.withLock { $0 += 1 }
     guard endpoint.secure else { return socket }
     return try TLSStream(socket: socket, context: context, host: endpoint.host, deadline: deadline)
   }
@@ -117,6 +133,14 @@ public final class ACMEHTTPSTransport: ACMETransport {
     }
     overflow?.stream.close()
   }
+}
+
+/// Idle connections handed from `deinit` to the queue to be closed there.
+private final class ClosingConnections: @unchecked Sendable {
+  // Invariant: only `closeAll`, once, on the transport's queue, touches the connections.
+  private let connections: [IdleConnection]
+  init(_ connections: [IdleConnection]) { self.connections = connections }
+  func closeAll() { for connection in connections { connection.stream.close() } }
 }
 
 /// A connection waiting in the pool. Owned by the pool or by exactly one exchange at a time, so its

@@ -17,6 +17,9 @@ struct HTTPEndpoint: Hashable, Sendable {
   var poolKey: String { "\(secure ? "https" : "http")://\(hostField)" }
 
   init(_ url: String) throws(ACMEError) {
+    guard !url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7f }) else {
+      throw ACMEError(.invalidInput, "'\(url)' contains spaces or control characters")
+    }
     let lowered = url.lowercased()
     let rest: Substring
     if lowered.hasPrefix("https://") {

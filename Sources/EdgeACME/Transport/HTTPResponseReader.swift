@@ -46,7 +46,9 @@ struct HTTPResponseReader {
         guard let count = Int(length.trimmingSpaces), count >= 0 else {
           throw ACMEError(.transport, "bad Content-Length '\(length)'")
         }
-        guard count <= Self.maximumBodyBytes else { throw ACMEError(.transport, "response body of \(count) bytes refused") }
+        guard count <= Self.maximumBodyBytes else {
+          throw ACMEError(.transport, "response body of \(count) bytes refused")
+        }
         body = try bytes(count)
       } else {
         body = try untilEnd()
@@ -96,7 +98,9 @@ struct HTTPResponseReader {
     while true {
       let sizeLine = try line()
       let digits = sizeLine.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces } ?? ""
-      guard let size = Int(digits, radix: 16), size >= 0 else { throw ACMEError(.transport, "bad chunk size '\(sizeLine)'") }
+      guard let size = Int(digits, radix: 16), size >= 0 else {
+        throw ACMEError(.transport, "bad chunk size '\(sizeLine)'")
+      }
       if size == 0 {
         while try !line().isEmpty {}  // trailer fields, ignored
         return body

@@ -53,8 +53,9 @@ final class TCPSocket {
     throw ACMEError(.transport, "connecting to \(host):\(port): \(failures.joined(separator: "; "))")
   }
 
-  private func finishConnect(_ address: UnsafeMutablePointer<sockaddr>?, _ length: socklen_t, deadline: ContinuousClock.Instant)
-    throws
+  private func finishConnect(
+    _ address: UnsafeMutablePointer<sockaddr>?, _ length: socklen_t, deadline: ContinuousClock.Instant
+  ) throws
   {
     if Glibc.connect(descriptor, address, length) == 0 { return }
     guard errno == EINPROGRESS else { throw ACMEError(.transport, errorText(errno)) }
