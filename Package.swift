@@ -49,7 +49,7 @@ let package = Package(
     .executableTarget(
       name: "edge",
       dependencies: [
-        "EdgeServer", "EdgeConfig", "EdgeCore", "EdgeCaddyfile", "EdgeTLS", "EdgeAuth", "EdgeStorage",
+        "EdgeServer", "EdgeConfig", "EdgeCore", "EdgeCaddyfile", "EdgeTLS", "EdgeAuth", "EdgeStorage", "EdgeACME",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),

@@ -39,6 +39,8 @@ public actor CertificateManager {
   private var clients: [String: ACMEClient] = [:]
   /// A random moment per name inside its renewal jitter range, fixed for the life of the process.
   private var jitters: [String: Double] = [:]
+  /// Names being obtained right now (their tasks are not restarted by a reload).
+  private var busy: Set<String> = []
   /// Failed attempts per name since its last success (for backoff and `edge certs list`).
   private(set) var failures: [String: Int] = [:]
 
@@ -68,8 +70,14 @@ public actor CertificateManager {
       logger.info("no longer managing a certificate", metadata: ["name": "\(name)"])
     }
     managed = onDemand.merging(names) { $1 }
-    for name in names.keys.sorted() where tasks[name] == nil {
-      tasks[name] = Task { [weak self] in await self?.maintain(name) }
+    for name in names.keys.sorted() {
+      // A name waiting for its renewal date looks at storage again now (a certificate revoked or
+      // removed by hand is replaced at once); one being obtained goes on.
+      if let task = tasks[name], !busy.contains(name) {
+        task.cancel()
+        tasks[name] = nil
+      }
+      if tasks[name] == nil { tasks[name] = Task { [weak self] in await self?.maintain(name) } }
     }
   }
 
@@ -142,6 +150,8 @@ public actor CertificateManager {
   /// Obtains `name` under its storage lock, unless another process did it while this one waited.
   private func obtainLocked(_ name: String) async throws {
     guard let settings = managed[name] else { return }
+    busy.insert(name)
+    defer { busy.remove(name) }
     try await storage.withLock(StorageKeys.certificateLock(name), owner: owner, ttl: .seconds(60), poll: .seconds(1)) {
       try await self.obtainIfStillDue(name, settings)
     }

@@ -1,14 +1,18 @@
 import ArgumentParser
+import Dispatch
+import EdgeACME
 import EdgeConfig
 import EdgeServer
 import EdgeStorage
+import EdgeCore
 import EdgeTLS
 import Foundation
 
 /// `edge certs`: what the node's storage holds.
 struct Certs: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Managed certificates in storage.", subcommands: [CertsList.self], defaultSubcommand: CertsList.self)
+    abstract: "Managed certificates in storage.", subcommands: [CertsList.self, CertsRevoke.self],
+    defaultSubcommand: CertsList.self)
 }
 
 /// `edge certs list`: every certificate in storage with its issuer, expiry, next renewal and files.
@@ -85,5 +89,73 @@ struct CertsList: ParsableCommand {
     let formatter = ISO8601DateFormatter()
     formatter.formatOptions = [.withInternetDateTime]
     return formatter.string(from: date)
+  }
+}
+
+/// `edge certs revoke NAME`: asks the CA that issued the stored certificate for NAME to revoke it (signed
+/// with the certificate's own key, so no account is needed), then moves it aside in storage: a running
+/// node obtains a new one at its next check (`edge reload --force` makes that now).
+struct CertsRevoke: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "revoke", abstract: "Revoke a certificate in storage at its CA, and set it aside so a new one is obtained.")
+  @OptionGroup var options: ConfigOptions
+  @Argument(help: "The name the certificate was obtained for (as `edge certs list` shows it).") var name: String
+  @Option(help: "unspecified, keyCompromise, superseded or cessationOfOperation.") var reason = "unspecified"
+
+  func run() throws {
+    let config: EdgeConfig
+    do {
+      config = try options.load().0
+    } catch {
+      printError("edge: \(error)")
+      throw ExitCode(1)
+    }
+    let reasons: [String: ACMERevocationReason] = [
+      "unspecified": .unspecified, "keyCompromise": .keyCompromise, "superseded": .superseded,
+      "cessationOfOperation": .cessationOfOperation,
+    ]
+    guard let why = reasons[reason] else {
+      printError("edge: unknown reason '\(reason)'; use \(reasons.keys.sorted().joined(separator: ", "))")
+      throw ExitCode(1)
+    }
+    let store = FileStorage(root: NodeCertificates.storageDirectory(config.global))
+    guard let chain = try? store.load(StorageKeys.certificate(name)), let key = try? store.load(StorageKeys.privateKey(name)),
+      let metadata = (try? store.load(StorageKeys.metadata(name))).flatMap({ try? CertificateMetadata.decode($0) })
+    else {
+      printError("edge: no managed certificate for '\(name)' in \(store.root)/\(StorageKeys.certificatesPrefix) (edge certs list shows them)")
+      throw ExitCode(1)
+    }
+    // The issuer's settings (its extra roots) from the configuration, when it still lists that CA.
+    let issuers = config.sites.flatMap { config.global.issuers(for: $0.tls) } + config.global.defaultIssuers
+    var transport = ACMEHTTPSTransport.Configuration()
+    transport.extraRootFiles = issuers.first { $0.directory == metadata.issuer }?.trustedRoots ?? []
+    let outcome = Locked<Result<Void, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    let chainPEM = String(decoding: chain, as: UTF8.self)
+    let keyPEM = String(decoding: key, as: UTF8.self)
+    let directory = metadata.issuer
+    Task {
+      do {
+        let client = ACMEClient(
+          directoryURL: directory, transport: try ACMEHTTPSTransport(configuration: transport),
+          accountKey: try ACMEAccountKey.generate())
+        try await client.revoke(certificatePEM: chainPEM, reason: why, certificateKeyPEM: keyPEM)
+        outcome.withLock { $0 = .success(()) }
+      } catch {
+        outcome.withLock { $0 = .failure(error) }
+      }
+      done.signal()
+    }
+    done.wait()
+    if case .failure(let error) = outcome.withLock({ $0 }) {
+      printError("edge: the CA did not revoke the certificate for \(name): \(error)")
+      throw ExitCode(1)
+    }
+    // Set aside, not deleted: the files stay for the record, and the node no longer finds a certificate.
+    let stamp = Int(Date().timeIntervalSince1970)
+    for key in [StorageKeys.certificate(name), StorageKeys.privateKey(name), StorageKeys.metadata(name)] {
+      if let path = try? store.path(for: key) { rename(path, path + ".revoked-\(stamp)") }
+    }
+    print("revoked the certificate for \(name) (\(reason)) at \(directory); a running node obtains a new one at its next check, or now after 'edge reload --force'")
   }
 }

@@ -286,3 +286,33 @@ https:// {
     finally:
         node.stop()
         ask.stop()
+
+
+def test_revoke_sets_the_certificate_aside_and_a_reload_replaces_it(edge_bin, tmp_path, pebble):
+    workdir = tmp_path / "node"
+    node = start_node(edge_bin, workdir, pebble, ["gone.acme.test"])
+    try:
+        roots = pebble.issuing_roots()
+        wait_for_certificates(pebble.tls_port, ["gone.acme.test"], roots)
+        _, _, first = fetch(pebble.tls_port, "gone.acme.test", roots)
+        revoked = subprocess.run([edge_bin, "certs", "revoke", "gone.acme.test", "--reason", "superseded", "--config",
+                                  str(workdir / "Caddyfile")], capture_output=True, text=True, timeout=60)
+        assert revoked.returncode == 0, revoked.stderr
+        # Pebble knows it is revoked (its management API by serial).
+        serial = int(first["serialNumber"], 16)
+        status = pebble._management("/cert-status-by-serial/%x" % serial)
+        assert b"Revoked" in status, status
+        assert not (workdir / "storage" / "certificates" / "gone.acme.test.crt").exists()
+        node.signal(__import__("signal").SIGHUP)  # a reload looks at storage again
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                _, _, current = fetch(pebble.tls_port, "gone.acme.test", roots)
+                if current["serialNumber"] != first["serialNumber"]:
+                    break
+            except (ssl.SSLError, OSError):
+                pass
+            time.sleep(0.2)
+        assert current["serialNumber"] != first["serialNumber"]
+    finally:
+        node.stop()
