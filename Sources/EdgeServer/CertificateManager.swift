@@ -185,7 +185,9 @@ public actor CertificateManager {
     let client = try await client(for: issuer)
     let key = try CertificateKey.generateP256()
     var solvers: [any ACMEChallengeSolver] = []
-    if !issuer.disableHTTPChallenge { solvers.append(HTTP01Solver(challenges: httpChallenges, logger: logger)) }
+    if !issuer.disableHTTPChallenge {
+      solvers.append(HTTP01Solver(challenges: httpChallenges, storage: storage, logger: logger))
+    }
     if !issuer.disableTLSALPNChallenge { solvers.append(TLSALPN01Solver(challenges: tlsChallenges, logger: logger)) }
     let previous = metadata(name)
     let previousID = (try? storage.load(StorageKeys.certificate(name)))
@@ -265,15 +267,19 @@ public actor CertificateManager {
 }
 
 /// HTTP-01: the key authorization served by every plain-HTTP listener of this node.
+/// Put up in storage too, so another process sharing it (the one the CA's request reaches) answers.
 struct HTTP01Solver: ACMEChallengeSolver {
   let challenges: HTTPChallenges
+  let storage: any CertificateStorage
   let logger: Logger
   var challengeType: String { "http-01" }
   func present(identifier: String, token: String, keyAuthorization: String) async throws {
     challenges.present(token: token, keyAuthorization: keyAuthorization)
+    try storage.store(StorageKeys.challengeToken(token), Array(keyAuthorization.utf8), secret: false)
   }
   func cleanUp(identifier: String, token: String, keyAuthorization: String) async {
     challenges.remove(token: token)
+    try? storage.delete(StorageKeys.challengeToken(token))
   }
 }
 

@@ -57,6 +57,17 @@ public final class Node {
       config: config, tls: certificates.environment(lookupTimeoutMilliseconds: lookupTimeout, challenges: challenges))
   }
 
+  /// HTTP-01 answers put up in storage by another process sharing it are answered here too.
+  private func answerSharedChallenges() {
+    let storage = FileStorage(root: certificates.storage)
+    let logger = self.logger
+    httpChallenges.useShared { token in
+      guard let bytes = try? storage.load(StorageKeys.challengeToken(token)) else { return nil }
+      logger.info("answering an ACME HTTP-01 validation put up by another process sharing storage", metadata: ["token": "\(token)"])
+      return String(decoding: bytes, as: UTF8.self)
+    }
+  }
+
   /// Hands the ACME agent the names it manages now (created with the first managed name, or again when
   /// the storage directory changed).
   private func manageCertificates() {
@@ -125,6 +136,7 @@ public final class Node {
       ])
     startAdmin()
     autosave()
+    answerSharedChallenges()
     manageCertificates()
     control.run()
     return 0
@@ -188,6 +200,7 @@ public final class Node {
     certificates = nextCertificates
     upkeep?.cancel()
     upkeep = nextCertificates.startUpkeep()
+    answerSharedChallenges()
     manageCertificates()
     logger.info(
       "configuration reloaded",

@@ -45,6 +45,12 @@ public enum StorageKeys {
     "certificate:" + certificateName(name)
   }
 
+  /// A pending HTTP-01 answer (`acme/challenges/<token>`): the key authorization, so any process sharing
+  /// the storage answers the CA's validation, whichever of them ordered the certificate.
+  public static func challengeToken(_ token: String) -> String {
+    acmePrefix + "/challenges/" + safeSegment(token)
+  }
+
   /// `acme/<ca>`: everything kept for one ACME directory URL.
   public static func acmeDirectory(_ directoryURL: String) -> String {
     acmePrefix + "/" + caName(directoryURL)

@@ -316,3 +316,28 @@ def test_revoke_sets_the_certificate_aside_and_a_reload_replaces_it(edge_bin, tm
         assert current["serialNumber"] != first["serialNumber"]
     finally:
         node.stop()
+
+
+def test_a_process_sharing_storage_answers_validations_for_the_one_that_ordered(edge_bin, tmp_path, pebble):
+    """Node A is the one the CA's validations reach; it obtains nothing itself (auto_https disable_certs).
+    Node B orders, but the CA cannot reach it: A answers B's HTTP-01 challenge from the shared storage,
+    and then serves the certificate B stored."""
+    front = start_node(edge_bin, tmp_path / "a", pebble, ["shared.acme.test"], extra_global="\tauto_https disable_certs\n")
+    text = (tmp_path / "a" / "Caddyfile").read_text().replace("\tauto_https disable_certs\n", "")
+    port2, http2 = free_port(), free_port()
+    text = text.replace("http_port %d" % pebble.http_port, "http_port %d" % http2).replace(
+        "https_port %d" % pebble.tls_port, "https_port %d" % port2)
+    text = text.replace("shared.acme.test {", "shared.acme.test {\n\ttls {\n\t\tissuer acme {\n\t\t\tdisable_tlsalpn_challenge\n\t\t}\n\t}")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "Caddyfile").write_text(text)
+    back = ManagedProcess("edge-b", [edge_bin, "run", "--config", tmp_path / "b" / "Caddyfile"], tmp_path / "b")
+    try:
+        back.wait_for_port(port2)
+        roots = pebble.issuing_roots()
+        wait_for_certificates(pebble.tls_port, ["shared.acme.test"], roots, timeout=60)
+        assert "put up by another process sharing storage" in front.stderr_path.read_text()
+        assert "certificate obtained" in back.stderr_path.read_text()
+        assert "certificate obtained" not in front.stderr_path.read_text()
+    finally:
+        back.stop()
+        front.stop()
