@@ -14,6 +14,9 @@ public struct ACMEIssuer: Codable, Sendable, Equatable {
   public var eab: ExternalAccountBinding?
   public var disableHTTPChallenge: Bool
   public var disableTLSALPNChallenge: Bool
+  /// `dns <provider> …`: answer DNS-01 through this provider (then only DNS-01 is used, as in Caddy);
+  /// the only challenge a CA offers for a wildcard name.
+  public var dns: DNSProvider?
 
   public init(
     directory: String, email: String? = nil, trustedRoots: [String]? = nil, eab: ExternalAccountBinding? = nil,
@@ -30,6 +33,21 @@ public struct ACMEIssuer: Codable, Sendable, Equatable {
   /// Let's Encrypt's production directory: the CA when none is configured, as in Caddy.
   public static let letsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
   public static let letsEncryptStaging = "https://acme-staging-v02.api.letsencrypt.org/directory"
+}
+
+/// Caddyfile: `dns exec <program> [<args>…]` (with `propagation_delay <duration>` beside it): edge runs
+/// `<program> <args>… present <record> <value>` to publish a DNS-01 TXT record and `… cleanup <record>
+/// <value>` to remove it — the extension point for any DNS host (a script around its API, `nsupdate`
+/// for RFC 2136, …). Exit status 0 means done.
+public struct DNSProvider: Codable, Sendable, Equatable {
+  public var command: [String]
+  /// How long to wait after `present` before asking the CA to validate (the record reaching every
+  /// authoritative server). Default none.
+  public var propagationDelay: Duration?
+  public init(command: [String], propagationDelay: Duration? = nil) {
+    self.command = command
+    self.propagationDelay = propagationDelay
+  }
 }
 
 /// `eab <key_id> <mac_key>` / `acme_eab { key_id …; mac_key … }`.
@@ -102,7 +120,12 @@ enum ACMEOptionsAdapter {
       case "disable_tlsalpn_challenge":
         try d.noMoreArgs()
         issuer.disableTLSALPNChallenge = true
-      case "timeout", "alt_http_port", "alt_tlsalpn_port", "dns", "propagation_timeout", "propagation_delay",
+      case "dns": issuer.dns = try dns(&d, issuer.dns)
+      case "propagation_delay":
+        var provider = issuer.dns ?? DNSProvider(command: [])
+        provider.propagationDelay = try d.durationArg()
+        issuer.dns = provider
+      case "timeout", "alt_http_port", "alt_tlsalpn_port", "propagation_timeout",
         "resolvers", "preferred_chains", "dns_ttl", "dns_challenge_override_domain", "profile":
         throw .unrecognized("acme issuer option", d.val, caddyOnly: true, candidates: [], at: d.token)
       default:
@@ -113,6 +136,19 @@ enum ACMEOptionsAdapter {
       }
     }
     return issuer
+  }
+
+  /// `dns exec <program> [<args>…]`; other providers are Caddy plugins edge does not have.
+  static func dns(_ d: inout Dispenser, _ current: DNSProvider?) throws(ConfigError) -> DNSProvider {
+    let kind = try d.singleArgOrBlock()
+    guard kind.text == "exec" else {
+      throw ConfigError(
+        "DNS provider '\(kind.text)' is not built in; use 'dns exec <program>' with a program that talks to your DNS host",
+        at: kind)
+    }
+    let command = d.remainingArgs()
+    guard !command.isEmpty else { throw ConfigError("'dns exec' needs a program to run", at: kind) }
+    return DNSProvider(command: command, propagationDelay: current?.propagationDelay)
   }
 
   /// An https:// directory URL.

@@ -19,7 +19,7 @@ enum DirectiveCatalog {
   /// Global options edge implements.
   static let supportedGlobal = [
     "workers", "http_port", "https_port", "grace_period", "email", "admin", "log", "servers", "storage",
-    "local_certs", "auto_https", "default_sni", "acme_ca", "acme_ca_root", "acme_eab", "cert_issuer", "on_demand_tls",
+    "local_certs", "auto_https", "default_sni", "acme_ca", "acme_ca_root", "acme_eab", "acme_dns", "cert_issuer", "on_demand_tls",
     "key_type", "renewal_window_ratio",
   ]
 
@@ -27,7 +27,7 @@ enum DirectiveCatalog {
   static let notYetSupportedGlobal: Set<String> = [
     "debug", "default_bind", "order", "storage_check", "storage_clean_interval", "renew_interval",
     "ocsp_interval", "shutdown_delay", "fallback_sni",
-    "skip_install_trust", "acme_dns",
+    "skip_install_trust",
     "ocsp_stapling", "preferred_chains", "pki", "events", "persist_config", "filesystem",
     "cert_lifetime", "metrics", "dns", "ech",
   ]

@@ -6,7 +6,7 @@ extension GlobalOptions {
   private enum Keys: String, CodingKey {
     case workers, httpPort, httpsPort, gracePeriod, servers, email, admin, logLevel
     case storage, localCerts, autoHTTPS, defaultSNI, adminOrigins, adminEnforceOrigin
-    case acmeCA, acmeCARoot, acmeEAB, certIssuers, onDemandTLS, keyType, renewalWindowRatio
+    case acmeCA, acmeCARoot, acmeEAB, certIssuers, onDemandTLS, keyType, renewalWindowRatio, acmeDNS
   }
 
   public init(from decoder: any Decoder) throws {
@@ -30,6 +30,7 @@ extension GlobalOptions {
     acmeCA = try c.decodeIfPresent(String.self, forKey: .acmeCA)
     acmeCARoot = try c.decodeIfPresent(String.self, forKey: .acmeCARoot)
     acmeEAB = try c.decodeIfPresent(ExternalAccountBinding.self, forKey: .acmeEAB)
+    acmeDNS = try c.decodeIfPresent(DNSProvider.self, forKey: .acmeDNS)
     certIssuers = try c.decodeIfPresent([ACMEIssuer].self, forKey: .certIssuers)
     onDemandTLS = try c.decodeIfPresent(OnDemandTLS.self, forKey: .onDemandTLS)
     keyType = try c.decodeIfPresent(String.self, forKey: .keyType)
@@ -55,6 +56,7 @@ extension GlobalOptions {
     try c.encodeIfPresent(acmeCA, forKey: .acmeCA)
     try c.encodeIfPresent(acmeCARoot, forKey: .acmeCARoot)
     try c.encodeIfPresent(acmeEAB, forKey: .acmeEAB)
+    try c.encodeIfPresent(acmeDNS, forKey: .acmeDNS)
     try c.encodeIfPresent(certIssuers, forKey: .certIssuers)
     try c.encodeIfPresent(onDemandTLS, forKey: .onDemandTLS)
     try c.encodeIfPresent(keyType, forKey: .keyType)
@@ -312,7 +314,7 @@ extension SiteTLS {
 
 extension ACMEIssuer {
   private enum Keys: String, CodingKey {
-    case directory, email, trustedRoots, eab, disableHTTPChallenge, disableTLSALPNChallenge
+    case directory, email, trustedRoots, eab, disableHTTPChallenge, disableTLSALPNChallenge, dns
   }
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: Keys.self)
@@ -322,6 +324,7 @@ extension ACMEIssuer {
       eab: try c.decodeIfPresent(ExternalAccountBinding.self, forKey: .eab),
       disableHTTPChallenge: try c.decode(.disableHTTPChallenge, default: false),
       disableTLSALPNChallenge: try c.decode(.disableTLSALPNChallenge, default: false))
+    dns = try c.decodeIfPresent(DNSProvider.self, forKey: .dns)
   }
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: Keys.self)
@@ -331,5 +334,19 @@ extension ACMEIssuer {
     try c.encodeIfPresent(eab, forKey: .eab)
     if disableHTTPChallenge { try c.encode(true, forKey: .disableHTTPChallenge) }
     if disableTLSALPNChallenge { try c.encode(true, forKey: .disableTLSALPNChallenge) }
+    try c.encodeIfPresent(dns, forKey: .dns)
+  }
+}
+
+extension DNSProvider {
+  private enum Keys: String, CodingKey { case command, propagationDelay }
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    self.init(command: try c.decode([String].self, forKey: .command), propagationDelay: try c.decodeDuration(.propagationDelay))
+  }
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encode(command, forKey: .command)
+    try c.encodeDuration(propagationDelay, forKey: .propagationDelay)
   }
 }

@@ -167,6 +167,11 @@ extension EdgeConfig {
   func refuseACMEUntilBuilt() throws(ConfigError) {
     if global.keyType == "p384" { throw ConfigError("key_type p384 is not supported yet; use p256") }
     for site in sites {
+      for issuer in global.issuers(for: site.tls) where issuer.dns?.command.isEmpty == true {
+        throw ConfigError("'propagation_delay' is set but no DNS provider: add 'dns exec <program>'", at: site.location)
+      }
+    }
+    for site in sites {
       guard let tls = site.tls else { continue }
       if tls.keyType == "p384" { throw ConfigError("key_type p384 is not supported yet; use p256", at: site.location) }
       if tls.onDemand, global.onDemandTLS?.ask == nil {

@@ -43,6 +43,8 @@ public struct GlobalOptions: Codable, Sendable, Equatable {
   public var acmeCARoot: String?
   /// `acme_eab`: External Account Binding for the default CA.
   public var acmeEAB: ExternalAccountBinding?
+  /// `acme_dns exec <program> …`: the DNS-01 provider of the default CA.
+  public var acmeDNS: DNSProvider?
   /// `cert_issuer acme …` (one or more): the CAs to try in order; nil: the one `acme_ca` describes.
   public var certIssuers: [ACMEIssuer]?
   /// `on_demand_tls { ask … }`.
@@ -56,7 +58,9 @@ public struct GlobalOptions: Codable, Sendable, Equatable {
   /// The issuers a managed certificate without its own `tls` issuer settings uses, in order.
   public var defaultIssuers: [ACMEIssuer] {
     if let certIssuers, !certIssuers.isEmpty { return certIssuers.map(resolved) }
-    return [ACMEIssuer(directory: acmeCA ?? ACMEIssuer.letsEncrypt, email: email, trustedRoots: acmeCARoot.map { [$0] }, eab: acmeEAB)]
+    var issuer = ACMEIssuer(directory: acmeCA ?? ACMEIssuer.letsEncrypt, email: email, trustedRoots: acmeCARoot.map { [$0] }, eab: acmeEAB)
+    issuer.dns = acmeDNS
+    return [issuer]
   }
 
   /// The issuers for a site's managed certificates: its own (`tls { ca …; issuer … }`) with what they
@@ -77,6 +81,7 @@ public struct GlobalOptions: Codable, Sendable, Equatable {
       if issuer.eab == nil { issuer.eab = acmeEAB }
       if issuer.trustedRoots == nil, let acmeCARoot { issuer.trustedRoots = [acmeCARoot] }
     }
+    if issuer.dns == nil { issuer.dns = acmeDNS }
     if issuer.email == nil { issuer.email = email }
     return issuer
   }

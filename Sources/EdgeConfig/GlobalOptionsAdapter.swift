@@ -67,6 +67,7 @@ enum GlobalOptionsAdapter {
       case "acme_ca": options.acmeCA = try ACMEOptionsAdapter.directoryURL(try d.singleArg(for: "acme_ca"))
       case "acme_ca_root": options.acmeCARoot = try d.singleArg(for: "acme_ca_root").text
       case "acme_eab": options.acmeEAB = try ACMEOptionsAdapter.eab(&d)
+      case "acme_dns": options.acmeDNS = try ACMEOptionsAdapter.dns(&d, options.acmeDNS)
       case "cert_issuer": options.certIssuers = (options.certIssuers ?? []) + [try ACMEOptionsAdapter.issuer(&d)]
       case "on_demand_tls": options.onDemandTLS = try ACMEOptionsAdapter.onDemand(&d)
       case "key_type": options.keyType = try keyType(&d)

@@ -55,18 +55,26 @@ enum TLSDirective {
         let issuer = try ACMEOptionsAdapter.issuer(&d)
         tls.issuers = (tls.issuers ?? []) + [issuer]
       case "key_type": tls.keyType = try GlobalOptionsAdapter.keyType(&d)
+      case "dns":
+        let provider = try ACMEOptionsAdapter.dns(&d, nil)
+        tls.issuers = try oneIssuer(tls) { $0.dns = DNSProvider(command: provider.command, propagationDelay: $0.dns?.propagationDelay) }
+      case "propagation_delay":
+        let delay = try d.durationArg()
+        tls.issuers = try oneIssuer(tls) { $0.dns = DNSProvider(command: $0.dns?.command ?? [], propagationDelay: delay) }
       case "ciphers":
         tls.ciphers = try names(&d, allowed: SiteTLS.cipherSuites, what: "cipher suite")
       case "curves":
         tls.curves = try names(&d, allowed: SiteTLS.curveNames, what: "curve")
-      case "alpn", "load", "dns", "propagation_timeout",
-        "propagation_delay", "dns_ttl", "dns_challenge_override_domain", "resolvers",
+      case "alpn", "load", "propagation_timeout", "dns_ttl", "dns_challenge_override_domain", "resolvers",
         "client_auth", "get_certificate", "insecure_secrets_log", "reuse_private_keys":
         throw .unrecognized("tls option", d.val, caddyOnly: true, candidates: [], at: d.token)
       default:
         throw .unrecognized(
           "tls option", d.val, caddyOnly: false,
-          candidates: ["protocols", "ciphers", "curves", "on_demand", "ca", "ca_root", "eab", "issuer", "key_type"],
+          candidates: [
+            "protocols", "ciphers", "curves", "on_demand", "ca", "ca_root", "eab", "issuer", "key_type", "dns",
+            "propagation_delay",
+          ],
           at: d.token)
       }
     }

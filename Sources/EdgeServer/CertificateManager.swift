@@ -185,10 +185,15 @@ public actor CertificateManager {
     let client = try await client(for: issuer)
     let key = try CertificateKey.generateP256()
     var solvers: [any ACMEChallengeSolver] = []
-    if !issuer.disableHTTPChallenge {
+    if let dns = issuer.dns {
+      // As in Caddy: with a DNS provider, DNS-01 only (it works for wildcards and behind any firewall).
+      solvers.append(DNS01ExecSolver(provider: dns, logger: logger))
+    } else if !issuer.disableHTTPChallenge {
       solvers.append(HTTP01Solver(challenges: httpChallenges, storage: storage, logger: logger))
     }
-    if !issuer.disableTLSALPNChallenge { solvers.append(TLSALPN01Solver(challenges: tlsChallenges, logger: logger)) }
+    if issuer.dns == nil, !issuer.disableTLSALPNChallenge {
+      solvers.append(TLSALPN01Solver(challenges: tlsChallenges, logger: logger))
+    }
     let previous = metadata(name)
     let previousID = (try? storage.load(StorageKeys.certificate(name)))
       .flatMap { try? ACMELeafCertificate(chainPEM: String(decoding: $0, as: UTF8.self)) }?.renewalCertificateID
@@ -300,4 +305,48 @@ struct TLSALPN01Solver: ACMEChallengeSolver {
 struct ManagerError: Error, CustomStringConvertible {
   let description: String
   init(_ description: String) { self.description = description }
+}
+
+/// DNS-01 through the operator's program: `<command> present <record> <value>` publishes the TXT record,
+/// `<command> cleanup <record> <value>` removes it (see `DNSProvider`).
+struct DNS01ExecSolver: ACMEChallengeSolver {
+  let provider: DNSProvider
+  let logger: Logger
+  var challengeType: String { "dns-01" }
+
+  func present(identifier: String, token: String, keyAuthorization: String) async throws {
+    let record = ACMEKeyAuthorization.dns01RecordName(for: identifier)
+    try await run("present", record, ACMEKeyAuthorization.dns01Value(keyAuthorization))
+    if let delay = provider.propagationDelay { try await Task.sleep(for: delay) }
+  }
+
+  func cleanUp(identifier: String, token: String, keyAuthorization: String) async {
+    let record = ACMEKeyAuthorization.dns01RecordName(for: identifier)
+    do {
+      try await run("cleanup", record, ACMEKeyAuthorization.dns01Value(keyAuthorization))
+    } catch {
+      logger.warning("DNS-01 cleanup failed; the TXT record may stay", metadata: ["record": "\(record)", "error": "\(error)"])
+    }
+  }
+
+  /// Runs the program (off every loop), at most two minutes; exit status 0 is success.
+  private func run(_ action: String, _ record: String, _ value: String) async throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: provider.command[0])
+    process.arguments = Array(provider.command.dropFirst()) + [action, record, value]
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+      process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+      do { try process.run() } catch { continuation.resume(throwing: error) }
+      let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+      DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
+    }
+    guard status == 0 else {
+      let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      throw ManagerError("DNS provider '\(provider.command[0]) \(action)' exited with \(status): \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+    }
+    logger.info("DNS-01 record \(action == "present" ? "published" : "removed")", metadata: ["record": "\(record)"])
+  }
 }

@@ -303,13 +303,14 @@ public final class NodeCertificates: CertificateSource {
     for site in config.sites {
       for address in site.addresses where site.listening(address, global: config.global).secure {
         guard let name = address.host?.lowercased(), kinds[name] == .storage else { continue }
-        if name.hasPrefix("*.") {
+        let issuers = config.global.issuers(for: site.tls)
+        if name.hasPrefix("*."), !issuers.allSatisfy({ $0.dns != nil }) {
           logger.warning(
-            "a wildcard certificate needs the DNS-01 challenge, which edge cannot answer yet; place one in storage",
+            "a wildcard certificate needs the DNS-01 challenge: give its site 'tls { dns exec <program> }' (or acme_dns), or place one in storage",
             metadata: ["name": "\(name)", "expected": "\(stored.directory)/wildcard_\(name.dropFirst()).crt"])
           continue
         }
-        names[name] = CertificateManager.Managed(issuers: config.global.issuers(for: site.tls))
+        names[name] = CertificateManager.Managed(issuers: issuers)
       }
     }
     return names

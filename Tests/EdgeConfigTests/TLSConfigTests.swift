@@ -161,3 +161,32 @@ struct TLSConfigTests {
     try adapt("{\n\temail a@b.test\n}\na.test {\n\ttls a@b.test\n}").validate()
   }
 }
+
+@Suite struct DNSProviderConfigTests {
+  @Test func siteAndGlobal() throws {
+    let config = try adapt("""
+      {
+      	acme_dns exec /usr/local/bin/dns-hook --zone example.test
+      }
+      *.a.test {
+      	tls {
+      		dns exec /opt/hook.sh
+      		propagation_delay 5s
+      	}
+      }
+      b.test {
+      	respond x
+      }
+      """)
+    #expect(config.global.issuers(for: config.sites[0].tls).map(\.dns) == [DNSProvider(command: ["/opt/hook.sh"], propagationDelay: .seconds(5))])
+    #expect(config.global.issuers(for: nil).map(\.dns) == [DNSProvider(command: ["/usr/local/bin/dns-hook", "--zone", "example.test"])])
+    #expect(try EdgeConfig(json: config.jsonString(pretty: false)) == config)
+    try config.validate()
+  }
+
+  @Test func errors() {
+    #expect(failure("a.test {\n\ttls {\n\t\tdns cloudflare TOKEN\n\t}\n}") == "Caddyfile:3:7: DNS provider 'cloudflare' is not built in; use 'dns exec <program>' with a program that talks to your DNS host")
+    #expect(failure("a.test {\n\ttls {\n\t\tdns exec\n\t}\n}") == "Caddyfile:3:7: 'dns exec' needs a program to run")
+    #expect(throws: ConfigError.self) { try adapt("a.test {\n\ttls {\n\t\tpropagation_delay 5s\n\t}\n}").validate() }
+  }
+}

@@ -341,3 +341,37 @@ def test_a_process_sharing_storage_answers_validations_for_the_one_that_ordered(
     finally:
         back.stop()
         front.stop()
+
+
+def test_dns01_through_an_exec_provider_gets_a_wildcard(edge_bin, tmp_path, pebble):
+    """`tls { dns exec <program> }`: edge runs the operator's program to publish the TXT record (here a
+    script that tells challtestsrv, pebble's DNS), and gets a wildcard certificate."""
+    script = tmp_path / "dns-hook.sh"
+    script.write_text("""#!/bin/sh
+# dns-hook.sh present|cleanup <record> <value>
+set -e
+case "$1" in
+  present) curl -sf -X POST -d "{\\"host\\":\\"$2.\\",\\"value\\":\\"$3\\"}" http://%s:%d/set-txt ;;
+  cleanup) curl -sf -X POST -d "{\\"host\\":\\"$2.\\"}" http://%s:%d/clear-txt ;;
+esac
+echo "$1 $2" >> %s
+""" % (LOOPBACK, pebble.dns_management, LOOPBACK, pebble.dns_management, tmp_path / "hook.log"))
+    script.chmod(0o755)
+    issuer = "\ttls {\n\t\tdns exec %s\n\t}\n" % script
+    node = start_node(edge_bin, tmp_path / "node", pebble, ["*.wild.acme.test"], issuer_block=issuer)
+    try:
+        roots = pebble.issuing_roots()
+        status, body, cert = None, None, None
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                status, body, cert = fetch(pebble.tls_port, "shop.wild.acme.test", roots)
+                break
+            except (ssl.SSLError, OSError):
+                time.sleep(0.2)
+        assert cert is not None, node.stderr_tail()
+        assert ("DNS", "*.wild.acme.test") in cert["subjectAltName"]
+        hooks = (tmp_path / "hook.log").read_text().split("\n")
+        assert "present _acme-challenge.wild.acme.test" in hooks and "cleanup _acme-challenge.wild.acme.test" in hooks
+    finally:
+        node.stop()
