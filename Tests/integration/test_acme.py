@@ -375,3 +375,19 @@ echo "$1 $2" >> %s
         assert "present _acme-challenge.wild.acme.test" in hooks and "cleanup _acme-challenge.wild.acme.test" in hooks
     finally:
         node.stop()
+
+
+def test_issuer_fallback_list(edge_bin, tmp_path, pebble):
+    """Two issuers: the first CA is down, the second (pebble) issues; both live on this machine."""
+    dead = "https://%s:%d/dir" % (LOOPBACK, free_port())
+    fallback = ("\tcert_issuer acme %s\n\tcert_issuer acme %s {\n\t\ttrusted_roots %s\n\t}\n"
+                % (dead, pebble.directory, pebble.ca_root))
+    node = start_node(edge_bin, tmp_path / "node", pebble, ["fallback.acme.test"], extra_global=fallback)
+    try:
+        wait_for_certificates(pebble.tls_port, ["fallback.acme.test"], pebble.issuing_roots())
+        log = node.stderr_path.read_text()
+        assert "issuer failed" in log and dead in log
+        metadata = json.loads((tmp_path / "node" / "storage" / "certificates" / "fallback.acme.test.json").read_text())
+        assert metadata["issuer_url"] == pebble.directory
+    finally:
+        node.stop()
