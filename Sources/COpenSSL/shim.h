@@ -3,3 +3,4 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>

@@ -1,4 +1,5 @@
 internal import COpenSSL
+import EdgeCore
 
 /// A certificate chain and its private key, parsed once and shared by every handshake that serves it.
 ///
@@ -18,6 +19,10 @@ public final class CertifiedKey: Sendable {
   nonisolated(unsafe) let privateKey: OpaquePointer
   // Invariant: the three OpenSSL objects are never modified after init (OpenSSL's reference counts are
   // atomic), so sharing them across threads is safe; they are freed once, in deinit.
+
+  /// The DER OCSPResponse stapled to handshakes whose client asks for one, or nil. The only mutable
+  /// state: replaced by whoever fetches responses, read by the handshakes serving this key.
+  private let ocspSlot = Locked<[UInt8]?>(nil)
 
   /// Parses `chainPEM` (leaf first, then intermediates) and `keyPEM`, and checks that they belong together.
   public convenience init(chainPEM: String, keyPEM: String) throws(CertificateError) {
@@ -77,6 +82,17 @@ public final class CertifiedKey: Sendable {
     names = Self.subjectAlternativeNames(of: parsed.leaf)
     notAfter = Self.notAfter(of: parsed.leaf)
   }
+
+  /// Staples `der` (a DER OCSPResponse, RFC 6960) to every later handshake that serves this certificate
+  /// to a client asking for certificate status (RFC 6066 §8); nil or empty stops stapling. Pass only a
+  /// verified, current, `good` response: clients refuse connections that staple a bad one.
+  public func setOCSPResponse(_ der: [UInt8]?) {
+    let value = der?.isEmpty == false ? der : nil
+    ocspSlot.withLock { $0 = value }
+  }
+
+  /// The response to staple now, if any (a reference-count increment under the lock; no copy).
+  var ocspResponse: [UInt8]? { ocspSlot.withLock { $0 } }
 
   deinit {
     EVP_PKEY_free(privateKey)

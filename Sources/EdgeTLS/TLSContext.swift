@@ -70,6 +70,10 @@ public final class TLSContext: Sendable {
     // certificate was already chosen by the client-hello callback).
     _ = edge_ssl_ctx_accept_server_name(raw)
     SSL_CTX_set_alpn_select_cb(raw, TLSSession.alpnCallback, nil)
+    // OCSP stapling: the chosen certificate's response, when it has one (CertifiedKey.setOCSPResponse).
+    guard edge_ssl_ctx_set_tlsext_status_cb(raw, TLSSession.statusCallback) == 1 else {
+      throw OpenSSLError("SSL_CTX_set_tlsext_status_cb")
+    }
     SSL_CTX_set_info_callback(raw, TLSSession.infoCallback)
   }
 

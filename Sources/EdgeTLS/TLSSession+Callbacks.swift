@@ -26,6 +26,12 @@ extension TLSSession {
         offered: UnsafeRawBufferPointer(start: offered, count: Int(offeredLength)), out: out, outLength: outLength)
     }
 
+  /// OpenSSL runs this only for a client that sent status_request, once the certificate is chosen.
+  static let statusCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ssl, _ in
+    guard let session = from(ssl) else { return SSL_TLSEXT_ERR_NOACK }
+    return session.stapleOCSPResponse()
+  }
+
   /// Records fatal alerts this side sends, so a failure can say which.
   static let infoCallback: @convention(c) (OpaquePointer?, Int32, Int32) -> Void = { ssl, type, value in
     guard type & SSL_CB_WRITE_ALERT == SSL_CB_WRITE_ALERT, value >> 8 == SSL3_AL_FATAL else { return }

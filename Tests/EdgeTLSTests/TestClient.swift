@@ -13,6 +13,8 @@ final class TestClient {
     var session: OpaquePointer? = nil
     /// Key-exchange groups; the client sends a key share for the first one only.
     var groups: String? = nil
+    /// Sends status_request (asks the server to staple an OCSP response).
+    var requestStatus = false
   }
 
   let ctx: OpaquePointer
@@ -45,6 +47,10 @@ final class TestClient {
       SSL_set_alpn_protos(ssl, wire, UInt32(wire.count))
     }
     if let session = options.session { SSL_set_session(ssl, session) }
+    if options.requestStatus {
+      // SSL_set_tlsext_status_type is a macro over SSL_ctrl.
+      _ = SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE, Int(TLSEXT_STATUSTYPE_ocsp), nil)
+    }
     SSL_set_ex_data(ssl, Self.exIndex, Unmanaged.passUnretained(self).toOpaque())
     SSL_set_info_callback(ssl) { ssl, type, value in
       guard type & SSL_CB_READ_ALERT == SSL_CB_READ_ALERT, value >> 8 == SSL3_AL_FATAL,
@@ -119,6 +125,14 @@ final class TestClient {
 
   /// Certificates the server sent (leaf and intermediates).
   var peerChainLength: Int32 { SSL_get_peer_cert_chain(ssl).map { OPENSSL_sk_num($0) } ?? 0 }
+
+  /// The OCSP response the server stapled, if any (SSL_get_tlsext_status_ocsp_resp, a macro over SSL_ctrl).
+  var stapledResponse: [UInt8]? {
+    var data: UnsafeMutablePointer<UInt8>? = nil
+    let length = withUnsafeMutablePointer(to: &data) { SSL_ctrl(ssl, SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP, 0, $0) }
+    guard let data, length > 0 else { return nil }
+    return Array(UnsafeBufferPointer(start: data, count: length))
+  }
 
   /// The session to resume with (owned by the caller: SSL_SESSION_free).
   func session() -> OpaquePointer? { SSL_get1_session(ssl) }

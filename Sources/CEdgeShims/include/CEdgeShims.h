@@ -7,6 +7,7 @@
 #include <hiredis/async.h>
 #include "edge_tls_shims.h"
 #include "edge_ca_shims.h"
+#include "edge_ocsp_shims.h"
 
 /// A bound, non-listening TCP socket with SO_REUSEADDR and (when reuseport != 0) SO_REUSEPORT, so every
 /// worker loop can bind its own socket to one address. IPv6 sockets accept IPv4 too (V6ONLY off).

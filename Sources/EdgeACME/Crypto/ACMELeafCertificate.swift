@@ -47,7 +47,8 @@ public struct ACMELeafCertificate: Sendable, Hashable {
     "\(Base64URL.encode(authorityKeyIdentifier)).\(Base64URL.encode(serialNumber))"
   }
 
-  private static func date(_ time: UnsafePointer<ASN1_TIME>?) throws(ACMEError) -> Date {
+  /// An ASN.1 UTCTime or GeneralizedTime as a `Date` (also used for OCSP's times).
+  static func date(_ time: UnsafePointer<ASN1_TIME>?) throws(ACMEError) -> Date {
     var parts = tm()
     guard let time, ASN1_TIME_to_tm(time, &parts) == 1 else { throw cryptoError("ASN1_TIME_to_tm") }
     return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
