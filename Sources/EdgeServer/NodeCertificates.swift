@@ -56,6 +56,8 @@ public final class NodeCertificates: CertificateSource {
   /// Names storage had no certificate for, with the storage directory's modification time then.
   private let missing: Locked<[String: Int?]>
   private let queue = DispatchQueue(label: "edge.certificates", attributes: .concurrent)
+  /// OCSP staples for certificates from storage.
+  let ocsp: OCSPKeeper
 
   /// The local CA's directory inside `storage`.
   public static func localCADirectory(storage: String) -> String { storage + "/pki/authorities/local" }
@@ -82,6 +84,7 @@ public final class NodeCertificates: CertificateSource {
     ticketKeys = previous?.ticketKeys ?? TicketKeyRing()
     issued = keep?.issued ?? Locked([:])
     onDemandStarts = keep?.onDemandStarts ?? Locked([])
+    ocsp = keep?.ocsp ?? OCSPKeeper(logger: logger)
     onDemandAsk = config.global.onDemandTLS?.ask
     var onDemand: [(pattern: String?, issuers: [ACMEIssuer])] = []
     for site in config.sites where site.tls?.onDemand == true {
@@ -215,6 +218,7 @@ public final class NodeCertificates: CertificateSource {
     }
     let stamp = Self.modificationTime(file)
     fromStorage.withLock { $0[name] = StoredCertificate(key: key, file: file, modified: stamp) }
+    ocsp.keep(key, chainFile: file, name: name)
     return key
   }
 
@@ -264,6 +268,7 @@ public final class NodeCertificates: CertificateSource {
       }
       guard await issue(name, issuers), let (key, file) = self.stored.load(name) else { return done(nil) }
       self.fromStorage.withLock { $0[name] = StoredCertificate(key: key, file: file, modified: Self.modificationTime(file)) }
+      self.ocsp.keep(key, chainFile: file, name: name)
       done(key)
     }
   }
@@ -328,6 +333,7 @@ public final class NodeCertificates: CertificateSource {
       return old
     }
     if let old { cache.replace(old.key, with: fresh) } else { cache.insert(fresh) }
+    ocsp.keep(fresh, chainFile: file, name: name, replacing: old?.key)
   }
 
   /// Reloads storage certificates whose files changed since they were loaded (a renewal written by
@@ -339,6 +345,7 @@ public final class NodeCertificates: CertificateSource {
       let stamp = Self.modificationTime(file)
       fromStorage.withLock { $0[name] = StoredCertificate(key: fresh, file: file, modified: stamp) }
       cache.replace(entry.key, with: fresh)
+      ocsp.keep(fresh, chainFile: file, name: name, replacing: entry.key)
       logger.info("certificate in storage changed; serving the new one", metadata: ["name": "\(name)", "file": "\(file)"])
     }
   }
