@@ -63,7 +63,7 @@ let package = Package(
     .testTarget(name: "EdgeTLSTests", dependencies: ["EdgeTLS"]),
     .testTarget(
       name: "EdgeServerTests",
-      dependencies: ["EdgeServer", "EdgeConfig", "EdgeTLS", .product(name: "Logging", package: "swift-log")]),
+      dependencies: ["EdgeServer", "EdgeConfig", "EdgeTLS", "EdgeStorage", .product(name: "Logging", package: "swift-log")]),
     .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig", "EdgeCaddyfile"]),
     .testTarget(name: "EdgeRegexTests", dependencies: ["EdgeRegex"]),
     .testTarget(name: "EdgeStorageTests", dependencies: ["EdgeStorage", "edge-storage-probe"]),

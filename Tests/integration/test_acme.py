@@ -391,3 +391,26 @@ def test_issuer_fallback_list(edge_bin, tmp_path, pebble):
         assert metadata["issuer_url"] == pebble.directory
     finally:
         node.stop()
+
+
+def test_external_account_binding(edge_bin, tmp_path):
+    """A CA that requires EAB (as ZeroSSL does): without acme_eab the account is refused; with it, issued."""
+    key = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
+    pebble = Pebble(tmp_path / "pebble", config={"externalAccountBindingRequired": True,
+                                                 "externalAccountMACKeys": {"kid-1": key}})
+    try:
+        refused = start_node(edge_bin, tmp_path / "without", pebble, ["eab.acme.test"])
+        try:
+            time.sleep(2)
+            assert "externalAccountRequired" in refused.stderr_path.read_text() or \
+                "external account" in refused.stderr_path.read_text().lower()
+        finally:
+            refused.stop()
+        node = start_node(edge_bin, tmp_path / "with", pebble, ["eab.acme.test"],
+                          extra_global="\tacme_eab {\n\t\tkey_id kid-1\n\t\tmac_key %s\n\t}\n" % key)
+        try:
+            wait_for_certificates(pebble.tls_port, ["eab.acme.test"], pebble.issuing_roots())
+        finally:
+            node.stop()
+    finally:
+        pebble.stop()
