@@ -234,7 +234,7 @@ fileprivate struct RequestPath: Equatable {
     var iterator = path.utf8.makeIterator()
     while let byte = iterator.next() {
       if byte == UInt8(ascii: "%") {
-        guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue) else {
+        guard let high = iterator.next().flatMap(MatchPath.hexValue), let low = iterator.next().flatMap(MatchPath.hexValue) else {
           throw .badRequest
         }
         bytes.append(high << 4 | low)
@@ -257,15 +257,6 @@ fileprivate struct RequestPath: Equatable {
     }
     self.segments = segments
     trailingSlash = decoded.isEmpty || decoded.hasSuffix("/")
-  }
-
-  private static func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-    default: nil
-    }
   }
 }
 

@@ -76,22 +76,26 @@ public enum MatchPath {
     return false
   }
 
+  /// The value of one hex digit of a `%XX` escape (either case).
+  static func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
+    }
+  }
+
   /// `%XX` decoded; a `%` not followed by two hex digits is kept as written.
   static func percentDecoded(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
-    func hex(_ c: UInt8) -> UInt8? {
-      switch c {
-      case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-      case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-      case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-      default: nil
-      }
-    }
     var out: [UInt8] = []
     out.reserveCapacity(raw.count)
     var index = 0
     while index < raw.count {
       let byte = raw[index]
-      if byte == UInt8(ascii: "%"), index + 2 < raw.count, let high = hex(raw[index + 1]), let low = hex(raw[index + 2]) {
+      if byte == UInt8(ascii: "%"), index + 2 < raw.count, let high = hexValue(raw[index + 1]),
+        let low = hexValue(raw[index + 2])
+      {
         out.append(high << 4 | low)
         index += 3
       } else {

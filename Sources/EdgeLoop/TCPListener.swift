@@ -24,17 +24,23 @@ public final class TCPListener {
     }
     if fd < 0 { throw UVError(code: fd, call: "bind \(address)") }
     handle = .allocate(capacity: 1)
+    try listen(fd: fd, backlog: backlog, describing: "\(address)")
+  }
+
+  /// Takes over the bound socket `fd` and starts accepting (called once, from an init).
+  private func listen(fd: Int32, backlog: Int32, describing what: String) throws(UVError) {
     uv_tcp_init(loop.raw, handle)
     handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
     do {
-      try check(uv_tcp_open(handle, uv_os_sock_t(fd)), "open \(address)")
+      // libuv's stream calls work on any stream socket, so a tcp handle carries unix sockets too.
+      try check(uv_tcp_open(handle, uv_os_sock_t(fd)), "open \(what)")
       let stream = UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
       try check(
         uv_listen(stream, backlog) { server, status in
           let me = Unmanaged<TCPListener>.fromOpaque(server!.pointee.data).takeUnretainedValue()
           guard status == 0, !me.closed else { return }
           me.acceptOne()
-        }, "listen \(address)")
+        }, "listen \(what)")
     } catch {
       close()
       throw error
@@ -76,22 +82,7 @@ public final class TCPListener {
       throw UVError(code: -code, call: "bind \(path)")
     }
     handle = .allocate(capacity: 1)
-    uv_tcp_init(loop.raw, handle)
-    handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-    do {
-      // libuv's stream calls work on any stream socket; a tcp handle carries this one.
-      try check(uv_tcp_open(handle, uv_os_sock_t(fd)), "open \(path)")
-      let stream = UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
-      try check(
-        uv_listen(stream, backlog) { server, status in
-          let me = Unmanaged<TCPListener>.fromOpaque(server!.pointee.data).takeUnretainedValue()
-          guard status == 0, !me.closed else { return }
-          me.acceptOne()
-        }, "listen \(path)")
-    } catch {
-      close()
-      throw error
-    }
+    try listen(fd: fd, backlog: backlog, describing: path)
   }
 
   private func acceptOne() {
