@@ -41,6 +41,8 @@ public actor CertificateManager {
   private var jitters: [String: Double] = [:]
   /// Names being obtained right now (their tasks are not restarted by a reload).
   private var busy: Set<String> = []
+  /// After a failure, no new attempt for the name before this (a reload restarting its task included).
+  private var notBefore: [String: Date] = [:]
   /// Failed attempts per name since its last success (for backoff and `edge certs list`).
   private(set) var failures: [String: Int] = [:]
 
@@ -113,9 +115,14 @@ public actor CertificateManager {
         await sleep(until: min(due, Date().addingTimeInterval(12 * 3600)))
         continue
       }
+      if let wait = notBefore[name], wait > Date() {
+        await sleep(until: wait)
+        continue
+      }
       do {
         try await obtainLocked(name)
         failures[name] = nil
+        notBefore[name] = nil
       } catch is CancellationError {
         return
       } catch {
@@ -126,6 +133,7 @@ public actor CertificateManager {
           "could not obtain a certificate; will try again",
           metadata: ["name": "\(name)", "attempt": "\(count)", "retry_in": "\(Int(delay))s", "error": "\(error)"])
         recordError(name, error)
+        notBefore[name] = Date().addingTimeInterval(delay)
         await sleep(until: Date().addingTimeInterval(delay))
       }
     }
