@@ -39,7 +39,7 @@ let package = Package(
     .target(name: "EdgeRegex", dependencies: ["CPCRE2"], swiftSettings: hotPath),
     .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1"], swiftSettings: hotPath),
     .target(
-      name: "EdgeHTTP", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS", "EdgeEncode", "EdgeAuth", "EdgeRegex"],
+      name: "EdgeHTTP", dependencies: ["CEdgeShims", "EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS", "EdgeEncode", "EdgeAuth", "EdgeRegex"],
       swiftSettings: hotPath),
     .target(name: "EdgeStorage", dependencies: ["EdgeCore"]),
     // Takes a FileStorage lock from a separate process, for EdgeStorageTests' two-process cases.

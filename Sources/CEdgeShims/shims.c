@@ -6,6 +6,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#ifdef __linux__
+#include <linux/openat2.h>
+#endif
 #include <hiredis/adapters/libuv.h>
 
 int edge_bound_tcp_socket(const struct sockaddr *addr, int reuseport) {
@@ -38,6 +43,17 @@ long edge_raise_nofile_limit(void) {
 void edge_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }
 
 void edge_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+int edge_open_no_symlinks(const char *path, int flags) {
+#ifdef SYS_openat2
+  struct open_how how = {.flags = (unsigned long long)flags, .mode = 0, .resolve = RESOLVE_NO_SYMLINKS};
+  return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+#else
+  (void)path, (void)flags;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
 
 int edge_ssl_ctx_set_min_proto(SSL_CTX *ctx, int version) { return (int)SSL_CTX_set_min_proto_version(ctx, version); }
 int edge_ssl_ctx_set_max_proto(SSL_CTX *ctx, int version) { return (int)SSL_CTX_set_max_proto_version(ctx, version); }

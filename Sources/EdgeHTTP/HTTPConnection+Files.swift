@@ -42,7 +42,6 @@ extension HTTPConnection {
       root: config.root ?? root ?? ".", indexNames: config.indexNames, hide: config.hide,
       precompressed: config.precompressed, browse: config.browse)
     let (pathPart, query) = OriginTarget.split(head.path)
-    let path = String(pathPart)
     var requestHeaders = head.headers
     if currentError != nil {
       // An error page is the error's answer, never a 304 or a range of it.
@@ -50,9 +49,11 @@ extension HTTPConnection {
         requestHeaders.remove(name)
       }
     }
+    // Only a directory listing reads the query and the path the client asked for.
     var response = FileServer.respond(
-      method: head.method, path: path, query: query.map(String.init) ?? "",
-      listingPath: String(OriginTarget.split(originalTarget).path), headers: requestHeaders, options: options)
+      method: head.method, path: String(pathPart), query: config.browse ? query.map(String.init) ?? "" : "",
+      listingPath: config.browse ? String(OriginTarget.split(originalTarget).path) : nil, headers: requestHeaders,
+      options: options)
     if let error = currentError {
       if response.status == 200 { response.status = error.status }
     } else if response.status >= 400, currentSite?.errorRoutes(for: response.status) != nil {
@@ -60,21 +61,35 @@ extension HTTPConnection {
       return fail(status: response.status, "", head: head, fields: fields)
     }
     let mustClose = draining || currentError?.close == true || !head.keepAlive || head.framing != .none
-    var headers = HTTPHeaders(response.fields.map { ($0.name, $0.value) })
-    if response.status == 308 {
-      headers.set("Location", Self.directoryLocation(originalTarget))
-    }
+    var encoded: [HeaderOperation] = []
     if let encoding, response.status == 200 {
-      headers.apply(encodeGenerated(&response, request: head, encoding: encoding), placeholders(head))
+      encoded = encodeGenerated(&response, request: head, encoding: encoding)
     }
-    headers.apply(fields, placeholders(head))
     scratch.removeAll(keepingCapacity: true)
-    scratch.append(contentsOf: "HTTP/1.1 \(response.status) \(StatusText.reason(response.status))\r\n".utf8)
+    Self.appendStatusLine(response.status, to: &scratch)
     scratch.append(contentsOf: worker.date.field)
-    headers.write(into: &scratch)
-    scratch.append(contentsOf: "Content-Length: \(response.contentLength)\r\n".utf8)
-    if mustClose { scratch.append(contentsOf: "Connection: close\r\n".utf8) }
-    scratch.append(contentsOf: "\r\n".utf8)
+    if fields.isEmpty && encoded.isEmpty && response.status != 308 {
+      // Nothing to apply: the server's own fields (names and values it made) go out as they are.
+      for (name, value) in response.fields {
+        Self.append(name, to: &scratch)
+        scratch.append(UInt8(ascii: ":"))
+        scratch.append(UInt8(ascii: " "))
+        Self.append(value, to: &scratch)
+        scratch.append(UInt8(ascii: "\r"))
+        scratch.append(UInt8(ascii: "\n"))
+      }
+    } else {
+      var headers = HTTPHeaders(response.fields.map { ($0.name, $0.value) })
+      if response.status == 308 {
+        headers.set("Location", Self.directoryLocation(originalTarget))
+      }
+      headers.apply(encoded, placeholders(head))
+      headers.apply(fields, placeholders(head))
+      headers.write(into: &scratch)
+    }
+    scratch.append(contentsOf: "Content-Length: ".utf8)
+    Self.appendDecimal(response.contentLength, to: &scratch)
+    scratch.append(contentsOf: mustClose ? "\r\nConnection: close\r\n\r\n".utf8 : "\r\n\r\n".utf8)
     switch response.body {
     case .none:
       client.write(scratch)
@@ -119,8 +134,17 @@ extension HTTPConnection {
 
   /// Sends file bytes until the body is out or the client stops taking them (then `clientDidDrain`
   /// resumes, under the write timeout).
+  ///
+  /// On a plain connection whose queue is empty, a large body goes by `sendfile` (no copy through user
+  /// space); what the socket does not take at once is read and written as usual.
   func pumpFile() {
     guard let transfer = fileTransfer, phase == .sendingFile else { return }
+    if transfer.remaining >= Self.sendFileMinimum,
+      let sent = client.sendFile(transfer.descriptor, offset: transfer.offset, count: transfer.remaining)
+    {
+      transfer.offset += sent
+      transfer.remaining -= sent
+    }
     withUnsafeTemporaryAllocation(byteCount: Self.fileChunk, alignment: 16) { buffer in
       while transfer.remaining > 0 && client.isWritable && phase == .sendingFile {
         let count = pread(transfer.descriptor, buffer.baseAddress, min(buffer.count, transfer.remaining), off_t(transfer.offset))
@@ -146,6 +170,39 @@ extension HTTPConnection {
   }
 
   static let fileChunk = 64 * 1024
+  /// Smaller bodies are read and written with their head in one `write`: as cheap, and they leave with
+  /// the loop's other batched writes.
+  static let sendFileMinimum = 16 * 1024
+
+  /// `HTTP/1.1 <status> <reason>\r\n`.
+  static func appendStatusLine(_ status: Int, to out: inout [UInt8]) {
+    out.append(contentsOf: "HTTP/1.1 ".utf8)
+    appendDecimal(status, to: &out)
+    out.append(UInt8(ascii: " "))
+    append(StatusText.reason(status), to: &out)
+    out.append(contentsOf: "\r\n".utf8)
+  }
+
+  /// `text`'s bytes, copied at once (appending a `String.UTF8View` goes a slower, generic way).
+  static func append(_ text: String, to out: inout [UInt8]) {
+    let copied = text.utf8.withContiguousStorageIfAvailable { out.append(contentsOf: $0) } != nil
+    if !copied { out.append(contentsOf: text.utf8) }
+  }
+
+  /// The decimal digits of a non-negative `value`.
+  static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for Int.max's 19 digits
+    withUnsafeMutableBytes(of: &digits) { buffer in
+      var v = max(value, 0)
+      var i = buffer.count
+      repeat {
+        i -= 1
+        buffer[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+        v /= 10
+      } while v > 0
+      out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
+    }
+  }
 
   /// Where a directory asked for without its trailing slash redirects: the path the client sent (before
   /// `handle_path` stripped it) plus `/`, with the query kept. Leading slashes and backslashes collapse to

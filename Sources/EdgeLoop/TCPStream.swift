@@ -200,6 +200,34 @@ public final class TCPStream {
     }
   }
 
+  /// Sends `count` bytes of the file `descriptor` from `offset` with `sendfile(2)`: the kernel takes them
+  /// from the page cache, with no copy through user space. Only on a plain stream with nothing queued in
+  /// libuv; the batched writes (a response head) go first, with MSG_MORE so they share a packet with the
+  /// file. Returns how many bytes the kernel took, 0 when the socket is full; nil when this stream cannot
+  /// (a security layer, queued writes) or the call failed. What is not sent is the caller's to `write`,
+  /// which queues it and reports any error as usual: sendfile never waits, nor holds back-pressure.
+  public func sendFile(_ descriptor: Int32, offset: Int, count: Int) -> Int? {
+    assert(loop.inLoop, "TCPStream used off its loop")
+    guard !isClosed, security == nil, libuvQueued == 0, count > 0 else { return nil }
+    var fd: uv_os_fd_t = -1
+    guard uv_fileno(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self), &fd) == 0 else { return nil }
+    if !outgoing.isEmpty {
+      let head = outgoing.readable
+      let n = Glibc.send(fd, head.baseAddress, head.count, Int32(MSG_MORE | MSG_NOSIGNAL))
+      if n < head.count {
+        // The rest (all of it on an error, which the queued write then reports) goes the usual way.
+        sendRaw(UnsafeRawBufferPointer(rebasing: head[max(n, 0)...]))
+        outgoing.removeAll()
+        return nil
+      }
+      outgoing.removeAll()
+    }
+    var position = off_t(offset)
+    let n = Glibc.sendfile(fd, descriptor, &position, count)
+    if n >= 0 { return n }
+    return errno == EAGAIN ? 0 : nil
+  }
+
   /// Sends FIN after the queued writes. Reading may go on.
   public func shutdownWrite() {
     guard !isClosed else { return }

@@ -23,6 +23,11 @@ void edge_set_thread_name(const char *name);
 /// Ignores SIGPIPE (writes to closed sockets return EPIPE instead of killing the process).
 void edge_ignore_sigpipe(void);
 
+/// `openat2(AT_FDCWD, path, {flags, 0, RESOLVE_NO_SYMLINKS})` (Linux 5.6+; glibc has no wrapper): opens
+/// `path` only if no component of it is a symlink. Returns the fd, or -1 with errno (ELOOP: a component
+/// is a symlink; ENOSYS, or EPERM under a seccomp filter, when the kernel does not offer the call).
+int edge_open_no_symlinks(const char *path, int flags);
+
 // OpenSSL macros (used by the TLS module).
 int edge_ssl_ctx_set_min_proto(SSL_CTX *ctx, int version);
 int edge_ssl_ctx_set_max_proto(SSL_CTX *ctx, int version);
