@@ -284,6 +284,14 @@ https:// {
         # The second handshake for an allowed name is served from storage: no ask, no order.
         fetch(pebble.tls_port, "shop.allowed.test", roots)
         assert pebble.orders() == 1 and len(ask.asked) == 2
+        # At most 10 new on-demand certificates a minute: the 11th allowed name is refused.
+        for i in range(9):
+            fetch(pebble.tls_port, "n%d.allowed.test" % i, roots)
+        assert pebble.orders() == 10
+        with pytest.raises(ssl.SSLError):
+            fetch(pebble.tls_port, "eleventh.allowed.test", roots)
+        assert pebble.orders() == 10
+        assert "rate limit" in node.stderr_path.read_text()
     finally:
         node.stop()
         ask.stop()
