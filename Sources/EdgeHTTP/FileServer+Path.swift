@@ -74,5 +74,4 @@ struct RequestPath: Equatable {
     self.relative = relative
     self.trailingSlash = trailingSlash
   }
-  }
 }
