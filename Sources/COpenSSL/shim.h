@@ -4,3 +4,6 @@
 #include <openssl/x509v3.h>
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
+#include <openssl/rand.h>
+#include <openssl/kdf.h>
+#include <openssl/hmac.h>
