@@ -171,8 +171,8 @@ public actor HTTPConnection {
       return respondLocally(status: 404, body: "no site for this host\n", request: head, close: false)
     }
     currentSite = site
-    if let logger = site.accessLog {
-      accessRecord = AccessRecord(logger: logger, head: head, remoteIP: remoteIP, secure: isSecure, start: monotonicNanoseconds())
+    accessRecord = site.accessLog.map {
+      AccessRecord(logger: $0, head: head, remoteIP: remoteIP, secure: isSecure, start: monotonicNanoseconds())
     }
     currentRoot = resolution.root
     currentCaptures = resolution.captures
