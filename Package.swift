@@ -43,6 +43,7 @@ let package = Package(
       name: "EdgeHTTP", dependencies: ["CEdgeShims", "EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS", "EdgeEncode", "EdgeAuth", "EdgeRegex"],
       swiftSettings: hotPath),
     .target(name: "EdgeStorage", dependencies: ["EdgeCore"]),
+    .target(name: "EdgeRedis", dependencies: ["EdgeCore", "EdgeLoop", "CHiredis", "CEdgeShims"]),
     // Takes a FileStorage lock from a separate process, for EdgeStorageTests' two-process cases.
     .executableTarget(name: "edge-storage-probe", dependencies: ["EdgeStorage"]),
     .target(
@@ -70,6 +71,7 @@ let package = Package(
     .testTarget(name: "EdgeRegexTests", dependencies: ["EdgeRegex"]),
     .testTarget(name: "EdgeStorageTests", dependencies: ["EdgeStorage", "edge-storage-probe"]),
     .testTarget(name: "EdgeEncodeTests", dependencies: ["EdgeEncode", "CZstd"]),
+    .testTarget(name: "EdgeRedisTests", dependencies: ["EdgeRedis", "EdgeLoop"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -11,7 +11,6 @@
 #ifdef __linux__
 #include <linux/openat2.h>
 #endif
-#include <hiredis/adapters/libuv.h>
 
 int edge_bound_tcp_socket(const struct sockaddr *addr, int reuseport) {
   int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -60,4 +59,3 @@ int edge_ssl_ctx_set_max_proto(SSL_CTX *ctx, int version) { return (int)SSL_CTX_
 long edge_ssl_ctx_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
 long edge_ssl_set_tlsext_host_name(SSL *ssl, const char *name) { return SSL_set_tlsext_host_name(ssl, name); }
 size_t edge_bio_pending(BIO *bio) { return BIO_pending(bio); }
-int edge_redis_attach_uv(redisAsyncContext *ac, uv_loop_t *loop) { return redisLibuvAttach(ac, loop); }

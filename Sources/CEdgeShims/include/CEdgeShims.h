@@ -35,5 +35,7 @@ long edge_ssl_ctx_set_mode(SSL_CTX *ctx, long mode);
 long edge_ssl_set_tlsext_host_name(SSL *ssl, const char *name);
 size_t edge_bio_pending(BIO *bio);
 
-// hiredis' libuv adapter is static inline in its header.
+/// Drives a hiredis async context from `loop` with one uv_poll_t on its socket (redis_uv.c). Used instead of
+/// hiredis 0.14's own adapter, which drops libuv's error status and leaves the context hanging.
+/// Returns REDIS_OK, or REDIS_ERR (context already attached, or uv_poll_init failed).
 int edge_redis_attach_uv(redisAsyncContext *ac, uv_loop_t *loop);
