@@ -83,12 +83,17 @@ public actor CertificateManager {
     }
   }
 
-  /// On-demand TLS: obtains `name` now (the handshake is waiting) and keeps renewing it afterwards.
-  /// Returns whether storage has a certificate for it.
-  public func obtainOnDemand(_ name: String, issuers: [ACMEIssuer]) async -> Bool {
+  /// On-demand TLS: obtains `name` now (the handshake is waiting) and keeps renewing it afterwards;
+  /// with `obtain` false (storage already has it, e.g. after a restart) only the renewing. Returns
+  /// whether storage has a certificate for it.
+  public func obtainOnDemand(_ name: String, issuers: [ACMEIssuer], obtain: Bool = true) async -> Bool {
     let settings = Managed(issuers: issuers)
     onDemand[name] = settings
     if managed[name] == nil { managed[name] = settings }
+    guard obtain else {
+      if tasks[name] == nil { tasks[name] = Task { [weak self] in await self?.maintain(name) } }
+      return true
+    }
     do {
       try await obtainLocked(name)
       logger.info("on-demand certificate ready", metadata: ["name": "\(name)"])

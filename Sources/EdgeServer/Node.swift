@@ -93,7 +93,7 @@ public final class Node {
     if let manager {
       Task { await manager.manage(names, renewalRatio: ratio) }
       certificates.onDemandIssuer.withLock { issue in
-        issue = { name, issuers in await manager.obtainOnDemand(name, issuers: issuers) }
+        issue = { name, issuers, obtain in await manager.obtainOnDemand(name, issuers: issuers, obtain: obtain) }
       }
     }
   }

@@ -40,7 +40,8 @@ public final class NodeCertificates: CertificateSource {
   /// `on_demand_tls { ask }`.
   let onDemandAsk: String?
   /// Gets a certificate for a name at its first handshake (the ACME agent); set by the node.
-  public let onDemandIssuer = Locked<(@Sendable (String, [ACMEIssuer]) async -> Bool)?>(nil)
+  /// `(name, issuers, obtain)`: with `obtain` false, the certificate is in storage and only needs renewing.
+  public let onDemandIssuer = Locked<(@Sendable (String, [ACMEIssuer], Bool) async -> Bool)?>(nil)
   /// At most `onDemandBurst` on-demand issuances in any `onDemandWindow`, across all names.
   private let onDemandStarts: Locked<[Date]>
   static let onDemandBurst = 10
@@ -252,7 +253,13 @@ public final class NodeCertificates: CertificateSource {
   /// On-demand TLS: a certificate from storage if there is one; else, if `ask` allows the name and the
   /// rate limit has room, one from the ACME agent (the handshake waits, off the loop).
   private func obtainOnDemand(_ name: String, _ issuers: [ACMEIssuer], _ done: @escaping @Sendable (CertifiedKey?) -> Void) {
-    if let (key, _) = stored.load(name) { return done(key) }
+    if let (key, file) = stored.load(name) {
+      // Obtained on demand before (perhaps by an earlier run of this node): renewed from now on.
+      fromStorage.withLock { $0[name] = StoredCertificate(key: key, file: file, modified: Self.modificationTime(file)) }
+      ocsp.keep(key, chainFile: file, name: name)
+      if let keep = onDemandIssuer.withLock({ $0 }) { Task { _ = await keep(name, issuers, false) } }
+      return done(key)
+    }
     guard let ask = onDemandAsk, let issue = onDemandIssuer.withLock({ $0 }) else { return done(nil) }
     let logger = self.logger
     Task {
@@ -266,7 +273,7 @@ public final class NodeCertificates: CertificateSource {
           metadata: ["name": "\(name)", "limit": "\(Self.onDemandBurst) per \(Int(Self.onDemandWindow)) s"])
         return done(nil)
       }
-      guard await issue(name, issuers), let (key, file) = self.stored.load(name) else { return done(nil) }
+      guard await issue(name, issuers, true), let (key, file) = self.stored.load(name) else { return done(nil) }
       self.fromStorage.withLock { $0[name] = StoredCertificate(key: key, file: file, modified: Self.modificationTime(file)) }
       self.ocsp.keep(key, chainFile: file, name: name)
       done(key)

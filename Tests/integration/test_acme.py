@@ -423,3 +423,54 @@ def test_external_account_binding(edge_bin, tmp_path):
             node.stop()
     finally:
         pebble.stop()
+
+
+def test_an_on_demand_certificate_is_renewed_after_a_restart(edge_bin, tmp_path):
+    """Obtained on demand, then the node restarts: the first handshake serves it from storage and the
+    node keeps renewing it (30-second certificates: a renewal within 40 s)."""
+    pebble = Pebble(tmp_path / "pebble", config={"certificateValidityPeriod": 30})
+    ask = AskServer()
+    workdir = tmp_path / "node"
+    workdir.mkdir()
+    (workdir / "Caddyfile").write_text("""{
+	workers 1
+	grace_period 1s
+	admin off
+	http_port %d
+	https_port %d
+	storage file_system %s
+	acme_ca %s
+	acme_ca_root %s
+	on_demand_tls {
+		ask http://%s:%d/check
+	}
+}
+https:// {
+	tls {
+		on_demand
+	}
+	respond "on demand {host}"
+}
+""" % (pebble.http_port, pebble.tls_port, workdir / "storage", pebble.directory, pebble.ca_root, LOOPBACK, ask.port))
+    try:
+        roots = pebble.issuing_roots()
+        node = ManagedProcess("edge", [edge_bin, "run", "--config", workdir / "Caddyfile"], workdir)
+        node.wait_for_port(pebble.tls_port)
+        _, _, first = fetch(pebble.tls_port, "kept.allowed.test", roots)
+        node.stop()
+        node = ManagedProcess("edge-again", [edge_bin, "run", "--config", workdir / "Caddyfile"], workdir)
+        node.wait_for_port(pebble.tls_port)
+        try:
+            _, _, again = fetch(pebble.tls_port, "kept.allowed.test", roots)
+            assert again["serialNumber"] == first["serialNumber"]  # from storage, no new order
+            deadline = time.time() + 40
+            current = again
+            while time.time() < deadline and current["serialNumber"] == first["serialNumber"]:
+                time.sleep(0.5)
+                _, _, current = fetch(pebble.tls_port, "kept.allowed.test", roots)
+            assert current["serialNumber"] != first["serialNumber"], "not renewed after the restart"
+        finally:
+            node.stop()
+    finally:
+        ask.stop()
+        pebble.stop()
