@@ -111,6 +111,9 @@ public final class Node {
     if reader != nil {
       signals.append(SignalWatcher(loop: control, signal: SIGHUP) { [unowned self] _ in self.reload() })
     }
+    // The ACME agent is ready before any port opens: the first handshake may need it (on demand).
+    answerSharedChallenges()
+    manageCertificates()
     let count = config.global.workers ?? ProcessSetup.cpuCount
     let ports = routes.listeners.keys.sorted()
     for index in 0..<count {
@@ -136,8 +139,6 @@ public final class Node {
       ])
     startAdmin()
     autosave()
-    answerSharedChallenges()
-    manageCertificates()
     control.run()
     return 0
   }

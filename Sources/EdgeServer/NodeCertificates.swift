@@ -243,11 +243,17 @@ public final class NodeCertificates: CertificateSource {
     return info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
   }
 
-  /// The issuers of the on-demand site that covers `serverName` (not a name a site lists itself).
+  /// The issuers of the on-demand site that covers `serverName`: one written for that very name, else
+  /// for its wildcard, else a catch-all — unless a site without on_demand lists the name (or wildcard)
+  /// first, whose certificate is managed as usual.
   func onDemandIssuers(for serverName: String) -> [ACMEIssuer]? {
-    guard !onDemandSites.isEmpty, kinds[serverName] == nil else { return nil }
+    guard !onDemandSites.isEmpty else { return nil }
+    if let exact = onDemandSites.first(where: { $0.pattern == serverName }) { return exact.issuers }
+    if kinds[serverName] != nil { return nil }
     let wildcard = WildcardName.covering(serverName)
-    return (onDemandSites.first { $0.pattern == wildcard } ?? onDemandSites.first { $0.pattern == nil })?.issuers
+    if let covering = onDemandSites.first(where: { $0.pattern == wildcard }) { return covering.issuers }
+    if let wildcard, kinds[wildcard] != nil { return nil }
+    return onDemandSites.first { $0.pattern == nil }?.issuers
   }
 
   /// On-demand TLS: a certificate from storage if there is one; else, if `ask` allows the name and the
@@ -312,7 +318,8 @@ public final class NodeCertificates: CertificateSource {
   public func managedNames(_ config: EdgeConfig) -> [String: CertificateManager.Managed] {
     var names: [String: CertificateManager.Managed] = [:]
     if config.global.autoHTTPS == .disableCerts { return names }
-    for site in config.sites {
+    // On-demand sites get a certificate per name at its first handshake, not one for the site address.
+    for site in config.sites where site.tls?.onDemand != true {
       for address in site.addresses where site.listening(address, global: config.global).secure {
         guard let name = address.host?.lowercased(), kinds[name] == .storage else { continue }
         let issuers = config.global.issuers(for: site.tls)

@@ -474,3 +474,39 @@ https:// {
     finally:
         ask.stop()
         pebble.stop()
+
+
+def test_on_demand_on_a_named_site_waits_for_the_first_handshake(edge_bin, tmp_path, pebble):
+    ask = AskServer()
+    workdir = tmp_path / "node"
+    workdir.mkdir()
+    (workdir / "Caddyfile").write_text("""{
+	workers 1
+	grace_period 1s
+	admin off
+	http_port %d
+	https_port %d
+	storage file_system %s
+	acme_ca %s
+	acme_ca_root %s
+	on_demand_tls {
+		ask http://%s:%d/check
+	}
+}
+exact.allowed.test {
+	tls {
+		on_demand
+	}
+	respond "exact"
+}
+""" % (pebble.http_port, pebble.tls_port, workdir / "storage", pebble.directory, pebble.ca_root, LOOPBACK, ask.port))
+    node = ManagedProcess("edge", [edge_bin, "run", "--config", workdir / "Caddyfile"], workdir)
+    try:
+        node.wait_for_port(pebble.tls_port)
+        time.sleep(1)
+        assert pebble.orders() == 0 and "wildcard" not in node.stderr_path.read_text()
+        status, body, _ = fetch(pebble.tls_port, "exact.allowed.test", pebble.issuing_roots())
+        assert body == b"exact" and ask.asked == ["exact.allowed.test"] and pebble.orders() == 1
+    finally:
+        node.stop()
+        ask.stop()
