@@ -33,7 +33,11 @@ def start_node(edge_bin, workdir, pebble, names, extra_global="", issuer_block="
 %s}
 %s""" % (pebble.http_port, pebble.tls_port, workdir / "storage", pebble.directory, pebble.ca_root, extra_global, sites))
     proc = ManagedProcess("edge", [edge_bin, "run", "--config", workdir / "Caddyfile"], workdir)
-    proc.wait_for_port(pebble.tls_port)
+    try:
+        proc.wait_for_port(pebble.tls_port)
+    except Exception:
+        proc.stop()
+        raise
     return proc
 
 
@@ -455,9 +459,11 @@ https:// {
     try:
         roots = pebble.issuing_roots()
         node = ManagedProcess("edge", [edge_bin, "run", "--config", workdir / "Caddyfile"], workdir)
-        node.wait_for_port(pebble.tls_port)
-        _, _, first = fetch(pebble.tls_port, "kept.allowed.test", roots)
-        node.stop()
+        try:
+            node.wait_for_port(pebble.tls_port)
+            _, _, first = fetch(pebble.tls_port, "kept.allowed.test", roots)
+        finally:
+            node.stop()
         node = ManagedProcess("edge-again", [edge_bin, "run", "--config", workdir / "Caddyfile"], workdir)
         node.wait_for_port(pebble.tls_port)
         try:
