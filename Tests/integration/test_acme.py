@@ -17,9 +17,12 @@ pytestmark = pytest.mark.edge_only("ACME")
 NAMES = ["api.acme.test", "http1.acme.test", "grafana.acme.test"]
 
 
-def start_node(edge_bin, workdir, pebble, names, extra_global="", issuer_block=""):
+def start_node(edge_bin, workdir, pebble, names, extra_global="", issuer_block="", sites=None):
+    """An edge whose sites (`names`, each answering "hello from <name>", or `sites` as written) get their
+    certificates from `pebble`, listening where pebble validates."""
     workdir.mkdir(parents=True, exist_ok=True)
-    sites = "".join('%s {\n\trespond "hello from %s"\n%s}\n' % (name, name, issuer_block) for name in names)
+    if sites is None:
+        sites = "".join('%s {\n\trespond "hello from %s"\n%s}\n' % (name, name, issuer_block) for name in names)
     (workdir / "Caddyfile").write_text("""{
 	workers 1
 	grace_period 1s
@@ -249,33 +252,17 @@ class AskServer:
         self.httpd.server_close()
 
 
+def on_demand_node(edge_bin, workdir, pebble, ask, address, body):
+    """An edge with one `tls { on_demand }` site at `address`, asking `ask`."""
+    site = '%s {\n\ttls {\n\t\ton_demand\n\t}\n\trespond "%s"\n}\n' % (address, body)
+    return start_node(edge_bin, workdir, pebble, [], sites=site,
+                      extra_global="\ton_demand_tls {\n\t\task http://%s:%d/check\n\t}\n" % (LOOPBACK, ask.port))
+
+
 def test_on_demand_with_ask_allow_and_deny(edge_bin, tmp_path, pebble):
     ask = AskServer()
-    workdir = tmp_path / "node"
-    workdir.mkdir()
-    (workdir / "Caddyfile").write_text("""{
-	workers 1
-	grace_period 1s
-	admin off
-	http_port %d
-	https_port %d
-	storage file_system %s
-	acme_ca %s
-	acme_ca_root %s
-	on_demand_tls {
-		ask http://%s:%d/check
-	}
-}
-https:// {
-	tls {
-		on_demand
-	}
-	respond "on demand {host}"
-}
-""" % (pebble.http_port, pebble.tls_port, workdir / "storage", pebble.directory, pebble.ca_root, LOOPBACK, ask.port))
-    node = ManagedProcess("edge", [edge_bin, "run", "--config", workdir / "Caddyfile"], workdir)
+    node = on_demand_node(edge_bin, tmp_path / "node", pebble, ask, "https://", "on demand {host}")
     try:
-        node.wait_for_port(pebble.tls_port)
         roots = pebble.issuing_roots()
         assert pebble.orders() == 0  # nothing is ordered before a handshake asks
         status, body, cert = fetch(pebble.tls_port, "shop.allowed.test", roots)
@@ -434,38 +421,14 @@ def test_an_on_demand_certificate_is_renewed_after_a_restart(edge_bin, tmp_path)
     node keeps renewing it (30-second certificates: a renewal within 40 s)."""
     pebble = Pebble(tmp_path / "pebble", config={"certificateValidityPeriod": 30})
     ask = AskServer()
-    workdir = tmp_path / "node"
-    workdir.mkdir()
-    (workdir / "Caddyfile").write_text("""{
-	workers 1
-	grace_period 1s
-	admin off
-	http_port %d
-	https_port %d
-	storage file_system %s
-	acme_ca %s
-	acme_ca_root %s
-	on_demand_tls {
-		ask http://%s:%d/check
-	}
-}
-https:// {
-	tls {
-		on_demand
-	}
-	respond "on demand {host}"
-}
-""" % (pebble.http_port, pebble.tls_port, workdir / "storage", pebble.directory, pebble.ca_root, LOOPBACK, ask.port))
     try:
         roots = pebble.issuing_roots()
-        node = ManagedProcess("edge", [edge_bin, "run", "--config", workdir / "Caddyfile"], workdir)
+        node = on_demand_node(edge_bin, tmp_path / "node", pebble, ask, "https://", "on demand {host}")
         try:
-            node.wait_for_port(pebble.tls_port)
             _, _, first = fetch(pebble.tls_port, "kept.allowed.test", roots)
         finally:
             node.stop()
-        node = ManagedProcess("edge-again", [edge_bin, "run", "--config", workdir / "Caddyfile"], workdir)
-        node.wait_for_port(pebble.tls_port)
+        node = on_demand_node(edge_bin, tmp_path / "node", pebble, ask, "https://", "on demand {host}")
         try:
             _, _, again = fetch(pebble.tls_port, "kept.allowed.test", roots)
             assert again["serialNumber"] == first["serialNumber"]  # from storage, no new order
@@ -484,31 +447,8 @@ https:// {
 
 def test_on_demand_on_a_named_site_waits_for_the_first_handshake(edge_bin, tmp_path, pebble):
     ask = AskServer()
-    workdir = tmp_path / "node"
-    workdir.mkdir()
-    (workdir / "Caddyfile").write_text("""{
-	workers 1
-	grace_period 1s
-	admin off
-	http_port %d
-	https_port %d
-	storage file_system %s
-	acme_ca %s
-	acme_ca_root %s
-	on_demand_tls {
-		ask http://%s:%d/check
-	}
-}
-exact.allowed.test {
-	tls {
-		on_demand
-	}
-	respond "exact"
-}
-""" % (pebble.http_port, pebble.tls_port, workdir / "storage", pebble.directory, pebble.ca_root, LOOPBACK, ask.port))
-    node = ManagedProcess("edge", [edge_bin, "run", "--config", workdir / "Caddyfile"], workdir)
+    node = on_demand_node(edge_bin, tmp_path / "node", pebble, ask, "exact.allowed.test", "exact")
     try:
-        node.wait_for_port(pebble.tls_port)
         time.sleep(1)
         assert pebble.orders() == 0 and "wildcard" not in node.stderr_path.read_text()
         status, body, _ = fetch(pebble.tls_port, "exact.allowed.test", pebble.issuing_roots())
