@@ -217,10 +217,21 @@ public final class NodeCertificates: CertificateSource {
         metadata: ["name": "\(name)", "expected": "\(stored.directory)/\(name).crt"])
       return nil
     }
-    let stamp = Self.modificationTime(file)
-    fromStorage.withLock { $0[name] = StoredCertificate(key: key, file: file, modified: stamp) }
-    ocsp.keep(key, chainFile: file, name: name)
+    remember(name, key, file: file)
     return key
+  }
+
+  /// Records the certificate loaded from storage for `name` (its file's modification time, for the
+  /// upkeep) and keeps it stapled; returns the one it replaces.
+  @discardableResult
+  private func remember(_ name: String, _ key: CertifiedKey, file: String) -> StoredCertificate? {
+    let entry = StoredCertificate(key: key, file: file, modified: Self.modificationTime(file))
+    let old = fromStorage.withLock { loaded -> StoredCertificate? in
+      defer { loaded[name] = entry }
+      return loaded[name]
+    }
+    ocsp.keep(key, chainFile: file, name: name, replacing: old?.key)
+    return old
   }
 
   /// Whether `name` was missing from storage and nothing has been written there since: the directory's
@@ -261,8 +272,7 @@ public final class NodeCertificates: CertificateSource {
   private func obtainOnDemand(_ name: String, _ issuers: [ACMEIssuer], _ done: @escaping @Sendable (CertifiedKey?) -> Void) {
     if let (key, file) = stored.load(name) {
       // Obtained on demand before (perhaps by an earlier run of this node): renewed from now on.
-      fromStorage.withLock { $0[name] = StoredCertificate(key: key, file: file, modified: Self.modificationTime(file)) }
-      ocsp.keep(key, chainFile: file, name: name)
+      remember(name, key, file: file)
       if let keep = onDemandIssuer.withLock({ $0 }) { Task { _ = await keep(name, issuers, false) } }
       return done(key)
     }
@@ -280,8 +290,7 @@ public final class NodeCertificates: CertificateSource {
         return done(nil)
       }
       guard await issue(name, issuers, true), let (key, file) = self.stored.load(name) else { return done(nil) }
-      self.fromStorage.withLock { $0[name] = StoredCertificate(key: key, file: file, modified: Self.modificationTime(file)) }
-      self.ocsp.keep(key, chainFile: file, name: name)
+      self.remember(name, key, file: file)
       done(key)
     }
   }
@@ -340,14 +349,7 @@ public final class NodeCertificates: CertificateSource {
   public func storedCertificateChanged(_ name: String) {
     missing.withLock { $0[name] = nil }
     guard let (fresh, file) = stored.load(name) else { return }
-    let stamp = Self.modificationTime(file)
-    let old = fromStorage.withLock { loaded -> StoredCertificate? in
-      let old = loaded[name]
-      loaded[name] = StoredCertificate(key: fresh, file: file, modified: stamp)
-      return old
-    }
-    if let old { cache.replace(old.key, with: fresh) } else { cache.insert(fresh) }
-    ocsp.keep(fresh, chainFile: file, name: name, replacing: old?.key)
+    if let old = remember(name, fresh, file: file) { cache.replace(old.key, with: fresh) } else { cache.insert(fresh) }
   }
 
   /// Reloads storage certificates whose files changed since they were loaded (a renewal written by
@@ -356,10 +358,8 @@ public final class NodeCertificates: CertificateSource {
     let entries = fromStorage.withLock { $0 }
     for (name, entry) in entries where Self.modificationTime(entry.file) != entry.modified {
       guard let (fresh, file) = stored.load(name) else { continue }
-      let stamp = Self.modificationTime(file)
-      fromStorage.withLock { $0[name] = StoredCertificate(key: fresh, file: file, modified: stamp) }
+      remember(name, fresh, file: file)
       cache.replace(entry.key, with: fresh)
-      ocsp.keep(fresh, chainFile: file, name: name, replacing: entry.key)
       logger.info("certificate in storage changed; serving the new one", metadata: ["name": "\(name)", "file": "\(file)"])
     }
   }
