@@ -35,7 +35,7 @@ let package = Package(
     .target(name: "EdgeTLS", dependencies: ["EdgeCore", "EdgeLoop", "COpenSSL", "CEdgeShims"], swiftSettings: hotPath),
     .target(name: "EdgeAuth", dependencies: ["EdgeCore", "CCrypt", "COpenSSL"]),
     .target(name: "EdgeACME", dependencies: ["EdgeCore", "COpenSSL"]),
-    .target(name: "EdgeCluster", dependencies: ["EdgeCore", "COpenSSL"]),
+    .target(name: "EdgeCluster", dependencies: ["EdgeCore", "EdgeLoop", "EdgeRedis", "EdgeStorage", "COpenSSL"]),
     .target(name: "EdgeEncode", dependencies: ["CZlib", "CZstd"], swiftSettings: hotPath),
     .target(name: "EdgeRegex", dependencies: ["CPCRE2"], swiftSettings: hotPath),
     .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1"], swiftSettings: hotPath),
@@ -47,11 +47,15 @@ let package = Package(
     // Takes a FileStorage lock from a separate process, for EdgeStorageTests' two-process cases.
     .executableTarget(name: "edge-storage-probe", dependencies: ["EdgeStorage"]),
     .target(
-      name: "EdgeServer", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig", "EdgeTLS", "EdgeStorage", "EdgeACME"]),
+      name: "EdgeServer",
+      dependencies: [
+        "EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig", "EdgeTLS", "EdgeStorage", "EdgeACME", "EdgeCluster", "EdgeRedis",
+      ]),
     .executableTarget(
       name: "edge",
       dependencies: [
         "EdgeServer", "EdgeConfig", "EdgeCore", "EdgeCaddyfile", "EdgeTLS", "EdgeAuth", "EdgeStorage", "EdgeACME",
+        "EdgeCluster", "EdgeRedis",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),
@@ -59,7 +63,7 @@ let package = Package(
     .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
     .testTarget(name: "EdgeAuthTests", dependencies: ["EdgeAuth"]),
     .testTarget(name: "EdgeACMETests", dependencies: ["EdgeACME"]),
-    .testTarget(name: "EdgeClusterTests", dependencies: ["EdgeCluster"]),
+    .testTarget(name: "EdgeClusterTests", dependencies: ["EdgeCluster", "EdgeRedis", "EdgeStorage", "EdgeLoop"]),
     .testTarget(name: "EdgeHTTP1Tests", dependencies: ["EdgeHTTP1"]),
     .testTarget(name: "EdgeHTTPTests", dependencies: ["EdgeHTTP", "EdgeConfig"]),
     .testTarget(name: "EdgeCaddyfileTests", dependencies: ["EdgeCaddyfile"]),

@@ -40,6 +40,9 @@ public struct ClusterSecret: Sendable {
 
   // MARK: Sealing (private keys at rest in Redis)
 
+  /// How many bytes sealing adds to a value: the version byte, the nonce and the tag (GCM adds no padding).
+  public static let sealingOverhead = 1 + 12 + 16
+
   /// `version(1) | nonce(12) | ciphertext | tag(16)`; `name` (the storage key) is authenticated with it,
   /// so a sealed value copied to another name does not open.
   public func seal(_ plaintext: [UInt8], name: String) throws(Failure) -> [UInt8] {
@@ -103,6 +106,15 @@ public struct ClusterSecret: Sendable {
     return CRYPTO_memcmp(expected, signature, 32) == 0
   }
 
+  /// `sign`, as lower-case hex (how signatures travel in events and in the stored configuration).
+  public func signHex(_ message: [UInt8]) throws(Failure) -> String { Self.hex(try sign(message)) }
+
+  /// `verify` for a hex signature (either case); anything that is not 64 hex digits fails.
+  public func verify(_ message: [UInt8], hexSignature: some Collection<UInt8>) -> Bool {
+    guard let signature = Self.unhex(ArraySlice(hexSignature)) else { return false }
+    return verify(message, signature: signature)
+  }
+
   /// The derivation alone, for its test vector.
   public static func testHKDF(_ secret: [UInt8], info: String) throws(Failure) -> [UInt8] { try hkdf(secret, info: info) }
 
@@ -120,5 +132,37 @@ public struct ClusterSecret: Sendable {
       EVP_PKEY_derive(context, &key, &length) == 1, length == 32
     else { throw .crypto("HKDF") }
     return key
+  }
+
+  static func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+      out.append(digits[Int(byte >> 4)])
+      out.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  static func unhex(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+    guard text.count % 2 == 0 else { return nil }
+    func nibble(_ c: UInt8) -> UInt8? {
+      switch c {
+      case 48...57: c - 48
+      case 97...102: c - 87
+      case 65...70: c - 55
+      default: nil
+      }
+    }
+    var out = [UInt8]()
+    out.reserveCapacity(text.count / 2)
+    var index = text.startIndex
+    while index < text.endIndex {
+      guard let high = nibble(text[index]), let low = nibble(text[index + 1]) else { return nil }
+      out.append(high << 4 | low)
+      index += 2
+    }
+    return out
   }
 }

@@ -54,4 +54,29 @@ extension HTTPConnection {
     let challenge = HeaderOperation(kind: .set, name: "WWW-Authenticate", value: authenticator.challenge)
     fail(status: 401, "", head: head, fields: fields + [challenge])
   }
+
+  /// An HTTP-01 token this process did not put up: storage shared with other processes or nodes may have
+  /// it. The lookup runs off the loop (it may be a Redis round trip) while the connection waits, as for a
+  /// password check; without an answer the request is routed as usual.
+  func askSharedChallenge(_ token: String, head: RequestHead) {
+    phase = .authenticating
+    let loop = self.loop
+    worker.challenges.askShared(token) { answer in
+      loop.execute {
+        self.assumeIsolated { connection in
+          guard connection.phase == .authenticating else { return }  // closed meanwhile
+          connection.phase = .readingHead
+          if let answer {
+            connection.worker.logger.info(
+              "answered an ACME HTTP-01 validation put up by another node or process",
+              metadata: ["host": "\(head.host ?? "-")", "remote": "\(connection.remoteIP)"])
+            connection.respondLocally(status: 200, body: Array(answer.utf8), request: head, close: false)
+          } else {
+            connection.route(head, challengeChecked: true)
+          }
+          if connection.phase == .idle { connection.parseRequests() }
+        }
+      }
+    }
+  }
 }

@@ -24,7 +24,7 @@ public actor HTTPConnection {
     case proxying
     /// A file body is being sent (`fileTransfer`).
     case sendingFile
-    /// `basic_auth` credentials are being checked off the loop.
+    /// `basic_auth` credentials, or an ACME answer in shared storage, are being looked up off the loop.
     case authenticating
     case tunnelled
     case closed
@@ -147,14 +147,21 @@ public actor HTTPConnection {
 
   // MARK: Routing
 
-  func route(_ head: RequestHead) {
+  func route(_ head: RequestHead, challengeChecked: Bool = false) {
     timer.stop()
     currentError = nil
-    if head.path.utf8.count > HTTPChallenges.prefix.utf8.count, head.path.utf8.starts(with: HTTPChallenges.prefix.utf8),
-      let answer = worker.challenges.answer(forPath: String(OriginTarget.split(head.path).path))
+    if !challengeChecked, head.path.utf8.count > HTTPChallenges.prefix.utf8.count,
+      head.path.utf8.starts(with: HTTPChallenges.prefix.utf8)
     {
-      worker.logger.info("answered an ACME HTTP-01 validation", metadata: ["host": "\(head.host ?? "-")", "remote": "\(remoteIP)"])
-      return respondLocally(status: 200, body: Array(answer.utf8), request: head, close: false)
+      switch worker.challenges.lookup(forPath: String(OriginTarget.split(head.path).path)) {
+      case .answer(let answer):
+        worker.logger.info("answered an ACME HTTP-01 validation", metadata: ["host": "\(head.host ?? "-")", "remote": "\(remoteIP)"])
+        return respondLocally(status: 200, body: Array(answer.utf8), request: head, close: false)
+      case .askShared(let token):
+        return askSharedChallenge(token, head: head)
+      case .none:
+        break
+      }
     }
     let table = worker.routes
     var resolution = RouteResolution()

@@ -197,8 +197,15 @@ final class RedisConnection {
       let isLast = index == steps.count - 1
       issue(step.map { Array($0.utf8) }) { reply in
         guard let reply, self.phase == .connecting else { return }
+        // Only a server answers +OK / +PONG. Anything else is not Redis — e.g. a socket that connected
+        // to itself: retrying a local port nobody listens on can pick that very port as the source, and
+        // the echoed PING would parse as an array reply.
+        let expected = step[0] == "PING" ? "PONG" : "OK"
         if case .error(let message) = reply {
           self.failure = "\(self.url): \(step[0]) failed: \(message)"
+          if let context = self.context { redisAsyncDisconnect(context) }
+        } else if reply != .status(expected) {
+          self.failure = "\(self.url): \(step[0]) got \(reply) instead of \(expected): not a redis server"
           if let context = self.context { redisAsyncDisconnect(context) }
         } else if isLast {
           self.becomeReady()

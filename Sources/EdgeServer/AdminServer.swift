@@ -101,13 +101,15 @@ final class AdminServer {
       return (change(head, path: path, body: body, node: node), nil)
     case ("GET", "/reverse_proxy/upstreams"):
       return (upstreams(node), nil)
+    case ("GET", "/cluster"):
+      return (cluster(node), nil)
     case (_, "/load"), (_, "/stop"):
       return (Reply(405, "use POST\n"), nil)
-    case (_, "/reverse_proxy/upstreams"):
+    case (_, "/reverse_proxy/upstreams"), (_, "/cluster"):
       return (Reply(405, "use GET\n"), nil)
     default:
       return (
-        Reply(404, "no admin endpoint \(path); edge has POST /load, /config/[path], GET /reverse_proxy/upstreams, POST /stop\n"),
+        Reply(404, "no admin endpoint \(path); edge has POST /load, /config/[path], GET /reverse_proxy/upstreams, GET /cluster, POST /stop\n"),
         nil
       )
     }
@@ -150,7 +152,7 @@ final class AdminServer {
         logger.info("admin load: the configuration is unchanged; not reloaded (send Cache-Control: must-revalidate to force)")
         return Reply(200, "")
       }
-      try node.apply(config)
+      try node.load(config)
       logger.info("configuration loaded through the admin endpoint")
       return Reply(200, "")
     } catch {
@@ -217,7 +219,7 @@ final class AdminServer {
     }
     do {
       let config = try EdgeConfig(json: String(decoding: data, as: UTF8.self), file: "\(head.method) \(path)")
-      try node.apply(config)
+      try node.load(config)
       logger.info("configuration changed through the admin endpoint", metadata: ["method": "\(head.method)", "path": "\(path)"])
       return Reply(200, "", etag: Self.etag(config))
     } catch {
@@ -234,6 +236,29 @@ final class AdminServer {
     }
     guard let data = try? JSONSerialization.data(withJSONObject: list, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     else { return Reply(500, "cannot encode the upstreams\n") }
+    return Reply(200, String(decoding: data, as: UTF8.self) + "\n", contentType: "application/json")
+  }
+
+  /// `GET /cluster`: this node's view of its cluster (404 for a node alone): Redis reachable or not, the
+  /// configuration version it runs, events, propagation, and the members whose heartbeat is current.
+  private func cluster(_ node: Node) -> Reply {
+    guard let cluster = node.cluster else { return Reply(404, "this node is not a cluster member (edge run)\n") }
+    let status = cluster.status
+    var body: [String: Any] = [
+      "cluster": cluster.options.keys.cluster, "node": cluster.options.nodeID, "region": cluster.options.region,
+      "redis": status.redisConnected ? "connected" : "disconnected",
+      "redis_since": Int(status.lastChange.timeIntervalSince1970),
+      "config_version": status.configVersion, "certificates": node.certificates.storedCount,
+      "events": ["sent": status.eventsSent, "received": status.eventsReceived, "refused": status.eventsRefused],
+    ]
+    if let last = status.lastPropagationMs, let worst = status.maxPropagationMs {
+      body["propagation_ms"] = ["last": (last * 10).rounded() / 10, "max": (worst * 10).rounded() / 10]
+    }
+    if status.redisConnected, let members = try? cluster.members() {
+      body["members"] = members.map(\.fields)
+    }
+    guard let data = try? JSONSerialization.data(withJSONObject: body, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    else { return Reply(500, "cannot encode the cluster status\n") }
     return Reply(200, String(decoding: data, as: UTF8.self) + "\n", contentType: "application/json")
   }
 

@@ -31,6 +31,11 @@ public actor CertificateManager {
   let owner: String
   /// Called (off the actor) when a name's certificate in storage changed.
   let onChange: @Sendable (String) -> Void
+  /// Called when this process stored a certificate it obtained (`renewed`: it replaced one): a cluster
+  /// member tells the others.
+  let onIssued: (@Sendable (_ name: String, _ renewed: Bool) -> Void)?
+  /// How long a storage lock lives without a refresh: how long others wait when its holder dies.
+  let lockTTL: Duration
   var policy: RenewalPolicy
   private var managed: [String: Managed] = [:]
   /// Names obtained on demand: kept (and renewed) whatever the configuration lists.
@@ -48,7 +53,9 @@ public actor CertificateManager {
 
   public init(
     storage: any CertificateStorage, httpChallenges: HTTPChallenges, tlsChallenges: ChallengeCertificates,
-    renewalRatio: Double?, logger: Logger, onChange: @escaping @Sendable (String) -> Void
+    renewalRatio: Double?, logger: Logger, owner: String? = nil, lockTTL: Duration = .seconds(60),
+    onIssued: (@Sendable (_ name: String, _ renewed: Bool) -> Void)? = nil,
+    onChange: @escaping @Sendable (String) -> Void
   ) {
     self.storage = storage
     self.httpChallenges = httpChallenges
@@ -56,10 +63,12 @@ public actor CertificateManager {
     self.policy = RenewalPolicy(ratio: renewalRatio)
     self.logger = logger
     self.onChange = onChange
+    self.onIssued = onIssued
+    self.lockTTL = lockTTL
     var host = [CChar](repeating: 0, count: 256)
     gethostname(&host, host.count)
     let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    owner = "\(hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    self.owner = "\(owner ?? hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
   }
 
   /// The names to manage now (a configuration was loaded): new ones start, removed ones stop, changed
@@ -165,7 +174,7 @@ public actor CertificateManager {
     guard let settings = managed[name] else { return }
     busy.insert(name)
     defer { busy.remove(name) }
-    try await storage.withLock(StorageKeys.certificateLock(name), owner: owner, ttl: .seconds(60), poll: .seconds(1)) {
+    try await storage.withLock(StorageKeys.certificateLock(name), owner: owner, ttl: lockTTL, poll: .seconds(1)) {
       try await self.obtainIfStillDue(name, settings)
     }
   }
@@ -205,7 +214,7 @@ public actor CertificateManager {
       solvers.append(HTTP01Solver(challenges: httpChallenges, storage: storage, logger: logger))
     }
     if issuer.dns == nil, !issuer.disableTLSALPNChallenge {
-      solvers.append(TLSALPN01Solver(challenges: tlsChallenges, logger: logger))
+      solvers.append(TLSALPN01Solver(challenges: tlsChallenges, storage: storage, logger: logger))
     }
     let previous = metadata(name)
     let previousID = (try? storage.load(StorageKeys.certificate(name)))
@@ -231,6 +240,7 @@ public actor CertificateManager {
         "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))",
       ])
     onChange(name)
+    onIssued?(name, previous != nil)
   }
 
   /// The ACME client for an issuer and contact, with its account key from storage (made and stored the
@@ -302,16 +312,25 @@ struct HTTP01Solver: ACMEChallengeSolver {
 }
 
 /// TLS-ALPN-01: the challenge certificate served to `acme-tls/1` handshakes for the name.
+/// Put up in storage too (the throwaway key sealed like any other), so another process or cluster node
+/// that the CA's connection reaches presents it.
 struct TLSALPN01Solver: ACMEChallengeSolver {
   let challenges: ChallengeCertificates
+  let storage: any CertificateStorage
   let logger: Logger
   var challengeType: String { "tls-alpn-01" }
   func present(identifier: String, token: String, keyAuthorization: String) async throws {
     let (certificate, key) = try ACMETLSALPN01.challengeCertificate(identifier: identifier, keyAuthorization: keyAuthorization)
     challenges.present(try CertifiedKey(chainPEM: certificate, keyPEM: key), for: identifier)
+    let keys = StorageKeys.tlsALPNChallenge(identifier)
+    try storage.store(keys.key, Array(key.utf8), secret: true)
+    try storage.store(keys.certificate, Array(certificate.utf8), secret: false)
   }
   func cleanUp(identifier: String, token: String, keyAuthorization: String) async {
     challenges.remove(for: identifier)
+    let keys = StorageKeys.tlsALPNChallenge(identifier)
+    try? storage.delete(keys.certificate)
+    try? storage.delete(keys.key)
   }
 }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import EdgeCluster
 import EdgeConfig
 import EdgeCore
 import EdgeHTTP
@@ -34,18 +35,36 @@ public final class Node {
   private var managerStorage: String?
   /// Reads the configuration again (SIGHUP); nil: reloading is off.
   private let reader: (() throws(ConfigError) -> EdgeConfig)?
+  /// The cluster this node is a member of (`edge join`); nil: a node alone on local storage.
+  public let cluster: ClusterAgent?
+  /// The cluster configuration version this node started with.
+  private let clusterVersion: Int
 
   /// `validateOnly`: check everything (certificate files included) but create nothing in storage.
   /// `reader`: where SIGHUP reads the new configuration from.
+  /// `cluster`: a member of that cluster, running its configuration version `clusterVersion`.
   public init(
     config: EdgeConfig, logger: Logger, validateOnly: Bool = false,
-    reader: (() throws(ConfigError) -> EdgeConfig)? = nil
+    reader: (() throws(ConfigError) -> EdgeConfig)? = nil, cluster: ClusterAgent? = nil, clusterVersion: Int = 0
   ) throws(ConfigError) {
     self.config = config
-    certificates = try NodeCertificates(config: config, logger: Logger(label: "edge.tls"), openLocalCA: !validateOnly)
+    self.cluster = cluster
+    self.clusterVersion = clusterVersion
+    certificates = try NodeCertificates(
+      config: Self.local(config, cluster), logger: Logger(label: "edge.tls"), openLocalCA: !validateOnly,
+      shared: cluster?.storage)
     self.routes = try Self.table(config, certificates, tlsChallenges)
     self.logger = logger
     self.reader = reader
+  }
+
+  /// The configuration as this node runs it: a cluster member keeps its own files (the local copy of
+  /// certificates, its local CA) in its own directory, whatever the shared configuration says.
+  private static func local(_ config: EdgeConfig, _ cluster: ClusterAgent?) -> EdgeConfig {
+    guard let cluster else { return config }
+    var config = config
+    config.global.storage = cluster.options.storage
+    return config
   }
 
   private static func table(
@@ -57,14 +76,24 @@ public final class Node {
       config: config, tls: certificates.environment(lookupTimeoutMilliseconds: lookupTimeout, challenges: challenges))
   }
 
-  /// HTTP-01 answers put up in storage by another process sharing it are answered here too.
+  /// HTTP-01 answers put up in storage by another process sharing it (or another node of the cluster)
+  /// are answered here too.
   private func answerSharedChallenges() {
-    let storage = FileStorage(root: certificates.storage)
+    let storage: any CertificateStorage = cluster?.storage ?? FileStorage(root: certificates.storage)
     let logger = self.logger
+    let from = cluster == nil ? "another process sharing storage" : "another node: answered from the cluster"
     httpChallenges.useShared { token in
       guard let bytes = try? storage.load(StorageKeys.challengeToken(token)) else { return nil }
-      logger.info("answering an ACME HTTP-01 validation put up by another process sharing storage", metadata: ["token": "\(token)"])
+      logger.info("ACME HTTP-01 validation put up by \(from)", metadata: ["token": "\(token)"])
       return String(decoding: bytes, as: UTF8.self)
+    }
+    tlsChallenges.useShared { name in
+      let keys = StorageKeys.tlsALPNChallenge(name)
+      guard let chain = try? storage.load(keys.certificate), let key = try? storage.load(keys.key),
+        let certified = try? CertifiedKey(chainPEM: String(decoding: chain, as: UTF8.self), keyPEM: String(decoding: key, as: UTF8.self))
+      else { return nil }
+      logger.info("ACME TLS-ALPN-01 validation put up by \(from)", metadata: ["name": "\(name)"])
+      return certified
     }
   }
 
@@ -80,12 +109,27 @@ public final class Node {
       let control = self.control
       // `certificates` is read and replaced on the control loop only; the hop keeps it that way.
       nonisolated(unsafe) unowned let node = self
+      let cluster = self.cluster
+      let sharedStorage: any CertificateStorage = cluster?.storage ?? FileStorage(root: storage)
+      var onIssued: (@Sendable (String, Bool) -> Void)?
+      if let cluster {
+        onIssued = { name, renewed in
+          cluster.publish(
+            ClusterEvent(type: renewed ? .certificateRenewed : .certificateIssued, name: name, node: cluster.options.nodeID))
+        }
+      }
       manager = CertificateManager(
-        storage: FileStorage(root: storage), httpChallenges: httpChallenges, tlsChallenges: tlsChallenges,
-        renewalRatio: config.global.renewalWindowRatio, logger: Logger(label: "edge.acme")
+        storage: sharedStorage, httpChallenges: httpChallenges, tlsChallenges: tlsChallenges,
+        renewalRatio: config.global.renewalWindowRatio, logger: Logger(label: "edge.acme"), owner: cluster?.options.nodeID,
+        // In a cluster a dead holder's lock frees itself sooner: the others are waiting for it.
+        lockTTL: cluster == nil ? .seconds(60) : .seconds(15), onIssued: onIssued
       ) { name in
-        // The node's current certificates (a reload may have replaced the ones this agent started with).
-        control.execute { node.certificates.storedCertificateChanged(name) }
+        // The node's current certificates (a reload may have replaced the ones this agent started with);
+        // loading may be a network round trip, so not on the control loop.
+        control.execute {
+          let certificates = node.certificates
+          DispatchQueue.global().async { certificates.storedCertificateChanged(name) }
+        }
       }
       managerStorage = storage
     }
@@ -139,6 +183,7 @@ public final class Node {
       ])
     startAdmin()
     autosave()
+    startCluster()
     control.run()
     return 0
   }
@@ -170,7 +215,8 @@ public final class Node {
   func apply(_ next: EdgeConfig) throws(ConfigError) {
     guard !shuttingDown else { throw ConfigError("the node is shutting down") }
     try next.validate()
-    let nextCertificates = try NodeCertificates(config: next, logger: Logger(label: "edge.tls"), previous: certificates)
+    let nextCertificates = try NodeCertificates(
+      config: Self.local(next, cluster), logger: Logger(label: "edge.tls"), previous: certificates, shared: cluster?.storage)
     let nextRoutes = try Self.table(next, nextCertificates, tlsChallenges)
     let before = Set(routes.listeners.keys)
     let after = Set(nextRoutes.listeners.keys)
@@ -213,6 +259,68 @@ public final class Node {
       ])
   }
 
+  /// A configuration from the admin API (`POST /load`, `/config/`): applied here and, in a cluster,
+  /// stored as the cluster's next version, which every other node then applies. When the cluster cannot
+  /// store it, this node goes back to the configuration it had and the change is refused: a member never
+  /// runs a configuration the others will not get.
+  func load(_ next: EdgeConfig) throws(ConfigError) {
+    guard let cluster else { return try apply(next) }
+    let previous = config
+    try apply(next)
+    do {
+      try cluster.storeConfig(next)
+    } catch {
+      try? apply(previous)
+      throw ConfigError("the cluster did not take the configuration (\(error)); nothing changed")
+    }
+  }
+
+  /// Joins the cluster's event stream and heartbeat: configurations and certificates other nodes
+  /// store are applied and loaded here.
+  private func startCluster() {
+    guard let cluster else { return }
+    let control = self.control
+    // `config` and `certificates` are read and replaced on the control loop only; the hops keep it so.
+    nonisolated(unsafe) unowned let node = self
+    cluster.start(
+      ClusterAgent.Hooks(
+        apply: { config, version in
+          let outcome = Locked<(any Error)?>(nil)
+          let done = DispatchSemaphore(value: 0)
+          control.execute {
+            do { try node.apply(config) } catch { outcome.withLock { $0 = error } }
+            done.signal()
+          }
+          done.wait()
+          if let error = outcome.withLock({ $0 }) { throw error }
+        },
+        certificateChanged: { name in
+          let certificates = Self.onControl(control) { node.certificates }
+          certificates.sharedInvalidate()
+          certificates.storedCertificateChanged(name)
+        },
+        reconcileCertificates: {
+          let certificates = Self.onControl(control) { node.certificates }
+          certificates.sharedInvalidate()
+          certificates.reloadChangedStoredCertificates()
+        },
+        certificateCount: { Self.onControl(control) { node.certificates.storedCount } }
+      ),
+      configVersion: clusterVersion)
+  }
+
+  /// Runs `body` on the control loop and waits for its value (never call it on the control loop).
+  private static func onControl<T: Sendable>(_ control: EventLoop, _ body: @escaping @Sendable () -> T) -> T {
+    let result = Locked<T?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    control.execute {
+      result.withLock { $0 = body() }
+      done.signal()
+    }
+    done.wait()
+    return result.withLock { $0! }
+  }
+
   /// The admin endpoint (`admin` option; default localhost:2019, `off` for none). One that cannot bind
   /// is logged and the node serves without it.
   private func startAdmin() {
@@ -239,10 +347,11 @@ public final class Node {
   /// Saves the running configuration (atomically) so `edge run --resume` can start from it; a failure
   /// is logged and changes nothing else.
   private func autosave() {
-    let path = NodeCertificates.storageDirectory(config.global) + "/" + Self.autosaveName
+    let directory = NodeCertificates.storageDirectory(Self.local(config, cluster).global)
+    let path = directory + "/" + Self.autosaveName
     do {
       try FileManager.default.createDirectory(
-        atPath: NodeCertificates.storageDirectory(config.global), withIntermediateDirectories: true,
+        atPath: directory, withIntermediateDirectories: true,
         attributes: [.posixPermissions: 0o700])
       try config.jsonString(pretty: true).write(toFile: path, atomically: true, encoding: .utf8)
     } catch {
@@ -258,6 +367,7 @@ public final class Node {
     }
     shuttingDown = true
     admin?.stop()
+    cluster?.stop()
     if let manager { Task { await manager.stop() } }
     let grace = config.global.gracePeriod
     logger.info("shutting down: draining", metadata: ["signal": "\(signal)", "grace_period": "\(grace)"])

@@ -3,6 +3,7 @@ import EdgeCore
 import Dispatch
 import EdgeConfig
 import EdgeHTTP
+import EdgeStorage
 import EdgeTLS
 import Foundation
 import Logging
@@ -48,7 +49,8 @@ public final class NodeCertificates: CertificateSource {
   static let onDemandWindow: TimeInterval = 60
   /// Certificates loaded from `tls cert key`, by the site name they were configured for.
   let fileCertificates: [String: CertifiedKey]
-  let stored: FileCertificateSource
+  /// Where certificates in storage are read: the node's directory, or the cluster's storage.
+  let stored: any StoredCertificates
   let logger: Logger
   /// Leaves issued by the local CA, by the name they were issued for, for renewal.
   private let issued: Locked<[String: CertifiedKey]>
@@ -76,11 +78,14 @@ public final class NodeCertificates: CertificateSource {
   /// `openLocalCA` false (validation): the CA is not created or read. `previous` (a reload): its cache,
   /// ticket keys, local CA and what it issued and loaded carry over, so no certificate is issued, read or
   /// lost again and sessions keep resuming; only which name comes from where is read anew.
+  /// `shared` (a cluster member): certificates in storage are read from the cluster's storage, not
+  /// from `<storage>/certificates`; the local CA stays in the node's directory.
   public init(
-    config: EdgeConfig, logger: Logger, openLocalCA: Bool = true, previous: NodeCertificates? = nil
+    config: EdgeConfig, logger: Logger, openLocalCA: Bool = true, previous: NodeCertificates? = nil,
+    shared: (any CertificateStorage)? = nil
   ) throws(ConfigError) {
     storage = Self.storageDirectory(config.global)
-    let keep = previous?.storage == storage ? previous : nil
+    let keep = previous?.storage == storage && (previous?.stored is SharedStoredCertificates) == (shared != nil) ? previous : nil
     cache = keep?.cache ?? CertificateCache()
     ticketKeys = previous?.ticketKeys ?? TicketKeyRing()
     issued = keep?.issued ?? Locked([:])
@@ -140,12 +145,20 @@ public final class NodeCertificates: CertificateSource {
     fileCertificates = files
     let storageDirectory = storage
     let log = logger
-    stored = FileCertificateSource(directory: storage + "/certificates") { error in
-      log.warning("certificate in storage is unusable", metadata: ["error": "\(error)", "storage": "\(storageDirectory)"])
+    if let shared {
+      // A process has one cluster storage: a reload keeps the reader (and its event count).
+      stored = (keep?.stored as? SharedStoredCertificates)
+        ?? SharedStoredCertificates(storage: shared) { error in
+          log.warning("certificate in cluster storage is unusable or unreachable", metadata: ["error": "\(error)"])
+        }
+    } else {
+      stored = FileStoredCertificates(directory: storage + "/certificates") { error in
+        log.warning("certificate in storage is unusable", metadata: ["error": "\(error)", "storage": "\(storageDirectory)"])
+      }
     }
     // The directory exists from the start, so "nothing was written there since" can be told by its
     // modification time (see `knownMissing`).
-    if openLocalCA && kinds.values.contains(.storage) {
+    if openLocalCA && shared == nil && kinds.values.contains(.storage) {
       do {
         try FileManager.default.createDirectory(
           atPath: storage + "/certificates", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -209,49 +222,36 @@ public final class NodeCertificates: CertificateSource {
   /// A certificate from `<storage>/certificates`, remembered with its file's modification time so a
   /// replacement written there later is noticed by the upkeep.
   private func loadStored(_ name: String) -> CertifiedKey? {
-    let directoryStamp = Self.modificationTime(stored.directory)
-    guard let (key, file) = stored.load(name) else {
-      missing.withLock { $0[name] = directoryStamp }
+    let generation = stored.generation()
+    guard let found = stored.load(name) else {
+      missing.withLock { $0[name] = generation }
       logger.warning(
         "no certificate in storage for this name yet; handshakes are refused until the ACME agent (or you) puts one there",
-        metadata: ["name": "\(name)", "expected": "\(stored.directory)/\(name).crt"])
+        metadata: ["name": "\(name)", "expected": "\(stored.expectedLocation(name))"])
       return nil
     }
-    remember(name, key, file: file)
-    return key
+    remember(name, found)
+    return found.key
   }
 
   /// Records the certificate loaded from storage for `name` (its file's modification time, for the
   /// upkeep) and keeps it stapled; returns the one it replaces.
   @discardableResult
-  private func remember(_ name: String, _ key: CertifiedKey, file: String) -> StoredCertificate? {
-    let entry = StoredCertificate(key: key, file: file, modified: Self.modificationTime(file))
+  private func remember(_ name: String, _ entry: StoredCertificate) -> StoredCertificate? {
     let old = fromStorage.withLock { loaded -> StoredCertificate? in
       defer { loaded[name] = entry }
       return loaded[name]
     }
-    ocsp.keep(key, chainFile: file, name: name, replacing: old?.key)
+    ocsp.keep(entry.key, chainPEM: entry.chainPEM, name: name, replacing: old?.key)
     return old
   }
 
-  /// Whether `name` was missing from storage and nothing has been written there since: the directory's
-  /// modification time changes when a file is created or renamed into it. Saves a burst of handshakes for
-  /// a name without a certificate from reading files and logging once each.
+  /// Whether `name` was missing from storage and nothing has been written there since (see
+  /// `StoredCertificates.generation`). Saves a burst of handshakes for a name without a certificate from
+  /// reading storage and logging once each.
   private func knownMissing(_ name: String) -> Bool {
     guard let stamp = missing.withLock({ $0[name] }) else { return false }
-    return stamp != nil && stamp == Self.modificationTime(stored.directory)
-  }
-
-  struct StoredCertificate {
-    let key: CertifiedKey
-    let file: String
-    let modified: Int?
-  }
-
-  static func modificationTime(_ path: String) -> Int? {
-    var info = stat()
-    guard stat(path, &info) == 0 else { return nil }
-    return info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+    return stamp != nil && stamp == stored.generation()
   }
 
   /// The issuers of the on-demand site that covers `serverName`: one written for that very name, else
@@ -270,11 +270,12 @@ public final class NodeCertificates: CertificateSource {
   /// On-demand TLS: a certificate from storage if there is one; else, if `ask` allows the name and the
   /// rate limit has room, one from the ACME agent (the handshake waits, off the loop).
   private func obtainOnDemand(_ name: String, _ issuers: [ACMEIssuer], _ done: @escaping @Sendable (CertifiedKey?) -> Void) {
-    if let (key, file) = stored.load(name) {
-      // Obtained on demand before (perhaps by an earlier run of this node): renewed from now on.
-      remember(name, key, file: file)
+    if let found = stored.load(name) {
+      // Obtained on demand before (perhaps by an earlier run of this node, or by another node): renewed
+      // from now on.
+      remember(name, found)
       if let keep = onDemandIssuer.withLock({ $0 }) { Task { _ = await keep(name, issuers, false) } }
-      return done(key)
+      return done(found.key)
     }
     guard let ask = onDemandAsk, let issue = onDemandIssuer.withLock({ $0 }) else { return done(nil) }
     let logger = self.logger
@@ -289,9 +290,9 @@ public final class NodeCertificates: CertificateSource {
           metadata: ["name": "\(name)", "limit": "\(Self.onDemandBurst) per \(Int(Self.onDemandWindow)) s"])
         return done(nil)
       }
-      guard await issue(name, issuers, true), let (key, file) = self.stored.load(name) else { return done(nil) }
-      self.remember(name, key, file: file)
-      done(key)
+      guard await issue(name, issuers, true), let found = self.stored.load(name) else { return done(nil) }
+      self.remember(name, found)
+      done(found.key)
     }
   }
 
@@ -335,7 +336,7 @@ public final class NodeCertificates: CertificateSource {
         if name.hasPrefix("*."), !issuers.allSatisfy({ $0.dns != nil }) {
           logger.warning(
             "a wildcard certificate needs the DNS-01 challenge: give its site 'tls { dns exec <program> }' (or acme_dns), or place one in storage",
-            metadata: ["name": "\(name)", "expected": "\(stored.directory)/wildcard_\(name.dropFirst()).crt"])
+            metadata: ["name": "\(name)", "expected": "\(stored.expectedLocation(name))"])
           continue
         }
         names[name] = CertificateManager.Managed(issuers: issuers)
@@ -348,19 +349,28 @@ public final class NodeCertificates: CertificateSource {
   /// the new one — it replaces the old in the cache, and a name that was missing is looked up again.
   public func storedCertificateChanged(_ name: String) {
     missing.withLock { $0[name] = nil }
-    guard let (fresh, file) = stored.load(name) else { return }
-    if let old = remember(name, fresh, file: file) { cache.replace(old.key, with: fresh) } else { cache.insert(fresh) }
+    guard let fresh = stored.load(name) else { return }
+    if let old = remember(name, fresh) { cache.replace(old.key, with: fresh.key) } else { cache.insert(fresh.key) }
+  }
+
+  /// How many certificates from storage this node serves.
+  public var storedCount: Int { fromStorage.withLock { $0.count } }
+
+  /// Cluster storage may have changed (an event, or Redis came back): names found missing are looked up
+  /// again at their next handshake.
+  public func sharedInvalidate() {
+    (stored as? SharedStoredCertificates)?.invalidate()
   }
 
   /// Reloads storage certificates whose files changed since they were loaded (a renewal written by
   /// another process); the next handshake serves the new one.
   public func reloadChangedStoredCertificates() {
     let entries = fromStorage.withLock { $0 }
-    for (name, entry) in entries where Self.modificationTime(entry.file) != entry.modified {
-      guard let (fresh, file) = stored.load(name) else { continue }
-      remember(name, fresh, file: file)
-      cache.replace(entry.key, with: fresh)
-      logger.info("certificate in storage changed; serving the new one", metadata: ["name": "\(name)", "file": "\(file)"])
+    for (name, entry) in entries where stored.stamp(of: entry.id) != entry.stamp {
+      guard let fresh = stored.load(name) else { continue }
+      remember(name, fresh)
+      cache.replace(entry.key, with: fresh.key)
+      logger.info("certificate in storage changed; serving the new one", metadata: ["name": "\(name)", "from": "\(fresh.id)"])
     }
   }
 

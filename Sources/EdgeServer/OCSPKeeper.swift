@@ -22,16 +22,14 @@ final class OCSPKeeper: Sendable {
     transport = try? ACMEHTTPSTransport(configuration: configuration)
   }
 
-  /// Starts keeping `key` (whose chain is in the file `chainFile`) stapled; `replacing` stops the one
-  /// it replaces.
-  func keep(_ key: CertifiedKey, chainFile: String, name: String, replacing old: CertifiedKey? = nil) {
+  /// Starts keeping `key` (whose chain, as stored, is `chain`) stapled; `replacing` stops the one it
+  /// replaces.
+  func keep(_ key: CertifiedKey, chainPEM chain: String, name: String, replacing old: CertifiedKey? = nil) {
     if let old { stop(old) }
     guard let transport else { return }
     let logger = self.logger
     let id = ObjectIdentifier(key)
     let task = Task {
-      guard let data = FileManager.default.contents(atPath: chainFile) else { return }
-      let chain = String(decoding: data, as: UTF8.self)
       var current: OCSPStaple?
       var failures = 0
       while !Task.isCancelled {

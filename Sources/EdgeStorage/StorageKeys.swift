@@ -51,6 +51,13 @@ public enum StorageKeys {
     acmePrefix + "/challenges/" + safeSegment(token)
   }
 
+  /// A pending TLS-ALPN-01 answer for `name` (`acme/challenges/tls-alpn-01/<name>.crt` and `.key`): the
+  /// validation certificate, so any process or node sharing storage can present it.
+  public static func tlsALPNChallenge(_ name: String) -> (certificate: String, key: String) {
+    let base = acmePrefix + "/challenges/tls-alpn-01/" + certificateName(name)
+    return (base + ".crt", base + ".key")
+  }
+
   /// `acme/<ca>`: everything kept for one ACME directory URL.
   public static func acmeDirectory(_ directoryURL: String) -> String {
     acmePrefix + "/" + caName(directoryURL)

@@ -140,11 +140,20 @@ public final class TLSServerLayer: StreamSecurity {
       self.answered(stream) { $0.refuseCertificate(reason: "no certificate for \(name) within \(seconds)s") }
     }
     let handle = LayerHandle(self, stream)
-    source.certificate(for: name) { key in
+    let answer: @Sendable (CertifiedKey?) -> Void = { key in
       loop.execute {
         guard let layer = handle.layer, let stream = handle.stream else { return }
-        layer.answered(stream) { $0.provideCertificate(key) }
+        layer.answered(stream) { session in
+          // A validation nobody here or in shared storage answers gets no certificate at all.
+          if key == nil && session.isACMEValidation { session.refuseCertificate(reason: "no ACME challenge for \(name)") }
+          session.provideCertificate(key)
+        }
       }
+    }
+    if session.isACMEValidation, let challenges = session.context.configuration.challenges {
+      challenges.askShared(name, answer)
+    } else {
+      source.certificate(for: name, answer)
     }
   }
 

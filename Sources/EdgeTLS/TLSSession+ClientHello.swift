@@ -32,11 +32,17 @@ extension TLSSession {
         return refuse("invalid server name", alert: alert)
       case .name(let name):
         serverName = name
-        if let challenges = context.configuration.challenges, let key = challenges.certificate(for: name),
-          offersOnlyACMEProtocol()
-        {
-          isACMEValidation = true
-          return serve(key, alert: alert)
+        if let challenges = context.configuration.challenges, offersOnlyACMEProtocol() {
+          if let key = challenges.certificate(for: name) {
+            isACMEValidation = true
+            return serve(key, alert: alert)
+          }
+          if challenges.hasShared {
+            // Another node of the cluster may have the challenge: the layer asks shared storage.
+            isACMEValidation = true
+            choice = .waiting
+            return SSL_CLIENT_HELLO_RETRY
+          }
         }
         if let policy = context.policy(for: name) { apply(policy) }
         if let key = snapshot.lookup(serverName: name) { return serve(key, alert: alert) }

@@ -1,0 +1,149 @@
+import EdgeLoop
+import EdgeRedis
+import Foundation
+import Glibc
+import Synchronization
+
+// Adapted from Tests/EdgeRedisTests/Support/RedisServer.swift (test targets cannot share files), with
+// pause/resume for a server that is there but does not answer.
+
+struct TestFailure: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// A real redis-server on a free loopback port, started and stopped by PID.
+final class RedisServer: @unchecked Sendable {
+  // Invariant: `process` is touched only by `start`/`kill`/`pause`/`resume`, which a test calls from one task.
+  static let executable = "/usr/bin/redis-server"
+  let port: Int
+  private var process: Process?
+
+  init() throws {
+    ProcessSetup.prepare()  // a write to a killed server must be EPIPE, not SIGPIPE
+    port = try freePort()
+    try start()
+  }
+
+  /// Starts the server (again) on `port`, empty, and returns once it accepts connections.
+  func start() throws {
+    guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
+      throw TestFailure("\(Self.executable) is missing (apt-get install redis-server)")
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Self.executable)
+    process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    self.process = process
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !canConnect(port) {
+      guard process.isRunning, ContinuousClock.now < deadline else {
+        throw TestFailure("redis-server on port \(port) did not start")
+      }
+      usleep(20_000)
+    }
+  }
+
+  var url: RedisURL { RedisURL(host: "127.0.0.1", port: port) }
+
+  /// SIGKILL: the server vanishes without closing anything politely.
+  func kill() {
+    guard let process, process.isRunning else { return }
+    Glibc.kill(process.processIdentifier, SIGKILL)
+    while process.isRunning { usleep(10_000) }
+  }
+
+  /// SIGSTOP: connections stay open, nothing is answered (a hung server, or a network that drops packets).
+  func pause() {
+    guard let process, process.isRunning else { return }
+    Glibc.kill(process.processIdentifier, SIGSTOP)
+  }
+
+  /// SIGCONT: the paused server answers what it was sent meanwhile.
+  func resume() {
+    guard let process, process.isRunning else { return }
+    Glibc.kill(process.processIdentifier, SIGCONT)
+  }
+
+  /// The server keeps nothing on disk (`--save ""`, no AOF), so SIGKILL loses nothing (and it also ends a
+  /// paused server).
+  deinit { kill() }
+}
+
+/// A port nobody listens on right now: bind port 0 on 127.0.0.1, read what the kernel chose, close.
+func freePort() throws -> Int {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  defer { close(fd) }
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_addr.s_addr = inet_addr("127.0.0.1")
+  address.sin_port = 0
+  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+  let bound = withUnsafeMutablePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+      bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+    }
+  }
+  guard bound else { throw TestFailure("no free port: errno \(errno)") }
+  return Int(UInt16(bigEndian: address.sin_port))
+}
+
+func canConnect(_ port: Int) -> Bool {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  defer { close(fd) }
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_addr.s_addr = inet_addr("127.0.0.1")
+  address.sin_port = UInt16(port).bigEndian
+  return withUnsafePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+    }
+  }
+}
+
+/// One loop on its own thread for every test in the module (tests run in parallel, clients share it).
+let testLoop: EventLoop = {
+  let loop = EventLoop(index: -1)
+  loop.runOnNewThread(name: "cluster-tests")
+  return loop
+}()
+
+/// Runs `body` on the test loop and returns its result.
+func onLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+    testLoop.execute { continuation.resume(returning: Result { try body() }) }
+  }
+  return try result.get()
+}
+
+/// What callbacks saw, readable from the test task.
+final class Recorder<Event: Sendable>: Sendable {
+  private let events = Mutex<[Event]>([])
+  func append(_ event: Event) { events.withLock { $0.append(event) } }
+  var all: [Event] { events.withLock { $0 } }
+}
+
+/// Polls `condition` until it holds, or throws after `timeout`.
+func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ condition: () -> Bool) async throws {
+  let deadline = ContinuousClock.now + timeout
+  while !condition() {
+    guard ContinuousClock.now < deadline else { throw TestFailure("timed out waiting for \(what)") }
+    try await Task.sleep(for: .milliseconds(20))
+  }
+}
+
+/// A client on the test loop that has connected, its state changes recorded.
+func connectedClient(_ url: RedisURL) async throws -> (RedisClient, Recorder<RedisConnectionState>) {
+  let client = RedisClient(url: url, loop: testLoop)
+  let states = Recorder<RedisConnectionState>()
+  try await onLoop {
+    client.onStateChange = { states.append($0) }
+    try client.connect()
+  }
+  try await waitUntil("the client to connect") { states.all.last == .connected }
+  return (client, states)
+}
