@@ -47,8 +47,9 @@ public struct ClusterOptions: Sendable {
 /// reads the configuration version and every certificate it serves again, since pub/sub dropped
 /// whatever was published meanwhile.
 public final class ClusterAgent: @unchecked Sendable {
-  // Invariant: `heartbeat`, `hooks` (after `start`) and the clients' callbacks are used on `loop` only;
-  // `hooks` is written once before `start`; `state` is locked.
+  // Invariant: `heartbeat`, `leaving`, `subscribed`, `needsReconcile` and the clients' callbacks are used
+  // on `loop` only; `hooks` is written once, on `loop`, and read there or on `work` (dispatched from
+  // `loop`); `state` is locked.
   public let options: ClusterOptions
   public let storage: RedisStorage
   let loop: EventLoop
@@ -59,6 +60,10 @@ public final class ClusterAgent: @unchecked Sendable {
   private var heartbeat: LoopTimer?
   /// Set when the node leaves: the connections closing then are no outage.
   private var leaving = false
+  /// The subscription is up (events reach this node).
+  private var subscribed = false
+  /// Something may have been missed since the last reconcile: done once both connections are up.
+  private var needsReconcile = true
   private let started = Date()
   private let state = Locked(Status())
   private var hooks: Hooks?
@@ -142,7 +147,9 @@ public final class ClusterAgent: @unchecked Sendable {
     switch change {
     case .connected:
       if !wasConnected { logger.info("connected to redis", metadata: ["redis": "\(options.redis)"]) }
+      reconcileIfReady()
     case .disconnected(let reason):
+      needsReconcile = true
       logger.warning(
         "redis is unreachable: serving the cached configuration and certificates; certificate issuance is postponed until it is back",
         metadata: ["redis": "\(options.redis)", "reason": "\(reason)"])
@@ -251,19 +258,27 @@ public final class ClusterAgent: @unchecked Sendable {
 
   /// Starts listening to events and sending heartbeats, with what the node gives it to act on.
   func start(_ hooks: Hooks, configVersion: Int) {
-    self.hooks = hooks
     state.withLock { $0.configVersion = configVersion }
     loop.execute { [self] in
+      self.hooks = hooks
       subscriber.onMessage = { [weak self] _, payload in self?.received(payload) }
-      subscriber.onResubscribed = { [weak self] _ in self?.reconcile(reason: "redis is back") }
+      subscriber.onResubscribed = { [weak self] _ in
+        self?.subscribed = true
+        self?.reconcileIfReady()
+      }
+      subscriber.onStateChange = { [weak self] change in
+        guard let self, case .disconnected = change else { return }
+        subscribed = false
+        needsReconcile = true
+      }
       do { try subscriber.connect() } catch { logger.error("cannot subscribe to cluster events", metadata: ["error": "\(error)"]) }
       var first = true
       subscriber.subscribe([options.keys.events]) { [weak self] in
         guard let self, first else { return }
         first = false
-        // Subscribed: anything published from now on reaches this node. What came before is read now.
+        subscribed = true
         publish(ClusterEvent(type: .nodeJoined, node: options.nodeID))
-        reconcile(reason: "joined")
+        reconcileIfReady()
       }
       let timer = LoopTimer(loop: loop)
       heartbeat = timer
@@ -271,11 +286,20 @@ public final class ClusterAgent: @unchecked Sendable {
     }
   }
 
+  /// Once the subscription and the command connection are both up after an outage (or at start), reads
+  /// what the missed events would have announced. Either may come back first (each has its own backoff):
+  /// reading before both are up would fail, or miss what is published meanwhile.
+  private func reconcileIfReady() {
+    guard subscribed, needsReconcile, client.isConnected, hooks != nil else { return }
+    needsReconcile = false
+    reconcile()
+  }
+
   /// Missed events: read the configuration version and every certificate in use again.
-  private func reconcile(reason: String) {
+  private func reconcile() {
     guard let hooks else { return }
     work.async { [self] in
-      logger.info("reconciling with the cluster", metadata: ["reason": "\(reason)"])
+      logger.info("reconciling with the cluster: reading the configuration version and the certificates in use again")
       catchUpConfig()
       hooks.reconcileCertificates()
     }
