@@ -1,3 +1,4 @@
+import EdgeCluster
 import EdgeCore
 import EdgeStorage
 import EdgeTLS
@@ -85,21 +86,25 @@ final class SharedStoredCertificates: StoredCertificates {
     if let wildcard = WildcardName.covering(name) { candidates.append(wildcard) }
     for candidate in candidates {
       let chainKey = StorageKeys.certificate(candidate)
-      let chain: [UInt8]
-      let keyPEM: [UInt8]
+      let found: [(value: [UInt8], modified: Date)?]
       do {
-        chain = try storage.load(chainKey)
-        keyPEM = try storage.load(StorageKeys.privateKey(candidate))
-      } catch StorageError.notFound {
-        continue
+        // Chain, key and the chain's stamp in one round trip (shared storage is across a WAN).
+        if let redis = storage as? RedisStorage {
+          found = try redis.loadMany([chainKey, StorageKeys.privateKey(candidate)])
+        } else {
+          found = [chainKey, StorageKeys.privateKey(candidate)].map { key in
+            (try? storage.load(key)).map { ($0, (try? storage.stat(key).modified) ?? Date(timeIntervalSince1970: 0)) }
+          }
+        }
       } catch {
         onError("\(error)")
         return nil
       }
-      let chainPEM = String(decoding: chain, as: UTF8.self)
+      guard let chain = found[0], let keyPEM = found[1] else { continue }
+      let chainPEM = String(decoding: chain.value, as: UTF8.self)
       do {
-        let key = try CertifiedKey(chainPEM: chainPEM, keyPEM: String(decoding: keyPEM, as: UTF8.self))
-        return StoredCertificate(key: key, id: chainKey, stamp: stamp(of: chainKey), chainPEM: chainPEM)
+        let key = try CertifiedKey(chainPEM: chainPEM, keyPEM: String(decoding: keyPEM.value, as: UTF8.self))
+        return StoredCertificate(key: key, id: chainKey, stamp: Self.stamp(chain.modified), chainPEM: chainPEM)
       } catch {
         onError("\(chainKey): \(error)")
         continue
@@ -108,8 +113,10 @@ final class SharedStoredCertificates: StoredCertificates {
     return nil
   }
 
+  static func stamp(_ date: Date) -> Int { Int(date.timeIntervalSince1970 * 1_000) * 1_000_000 }
+
   func stamp(of id: String) -> Int? {
-    (try? storage.stat(id)).map { Int($0.modified.timeIntervalSince1970 * 1_000) * 1_000_000 }
+    (try? storage.stat(id)).map { Self.stamp($0.modified) }
   }
 
   func generation() -> Int? {
