@@ -72,8 +72,8 @@ public final class ClusterAgent: @unchecked Sendable {
   struct Hooks {
     /// Apply this configuration (cluster version `version`); throws when it is refused.
     var apply: @Sendable (EdgeConfig, Int) throws -> Void
-    /// A certificate in storage changed: load it again.
-    var certificateChanged: @Sendable (String) -> Void
+    /// A certificate in storage changed (`deleted`: it was removed): load it again.
+    var certificateChanged: @Sendable (_ name: String, _ deleted: Bool) -> Void
     /// Events may have been missed: look at every certificate in use again.
     var reconcileCertificates: @Sendable () -> Void
     /// How many certificates from storage the node serves (for the heartbeat).
@@ -340,6 +340,11 @@ public final class ClusterAgent: @unchecked Sendable {
     }
   }
 
+  /// Publishes `event` and waits until Redis has it (a command-line tool that exits right after).
+  public func publishNow(_ event: ClusterEvent) throws {
+    _ = try storage.command([Array("PUBLISH".utf8), Array(options.keys.events.utf8), try event.encoded(secret: options.secret)])
+  }
+
   private func received(_ payload: [UInt8]) {
     let event: ClusterEvent
     do {
@@ -356,7 +361,7 @@ public final class ClusterAgent: @unchecked Sendable {
     case .certificateIssued, .certificateRenewed, .certificateDeleted:
       guard let name = event.name else { return }
       work.async { [self] in
-        hooks.certificateChanged(name)
+        hooks.certificateChanged(name, event.type == .certificateDeleted)
         let lag = (Date().timeIntervalSince1970 - event.ts) * 1000
         state.withLock {
           $0.lastPropagationMs = lag

@@ -294,10 +294,12 @@ public final class Node {
           done.wait()
           if let error = outcome.withLock({ $0 }) { throw error }
         },
-        certificateChanged: { name in
+        certificateChanged: { name, deleted in
           let certificates = Self.onControl(control) { node.certificates }
           certificates.sharedInvalidate()
           certificates.storedCertificateChanged(name)
+          // Revoked or deleted elsewhere: the ACME agent looks at storage now instead of at the renewal date.
+          if deleted { control.execute { node.manageCertificates() } }
         },
         reconcileCertificates: {
           let certificates = Self.onControl(control) { node.certificates }

@@ -1,4 +1,5 @@
 import EdgeACME
+import EdgeCluster
 import EdgeCore
 import Dispatch
 import EdgeConfig
@@ -349,7 +350,7 @@ public final class NodeCertificates: CertificateSource {
   /// the new one — it replaces the old in the cache, and a name that was missing is looked up again.
   public func storedCertificateChanged(_ name: String) {
     missing.withLock { $0[name] = nil }
-    guard let fresh = stored.load(name) else { return }
+    guard let fresh = stored.load(name) else { return dropIfGone(name) }
     if let old = remember(name, fresh) { cache.replace(old.key, with: fresh.key) } else { cache.insert(fresh.key) }
   }
 
@@ -362,12 +363,29 @@ public final class NodeCertificates: CertificateSource {
     (stored as? SharedStoredCertificates)?.invalidate()
   }
 
+  /// A certificate no longer in cluster storage (deleted or revoked by another node or `edge certs
+  /// revoke`) stops being served — only when storage really answered "none": a lookup that failed (Redis
+  /// away) leaves the cached one in service. (A node alone keeps serving a file that vanished until it is
+  /// replaced, as before.)
+  private func dropIfGone(_ name: String) {
+    guard let shared = stored as? SharedStoredCertificates, (shared.storage as? RedisStorage)?.isReachable ?? true,
+      !shared.storage.exists(StorageKeys.certificate(name)), (shared.storage as? RedisStorage)?.isReachable ?? true,
+      let old = fromStorage.withLock({ $0.removeValue(forKey: name) })
+    else { return }
+    cache.remove(old.key)
+    ocsp.stop(old.key)
+    logger.info("certificate removed from cluster storage; no longer served", metadata: ["name": "\(name)"])
+  }
+
   /// Reloads storage certificates whose files changed since they were loaded (a renewal written by
   /// another process); the next handshake serves the new one.
   public func reloadChangedStoredCertificates() {
     let entries = fromStorage.withLock { $0 }
     for (name, entry) in entries where stored.stamp(of: entry.id) != entry.stamp {
-      guard let fresh = stored.load(name) else { continue }
+      guard let fresh = stored.load(name) else {
+        dropIfGone(name)
+        continue
+      }
       remember(name, fresh)
       cache.replace(entry.key, with: fresh.key)
       logger.info("certificate in storage changed; serving the new one", metadata: ["name": "\(name)", "from": "\(fresh.id)"])

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import EdgeACME
+import EdgeCluster
 import EdgeConfig
 import EdgeServer
 import EdgeStorage
@@ -101,6 +102,8 @@ struct CertsRevoke: ParsableCommand {
   @OptionGroup var options: ConfigOptions
   @Argument(help: "The name the certificate was obtained for (as `edge certs list` shows it).") var name: String
   @Option(help: "unspecified, keyCompromise, superseded or cessationOfOperation.") var reason = "unspecified"
+  @OptionGroup(title: "Cluster (revoke a certificate in the cluster's storage; every node stops serving it)")
+  var cluster: ClusterConnection
 
   func run() throws {
     let config: EdgeConfig
@@ -118,11 +121,20 @@ struct CertsRevoke: ParsableCommand {
       printError("edge: unknown reason '\(reason)'; use \(reasons.keys.sorted().joined(separator: ", "))")
       throw ExitCode(1)
     }
-    let store = FileStorage(root: NodeCertificates.storageDirectory(config.global))
+    let local = FileStorage(root: NodeCertificates.storageDirectory(config.global))
+    var agent: ClusterAgent?
+    if cluster.redis != nil {
+      do { agent = try cluster.tool() } catch {
+        printError("edge: \(error)")
+        throw ExitCode(1)
+      }
+    }
+    let store: any CertificateStorage = agent?.storage ?? local
+    let place = agent.map { "cluster \($0.options.keys.cluster) at \($0.options.redis)" } ?? local.root
     guard let chain = try? store.load(StorageKeys.certificate(name)), let key = try? store.load(StorageKeys.privateKey(name)),
       let metadata = (try? store.load(StorageKeys.metadata(name))).flatMap({ try? CertificateMetadata.decode($0) })
     else {
-      printError("edge: no managed certificate for '\(name)' in \(store.root)/\(StorageKeys.certificatesPrefix) (edge certs list shows them)")
+      printError("edge: no managed certificate for '\(name)' in \(place) (edge certs list shows them)")
       throw ExitCode(1)
     }
     // The issuer's settings (its extra roots) from the configuration, when it still lists that CA.
@@ -154,7 +166,23 @@ struct CertsRevoke: ParsableCommand {
     // Set aside, not deleted: the files stay for the record, and the node no longer finds a certificate.
     let stamp = Int(Date().timeIntervalSince1970)
     for key in [StorageKeys.certificate(name), StorageKeys.privateKey(name), StorageKeys.metadata(name)] {
-      if let path = try? store.path(for: key) { rename(path, path + ".revoked-\(stamp)") }
+      if let agent {
+        // In the cluster: a copy under another name (the key sealed again for it), then the original
+        // gone, and every node told to drop it from its cache.
+        if let value = try? agent.storage.load(key) {
+          try? agent.storage.store(key + ".revoked-\(stamp)", value, secret: key == StorageKeys.privateKey(name))
+        }
+        try? agent.storage.delete(key)
+      } else if let path = try? local.path(for: key) {
+        rename(path, path + ".revoked-\(stamp)")
+      }
+    }
+    if let agent {
+      do {
+        try agent.publishNow(ClusterEvent(type: .certificateDeleted, name: name, node: agent.options.nodeID))
+      } catch {
+        printError("edge: revoked, but the nodes were not told (\(error)); they drop it when they next reconcile")
+      }
     }
     print("revoked the certificate for \(name) (\(reason)) at \(directory); a running node obtains a new one at its next check, or now after 'edge reload --force'")
   }

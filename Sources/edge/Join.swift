@@ -11,7 +11,7 @@ import Logging
 /// What `edge join` and `edge cluster` need to reach a cluster.
 struct ClusterConnection: ParsableArguments {
   @Option(help: "The cluster's Redis: redis://[user:password@]host[:port][/db].")
-  var redis: String
+  var redis: String?
 
   @Option(help: "The cluster's name: several clusters can share one Redis.")
   var cluster = "default"
@@ -23,7 +23,21 @@ struct ClusterConnection: ParsableArguments {
   var secretFile: String?
 
   func url() throws -> RedisURL {
+    guard let redis else { throw CLIError("give the cluster's Redis with --redis redis://host:port") }
     do { return try RedisURL(parsing: redis) } catch { throw CLIError("--redis: \(error)") }
+  }
+
+  /// A connected agent for a command-line tool (not a member: no heartbeat, no events).
+  func tool() throws -> ClusterAgent {
+    let options = ClusterOptions(
+      redis: try url(), keys: try keys(), secret: try secret(), nodeID: "edge-cli", region: "-",
+      storage: NSTemporaryDirectory() + "edge-cli-\(getpid())", version: EdgeVersion.current)
+    var logger = Logger(label: "edge.cluster")
+    logger.logLevel = .error
+    let agent = ClusterAgent(options: options, logger: logger)
+    try agent.connect()
+    guard agent.waitForRedis(timeout: .seconds(5)) else { throw CLIError("cannot reach \(options.redis)") }
+    return agent
   }
 
   func keys() throws -> ClusterKeys {
@@ -169,12 +183,8 @@ struct ClusterStatus: ParsableCommand {
 
   func run() throws {
     do {
-      let options = ClusterOptions(
-        redis: try connection.url(), keys: try connection.keys(), secret: try connection.secret(), nodeID: "edge-cli",
-        region: "-", storage: NSTemporaryDirectory() + "edge-cli-\(getpid())", version: EdgeVersion.current)
-      let agent = ClusterAgent(options: options, logger: Logger(label: "edge.cluster"))
-      try agent.connect()
-      guard agent.waitForRedis(timeout: .seconds(5)) else { throw CLIError("cannot reach \(options.redis)") }
+      let agent = try connection.tool()
+      let options = agent.options
       let configVersion = (try? agent.fetchConfig())??.version
       let members = try agent.members()
       let now = Int(Date().timeIntervalSince1970)
