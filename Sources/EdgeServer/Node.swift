@@ -297,7 +297,7 @@ public final class Node {
         certificateChanged: { name, deleted in
           let certificates = Self.onControl(control) { node.certificates }
           certificates.sharedInvalidate()
-          certificates.storedCertificateChanged(name)
+          certificates.storedCertificateChanged(name, deleted: deleted)
           // Revoked or deleted elsewhere: the ACME agent looks at storage now instead of at the renewal date.
           if deleted { control.execute { node.manageCertificates() } }
         },

@@ -348,9 +348,13 @@ public final class NodeCertificates: CertificateSource {
 
   /// The certificate for `name` in storage changed (the ACME agent wrote it): the next handshake serves
   /// the new one — it replaces the old in the cache, and a name that was missing is looked up again.
-  public func storedCertificateChanged(_ name: String) {
+  /// `deleted`: it was removed from storage on purpose (revoked): stop serving it if it is gone.
+  public func storedCertificateChanged(_ name: String, deleted: Bool = false) {
     missing.withLock { $0[name] = nil }
-    guard let fresh = stored.load(name) else { return dropIfGone(name) }
+    guard let fresh = stored.load(name) else {
+      if deleted { dropIfGone(name) }
+      return
+    }
     if let old = remember(name, fresh) { cache.replace(old.key, with: fresh.key) } else { cache.insert(fresh.key) }
   }
 
@@ -382,10 +386,9 @@ public final class NodeCertificates: CertificateSource {
   public func reloadChangedStoredCertificates() {
     let entries = fromStorage.withLock { $0 }
     for (name, entry) in entries where stored.stamp(of: entry.id) != entry.stamp {
-      guard let fresh = stored.load(name) else {
-        dropIfGone(name)
-        continue
-      }
+      // Missing now is ambiguous (deleted, or a Redis that lost its data): the one in service stays
+      // until a replacement is stored or a cert.deleted event says otherwise.
+      guard let fresh = stored.load(name) else { continue }
       remember(name, fresh)
       cache.replace(entry.key, with: fresh.key)
       logger.info("certificate in storage changed; serving the new one", metadata: ["name": "\(name)", "from": "\(fresh.id)"])

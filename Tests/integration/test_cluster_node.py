@@ -260,3 +260,34 @@ def test_certificates_live_in_redis_sealed_and_survive_a_redis_outage(edge_bin, 
         assert fetch(pebble.tls_port, name, roots)[1] == b"hello from " + name.encode()
     finally:
         node.stop()
+
+
+def test_revoking_in_the_cluster_makes_the_node_drop_and_replace_the_certificate(edge_bin, tmp_path, redis, pebble):
+    admin = free_port()
+    name = "revoked.cluster.test"
+    sites = '%s {\n\trespond "hello from %s"\n}\n' % (name, name)
+    config = caddyfile(pebble.http_port, pebble.tls_port, admin, sites, pebble=pebble)
+    node = join(edge_bin, tmp_path / "n1", redis, "n1", config=config, wait_port=pebble.tls_port)
+    roots = pebble.issuing_roots()
+    try:
+        wait_for_certificates(pebble.tls_port, [name], roots)
+        first = fetch(pebble.tls_port, name, roots)[2]["serialNumber"]
+        revoke = subprocess.run([edge_bin, "certs", "revoke", name, "--config", tmp_path / "n1" / "Caddyfile",
+                                 "--redis", redis.url, "--cluster", CLUSTER, "--secret-file", tmp_path / "n1" / "secret"],
+                                capture_output=True, text=True, timeout=60)
+        assert revoke.returncode == 0, revoke.stderr
+        # Set aside in the cluster, not lost; the original keys are gone.
+        assert redis.call("EXISTS", "edge:%s:s:certificates/%s.crt" % (CLUSTER, name)) in (0, 1)
+        assert any(b".revoked-" in k for k in redis.call("KEYS", "edge:%s:s:certificates/*" % CLUSTER))
+        # The node heard it: it stops serving the revoked certificate and obtains a new one by itself.
+        eventually(lambda: "no longer served" in node.stderr_path.read_text(), timeout=10)
+
+        def replaced():
+            try:
+                return fetch(pebble.tls_port, name, roots)[2]["serialNumber"] != first
+            except (OSError, AssertionError):
+                return False
+        eventually(replaced, timeout=30)
+        assert pebble.orders() == 2
+    finally:
+        node.stop()
