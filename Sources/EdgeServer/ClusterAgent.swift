@@ -295,6 +295,14 @@ public final class ClusterAgent: @unchecked Sendable {
     reconcile()
   }
 
+  /// Reads the cluster's configuration and certificates again now (SIGHUP), once Redis is reachable.
+  public func requestReconcile() {
+    loop.execute { [self] in
+      needsReconcile = true
+      reconcileIfReady()
+    }
+  }
+
   /// Missed events: read the configuration version and every certificate in use again.
   private func reconcile() {
     guard let hooks else { return }

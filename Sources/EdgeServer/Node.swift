@@ -154,6 +154,9 @@ public final class Node {
     }
     if reader != nil {
       signals.append(SignalWatcher(loop: control, signal: SIGHUP) { [unowned self] _ in self.reload() })
+    } else if let cluster {
+      // A member's configuration is the cluster's: SIGHUP reads it (and every certificate) again.
+      signals.append(SignalWatcher(loop: control, signal: SIGHUP) { _ in cluster.requestReconcile() })
     }
     // The ACME agent is ready before any port opens: the first handshake may need it (on demand).
     answerSharedChallenges()
