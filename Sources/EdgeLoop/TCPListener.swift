@@ -11,16 +11,19 @@ public final class TCPListener {
   private let onAccept: (TCPStream) -> Void
   private var closed = false
 
-  /// Binds and listens. Throws when the address is taken or cannot be bound.
+  /// Binds and listens. Throws when the address is taken or cannot be bound. `reusePort`: several
+  /// sockets (the workers' — or, without care, several processes') share the port and the kernel spreads
+  /// connections; off for a port that must belong to one process (the admin endpoint).
   public init(
-    loop: EventLoop, address: SocketAddress, backlog: Int32 = 1024, onAccept: @escaping (TCPStream) -> Void
+    loop: EventLoop, address: SocketAddress, backlog: Int32 = 1024, reusePort: Bool = true,
+    onAccept: @escaping (TCPStream) -> Void
   ) throws(UVError) {
     self.loop = loop
     self.address = address
     self.onAccept = onAccept
     var storage = address.storage
     let fd = withUnsafePointer(to: &storage) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { edge_bound_tcp_socket($0, 1) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { edge_bound_tcp_socket($0, reusePort ? 1 : 0) }
     }
     if fd < 0 { throw UVError(code: fd, call: "bind \(address)") }
     handle = .allocate(capacity: 1)

@@ -52,7 +52,8 @@ final class AdminServer {
     guard let socket = SocketAddress(ip: address.bindIP, port: address.port) else {
       throw UVError(code: -22, call: "admin address \(address.host)")
     }
-    listener = try TCPListener(loop: loop, address: socket, onAccept: accept)
+    // One process per admin address: a second node on this machine must not answer half its requests.
+    listener = try TCPListener(loop: loop, address: socket, reusePort: false, onAccept: accept)
     if !address.isLoopback {
       logger.warning(
         "the admin endpoint listens beyond loopback: anyone who reaches it can change this node's configuration",
