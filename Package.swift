@@ -24,8 +24,8 @@ let package = Package(
     .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     // Compiled C for what Swift cannot call (macros, static inline): one function each.
     .target(
-      name: "CEdgeShims", dependencies: ["CLibUV", "COpenSSL", "CHiredis"],
-      linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("uv"), .linkedLibrary("hiredis")]),
+      name: "CEdgeShims", dependencies: ["CLibUV", "COpenSSL"],
+      linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("uv")]),
 
     .target(name: "EdgeCore", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: hotPath),
     .target(name: "EdgeLoop", dependencies: ["EdgeCore", "CLibUV", "CEdgeShims"], swiftSettings: hotPath),
@@ -43,7 +43,7 @@ let package = Package(
       name: "EdgeHTTP", dependencies: ["CEdgeShims", "EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS", "EdgeEncode", "EdgeAuth", "EdgeRegex"],
       swiftSettings: hotPath),
     .target(name: "EdgeStorage", dependencies: ["EdgeCore"]),
-    .target(name: "EdgeRedis", dependencies: ["EdgeCore", "EdgeLoop", "CHiredis", "CEdgeShims"]),
+    .target(name: "EdgeRedis", dependencies: ["EdgeCore", "EdgeLoop", "EdgeTLS", "CHiredis"]),
     // Takes a FileStorage lock from a separate process, for EdgeStorageTests' two-process cases.
     .executableTarget(name: "edge-storage-probe", dependencies: ["EdgeStorage"]),
     .target(
@@ -67,7 +67,7 @@ let package = Package(
     .testTarget(name: "EdgeHTTP1Tests", dependencies: ["EdgeHTTP1"]),
     .testTarget(name: "EdgeHTTPTests", dependencies: ["EdgeHTTP", "EdgeConfig"]),
     .testTarget(name: "EdgeCaddyfileTests", dependencies: ["EdgeCaddyfile"]),
-    .testTarget(name: "EdgeTLSTests", dependencies: ["EdgeTLS"]),
+    .testTarget(name: "EdgeTLSTests", dependencies: ["EdgeTLS", "EdgeLoop"]),
     .testTarget(
       name: "EdgeServerTests",
       dependencies: ["EdgeServer", "EdgeConfig", "EdgeTLS", "EdgeStorage", .product(name: "Logging", package: "swift-log")]),

@@ -15,7 +15,8 @@ public final class RedisClient: @unchecked Sendable {
   public let loop: EventLoop
   private let connection: RedisConnection
 
-  /// `connectTimeout` bounds each attempt from TCP connect to the answer to AUTH/SELECT.
+  /// `connectTimeout` bounds each attempt from resolving the host to the answer to AUTH/SELECT (TLS
+  /// handshake included).
   public init(url: RedisURL, loop: EventLoop, connectTimeout: Duration = .seconds(5)) {
     self.url = url
     self.loop = loop
@@ -29,8 +30,9 @@ public final class RedisClient: @unchecked Sendable {
     set { connection.onStateChange = newValue }
   }
 
-  /// Starts connecting (loop only). Throws for what cannot work at all (`rediss://` for now); a server
-  /// that cannot be reached is retried, and reported through `onStateChange`.
+  /// Starts connecting (loop only). Throws for what cannot work at all (`rediss://` files that do not
+  /// load, code `.tls`); a server that cannot be reached, or whose certificate does not verify, is
+  /// retried, and reported through `onStateChange`.
   public func connect() throws(RedisError) {
     try connection.start()
   }

@@ -1,7 +1,6 @@
-internal import CEdgeShims
-internal import CHiredis
 import EdgeCore
 import EdgeLoop
+internal import EdgeTLS
 
 /// What `RedisClient` and `RedisSubscriber` report when their connection comes up or goes down.
 public enum RedisConnectionState: Hashable, Sendable {
@@ -11,24 +10,40 @@ public enum RedisConnectionState: Hashable, Sendable {
   case disconnected(reason: String)
 }
 
-/// One hiredis async context at a time on one loop: connect, AUTH, SELECT, and reconnect with backoff.
+/// One connection at a time to one server, on one loop: resolve, connect (and TLS for `rediss://`), AUTH,
+/// SELECT, and reconnect with backoff.
 ///
-/// Each context holds a retained reference to this object in `data`, released exactly once in
-/// `contextEnded` (connect failure, disconnect, or a close before the socket connected): the connection
-/// lives as long as a context or a reconnect timer does, that is until `close()`.
+/// The socket is edge's own `TCPStream`, so `redis://` and `rediss://` differ only by the
+/// `TLSClientLayer` under it; hiredis parses replies (`RedisReplyReader`) and drives nothing. Replies are
+/// matched to commands in order (`ReplyQueue`); a reply no command waits for (pub/sub messages and
+/// subscription confirmations) goes to `didReceivePush`.
+///
+/// Lifetime: the stream holds this object as its delegate while open, and the resolve, connect and timer
+/// closures hold it while they wait, so the connection lives until `close()` whoever else lets go of it.
 final class RedisConnection {
   enum Phase { case idle, connecting, ready, waiting, closed }
 
   let url: RedisURL
   let loop: EventLoop
-  /// How long connecting plus AUTH/SELECT may take before the attempt is abandoned.
+  /// How long resolving, connecting, the TLS handshake and AUTH/SELECT may take together.
   let connectTimeout: Duration
   private(set) var phase = Phase.idle
-  private var context: UnsafeMutablePointer<redisAsyncContext>?
-  private var retained: Unmanaged<RedisConnection>?
-  private var socketConnected = false
-  /// Why the current context is being torn down by us (a failed AUTH), for the report.
-  private var failure: String?
+  private let resolver: Resolver
+  /// The TLS context `start()` built (to fail early on files that do not load), for the first attempt;
+  /// later attempts read the files again, so a rotated client certificate or CA is picked up.
+  private var firstTLSContext: TLSClientContext?
+  /// The current attempt's socket, once TCP connected.
+  private(set) var stream: TCPStream?
+  /// Counts attempts: a resolve or connect that finishes after its attempt ended is ignored.
+  private var attempt = 0
+  /// Commands issued before the socket connected (the handshake first), sent once it has.
+  private var outbox: [UInt8] = []
+  private var replies = ReplyQueue()
+  private(set) var reader = RedisReplyReader()
+  /// Why the TLS layer failed, for the report (the stream only says "protocol error").
+  private(set) var tlsFailure: TLSFailure?
+  /// `close()` came while replies were in flight: the socket closes after the last one.
+  private var closeWhenAnswered = false
   private var backoff = Backoff()
   private var timer: LoopTimer?
   private var handshakeTimer: LoopTimer?
@@ -47,31 +62,34 @@ final class RedisConnection {
     self.url = url
     self.loop = loop
     self.connectTimeout = connectTimeout
+    resolver = Resolver(loop: loop)
   }
 
+  /// Starts the first attempt. Throws when the TLS files of a `rediss://` URL do not load: retrying
+  /// cannot help until someone fixes them.
   func start() throws(RedisError) {
     precondition(loop.inLoop, "RedisConnection used off its loop")
-    if url.tls { throw RedisError(.unsupported, "connecting to \(url): TLS (rediss://) is not supported yet") }
     guard phase == .idle else { return }
+    if url.tls { firstTLSContext = try makeTLSContext() }
     open()
   }
 
-  /// Stops reconnecting and closes the connection once the replies in flight have arrived.
+  /// Stops reconnecting. A ready connection closes once the replies in flight have arrived; one still
+  /// connecting closes now, failing what was queued.
   func close() {
     precondition(loop.inLoop, "RedisConnection used off its loop")
-    guard phase != .closed else { return }
+    let previous = phase
+    guard previous != .closed else { return }
     phase = .closed
     timer?.close()
     timer = nil
     handshakeTimer?.close()
     handshakeTimer = nil
-    guard let context else { return }
-    if socketConnected {
-      redisAsyncDisconnect(context)  // the disconnect callback ends the context
-    } else {
-      // hiredis calls neither callback for a context that never connected.
-      redisAsyncFree(context)
-      contextEnded(reason: "closed")
+    if previous == .ready, stream != nil, !replies.isEmpty {
+      closeWhenAnswered = true
+    } else if previous == .ready || previous == .connecting {
+      closeStream(politely: previous == .ready)
+      ended(previous == .ready ? "connection closed" : "closed")
     }
   }
 
@@ -79,113 +97,139 @@ final class RedisConnection {
 
   /// Queues a command whose reply (or `nil` when the connection ends first) goes to `completion`.
   func issue(_ arguments: [[UInt8]], _ completion: @escaping (RedisReply?) -> Void) {
-    guard let context else {
-      completion(nil)
+    guard phase == .connecting || phase == .ready else { return completion(nil) }
+    replies.append(completion)
+    send(arguments)
+  }
+
+  /// Sends a command whose replies arrive through `didReceivePush` (SUBSCRIBE, UNSUBSCRIBE). Only on a
+  /// connection with no command in flight: replies go to the oldest command first.
+  func issuePush(_ arguments: [[UInt8]]) {
+    guard phase == .connecting || phase == .ready else { return }
+    send(arguments)
+  }
+
+  private func send(_ arguments: [[UInt8]]) {
+    guard let stream else { return RedisCommandEncoder.append(arguments, to: &outbox) }
+    // The stream batches writes of one loop iteration into one syscall (and one TLS record).
+    stream.write(RedisCommandEncoder.encode(arguments))
+  }
+
+  /// A reply from the server: to the oldest command waiting, else a push.
+  func received(_ reply: RedisReply) {
+    guard let completion = replies.popFirst() else {
+      didReceivePush?(reply)
       return
     }
-    let pending = Unmanaged.passRetained(PendingReply(completion)).toOpaque()
-    let status = Self.withArgv(arguments) { argc, argv, lengths in
-      redisAsyncCommandArgv(context, replyCallback, pending, argc, argv, lengths)
+    completion(reply)
+    if closeWhenAnswered && replies.isEmpty {
+      closeStream(politely: true)
+      ended("connection closed")
     }
-    if status != REDIS_OK {
-      Unmanaged<PendingReply>.fromOpaque(pending).release()
-      completion(nil)
-    }
-  }
-
-  /// Queues a command whose replies arrive through `didReceivePush` (SUBSCRIBE, UNSUBSCRIBE).
-  func issuePush(_ arguments: [[UInt8]]) {
-    guard let context else { return }
-    _ = Self.withArgv(arguments) { argc, argv, lengths in
-      redisAsyncCommandArgv(context, replyCallback, nil, argc, argv, lengths)
-    }
-  }
-
-  /// hiredis copies the arguments into its output buffer before returning, so one scratch block will do.
-  private static func withArgv<R>(
-    _ arguments: [[UInt8]], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
-  ) -> R {
-    let total = arguments.reduce(0) { $0 + $1.count }
-    let bytes = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 1)
-    let argv = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(arguments.count, 1))
-    let lengths = UnsafeMutablePointer<Int>.allocate(capacity: max(arguments.count, 1))
-    defer {
-      bytes.deallocate()
-      argv.deallocate()
-      lengths.deallocate()
-    }
-    var offset = 0
-    for (index, argument) in arguments.enumerated() {
-      argument.withUnsafeBytes { raw in
-        if let base = raw.baseAddress { (bytes + offset).copyMemory(from: base, byteCount: raw.count) }
-      }
-      argv[index] = UnsafePointer((bytes + offset).assumingMemoryBound(to: CChar.self))
-      lengths[index] = argument.count
-      offset += argument.count
-    }
-    return body(Int32(arguments.count), argv, lengths)
   }
 
   // MARK: life cycle
 
   private func open() {
     phase = .connecting
-    socketConnected = false
-    failure = nil
-    guard let context = redisAsyncConnect(url.host, Int32(url.port)) else {
-      attemptFailed("connecting to \(url): out of memory")
-      return
-    }
-    if context.pointee.err != 0 {
-      let reason = "connecting to \(url): \(String(cString: context.pointee.errstr))"
-      redisAsyncFree(context)
-      attemptFailed(reason)
-      return
-    }
-    if edge_redis_attach_uv(context, loop.uvLoopPointer.assumingMemoryBound(to: uv_loop_t.self)) != REDIS_OK {
-      redisAsyncFree(context)
-      attemptFailed("connecting to \(url): attaching hiredis to libuv failed")
-      return
-    }
-    self.context = context
-    retained = Unmanaged.passRetained(self)
-    context.pointee.data = retained!.toOpaque()
-    redisAsyncSetConnectCallback(context) { raw, status in
-      guard let raw, let data = raw.pointee.data else { return }
-      let me = Unmanaged<RedisConnection>.fromOpaque(data).takeUnretainedValue()
-      if status == REDIS_OK {
-        me.socketConnected = true
-      } else {
-        // hiredis frees the context after this without calling the disconnect callback.
-        me.contextEnded(reason: "connecting to \(me.url): \(String(cString: raw.pointee.errstr))")
+    attempt += 1
+    let current = attempt
+    outbox = []
+    tlsFailure = nil
+    reader = RedisReplyReader()
+    var tlsContext = firstTLSContext
+    firstTLSContext = nil
+    if url.tls && tlsContext == nil {
+      do throws(RedisError) {
+        tlsContext = try makeTLSContext()
+      } catch {
+        return ended(error.message)
       }
-    }
-    redisAsyncSetDisconnectCallback(context) { raw, status in
-      guard let raw, let data = raw.pointee.data else { return }
-      let me = Unmanaged<RedisConnection>.fromOpaque(data).takeUnretainedValue()
-      let reason =
-        me.failure ?? (status == REDIS_OK ? "connection closed" : "\(me.url): \(String(cString: raw.pointee.errstr))")
-      me.contextEnded(reason: reason)
     }
     sendHandshake()
     let deadline = handshakeTimer ?? LoopTimer(loop: loop)
     handshakeTimer = deadline
     deadline.start(after: connectTimeout.milliseconds) {
-      guard self.phase == .connecting, let context = self.context else { return }
-      self.abandon(context, reason: "connecting to \(self.url): no answer within \(self.connectTimeout)")
+      guard self.phase == .connecting, self.attempt == current else { return }
+      self.fail("no answer within \(self.connectTimeout)")
+    }
+    resolver.resolve(host: url.host, port: url.port) { result in
+      guard self.phase == .connecting, self.attempt == current else { return }
+      switch result {
+      case .failure(let error): self.fail("\(error)")
+      case .success(let addresses): self.dial(addresses[...], current, tlsContext)
+      }
     }
   }
 
-  /// Drops a context that hangs (a server that accepts and never answers), whatever is in flight.
-  private func abandon(_ context: UnsafeMutablePointer<redisAsyncContext>, reason: String) {
-    failure = reason
-    let connected = socketConnected
-    redisAsyncFree(context)  // a connected context ends through the disconnect callback
-    if !connected { contextEnded(reason: reason) }
+  /// Connects to the first address that accepts, in the resolver's order: `localhost` may come as ::1
+  /// first to a server bound to 127.0.0.1 only (hiredis tried IPv4 first; this tries both).
+  private func dial(_ addresses: ArraySlice<SocketAddress>, _ current: Int, _ tlsContext: TLSClientContext?) {
+    guard let address = addresses.first else { return }
+    TCPStream.connect(on: loop, to: address, timeoutMilliseconds: connectTimeout.milliseconds) { result in
+      guard self.phase == .connecting, self.attempt == current else {
+        if case .success(let late) = result { late.close() }
+        return
+      }
+      switch result {
+      case .failure where addresses.count > 1: self.dial(addresses.dropFirst(), current, tlsContext)
+      case .failure(let error): self.fail("\(error)")
+      case .success(let stream): self.connected(stream, tlsContext)
+      }
+    }
   }
 
-  /// AUTH and SELECT go first in the output buffer, ahead of any command queued while connecting; a PING
-  /// when there is neither, so that "ready" always means the server has answered.
+  private func connected(_ stream: TCPStream, _ tlsContext: TLSClientContext?) {
+    if let tlsContext {
+      do {
+        let layer = try TLSClientLayer.attach(
+          to: stream, context: tlsContext, serverName: url.tlsOptions.serverName ?? url.host)
+        layer.onFailure = { [weak self] failure in self?.tlsFailure = failure }
+      } catch {
+        stream.close()
+        return fail("starting TLS: \(error)")
+      }
+    }
+    self.stream = stream
+    stream.delegate = self
+    stream.startReading()
+    // Written now, sent once TLS is up: the stream holds plaintext until its layer is established.
+    if !outbox.isEmpty { stream.write(outbox) }
+    outbox = []
+  }
+
+  /// Closes the current socket (if any) without another word; `ended` follows.
+  func closeStream(politely: Bool = false) {
+    guard let stream else { return }
+    self.stream = nil
+    // Politely: the commands already written, then close_notify for TLS, then FIN.
+    if politely { stream.closeAfterFlush() } else { stream.close() }
+  }
+
+  /// Ends the current attempt or connection because of `what` (said from its place in the life cycle).
+  func fail(_ what: String) {
+    let reason = phase == .connecting ? "connecting to \(url): \(what)" : "\(url): \(what)"
+    closeStream()
+    ended(reason)
+  }
+
+  /// The current attempt or connection is over (its socket already closed): fail what waits for a reply,
+  /// then retry unless closed.
+  private func ended(_ reason: String) {
+    handshakeTimer?.stop()
+    closeWhenAnswered = false
+    outbox = []
+    if phase != .closed { phase = .waiting }
+    // Completions run after the phase changed, so a command they send fails at once instead of waiting
+    // in a queue no reply will ever reach.
+    for completion in replies.removeAll() { completion(nil) }
+    if phase == .waiting { scheduleReconnect() }
+    didGoDown?()
+    report(.disconnected(reason: reason))
+  }
+
+  /// AUTH and SELECT go first, ahead of any command queued while connecting; a PING when there is
+  /// neither, so that "ready" always means the server has answered.
   private func sendHandshake() {
     var steps: [[String]] = []
     if let password = url.password {
@@ -202,11 +246,9 @@ final class RedisConnection {
         // the echoed PING would parse as an array reply.
         let expected = step[0] == "PING" ? "PONG" : "OK"
         if case .error(let message) = reply {
-          self.failure = "\(self.url): \(step[0]) failed: \(message)"
-          if let context = self.context { redisAsyncDisconnect(context) }
+          self.fail("\(step[0]) failed: \(message)")
         } else if reply != .status(expected) {
-          self.failure = "\(self.url): \(step[0]) got \(reply) instead of \(expected): not a redis server"
-          if let context = self.context { redisAsyncDisconnect(context) }
+          self.fail("\(step[0]) got \(reply) instead of \(expected): not a redis server")
         } else if isLast {
           self.becomeReady()
         }
@@ -222,26 +264,6 @@ final class RedisConnection {
     everReady = true
     didBecomeReady?(reconnected)
     report(.connected)
-  }
-
-  /// Called exactly once per context that `open()` handed to hiredis.
-  private func contextEnded(reason: String) {
-    context = nil
-    socketConnected = false
-    handshakeTimer?.stop()
-    let release = retained
-    retained = nil
-    attemptFailed(reason)
-    release?.release()  // last: it may free self
-  }
-
-  private func attemptFailed(_ reason: String) {
-    if phase != .closed {
-      phase = .waiting
-      scheduleReconnect()
-    }
-    didGoDown?()
-    report(.disconnected(reason: reason))
   }
 
   private func scheduleReconnect() {
@@ -262,23 +284,16 @@ final class RedisConnection {
     lastReported = state
     onStateChange?(state)
   }
-}
 
-/// The completion of one command, carried through hiredis as `privdata`.
-private final class PendingReply {
-  let completion: (RedisReply?) -> Void
-  init(_ completion: @escaping (RedisReply?) -> Void) { self.completion = completion }
-}
-
-/// hiredis calls this once per command (with a NULL reply when the connection ends first), and for
-/// subscriptions once per message with no `privdata`.
-private let replyCallback: @convention(c) (
-  UnsafeMutablePointer<redisAsyncContext>?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?
-) -> Void = { context, reply, privdata in
-  let decoded = reply.map { RedisReply(copying: $0.assumingMemoryBound(to: redisReply.self)) }
-  if let privdata {
-    Unmanaged<PendingReply>.fromOpaque(privdata).takeRetainedValue().completion(decoded)
-  } else if let decoded, let data = context?.pointee.data {
-    Unmanaged<RedisConnection>.fromOpaque(data).takeUnretainedValue().didReceivePush?(decoded)
+  private func makeTLSContext() throws(RedisError) -> TLSClientContext {
+    let options = url.tlsOptions
+    let configuration = TLSClientConfiguration(
+      trustedCAFile: options.caFile, certificateFile: options.certificateFile, privateKeyFile: options.keyFile,
+      insecureSkipVerify: options.insecureSkipVerify)
+    do {
+      return try TLSClientContext(configuration: configuration)
+    } catch {
+      throw RedisError(.tls, "connecting to \(url): \(error)")
+    }
   }
 }

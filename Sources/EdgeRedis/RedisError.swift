@@ -3,8 +3,10 @@ public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
   public enum Code: Hashable, Sendable {
     /// The URL is not a `redis://` or `rediss://` URL edge understands.
     case invalidURL
-    /// The URL asks for something this client does not do yet (TLS).
+    /// The call asks for something this client does not do (SUBSCRIBE through `RedisClient`).
     case unsupported
+    /// A `rediss://` URL's CA, certificate or key file does not load.
+    case tls
     /// The connection dropped (or was down) before the reply arrived. The command may or may not have run.
     case connectionLost
     /// The server answered with an error reply (`-ERR …`, `-WRONGTYPE …`).

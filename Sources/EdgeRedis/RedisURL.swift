@@ -1,18 +1,35 @@
-/// Where a Redis server is and how to log in: `redis://[user[:password]@]host[:port][/db]`, or `rediss://…`
-/// for TLS. User and password may be percent-encoded; `redis://:password@host` gives a password alone
-/// (AUTH password), `redis://user:password@host` an ACL user (AUTH user password). IPv6 hosts go in
-/// brackets (`redis://[::1]:6380`). Port defaults to 6379, db to 0.
+/// Where a Redis server is and how to log in: `redis://[user[:password]@]host[:port][/db]`, or
+/// `rediss://…[?option=value&…]` for TLS. User and password may be percent-encoded (`?` and `#` in a
+/// password must be); `redis://:password@host` gives a password alone (AUTH password),
+/// `redis://user:password@host` an ACL user (AUTH user password). IPv6 hosts go in brackets
+/// (`redis://[::1]:6380`). Port defaults to 6379, db to 0.
+///
+/// `rediss://` verifies the server's certificate against the system's roots and checks that it names
+/// `host` (a DNS name, or an IP address in an iPAddress entry). Its options (values percent-decoded):
+///
+/// - `ca=/path/ca.pem`: trust the CAs in this PEM file instead of the system's roots.
+/// - `cert=/path/client.pem`: present this client certificate (mutual TLS, `tls-auth-clients yes`).
+/// - `key=/path/client.key`: the certificate's private key (unencrypted PEM); default: read from `cert`.
+/// - `sni=name`: the name sent as SNI and checked against the certificate instead of `host`, for a server
+///   reached by IP address or through a tunnel.
+/// - `insecure=1`: accept any certificate. Anyone on the path can then read and change the traffic:
+///   never the default, for tests only, and logged as a warning by edge.
+///
+/// Example: `rediss://:s3cret@10.0.0.7:6380/1?ca=/etc/edge/redis-ca.pem&sni=redis.internal`.
 public struct RedisURL: Hashable, Sendable, CustomStringConvertible {
   public var host: String
   public var port: Int
   public var user: String?
   public var password: String?
   public var database: Int
-  /// `rediss://`: TLS. Parsed, but `connect()` refuses it for now.
+  /// `rediss://`: TLS, with `tlsOptions`.
   public var tls: Bool
+  /// The `rediss://` query options; all unset for `redis://`.
+  public var tlsOptions: TLSOptions
 
   public init(
-    host: String, port: Int = 6379, user: String? = nil, password: String? = nil, database: Int = 0, tls: Bool = false
+    host: String, port: Int = 6379, user: String? = nil, password: String? = nil, database: Int = 0, tls: Bool = false,
+    tlsOptions: TLSOptions = TLSOptions()
   ) {
     self.host = host
     self.port = port
@@ -20,10 +37,11 @@ public struct RedisURL: Hashable, Sendable, CustomStringConvertible {
     self.password = password
     self.database = database
     self.tls = tls
+    self.tlsOptions = tlsOptions
   }
 
   public init(parsing text: String) throws(RedisError) {
-    let rest: Substring
+    var rest: Substring
     if text.hasPrefix("redis://") {
       tls = false
       rest = text.dropFirst("redis://".count)
@@ -33,7 +51,12 @@ public struct RedisURL: Hashable, Sendable, CustomStringConvertible {
     } else {
       throw .invalidURL(text, "the scheme must be redis:// or rediss://")
     }
-    if rest.contains("?") || rest.contains("#") { throw .invalidURL(text, "query and fragment are not supported") }
+    if rest.contains("#") { throw .invalidURL(text, "a fragment (#) is not supported") }
+    tlsOptions = TLSOptions()
+    if let question = rest.firstIndex(of: "?") {
+      tlsOptions = try TLSOptions(query: rest[rest.index(after: question)...], url: text, tls: tls)
+      rest = rest[..<question]
+    }
 
     // The db path is digits, so the last '@' ends the user information even if a password holds '@' or '/'.
     var hostPart = rest
@@ -101,7 +124,7 @@ public struct RedisURL: Hashable, Sendable, CustomStringConvertible {
     out += host.contains(":") ? "[\(host)]" : host
     out += ":\(port)"
     if database != 0 { out += "/\(database)" }
-    return out
+    return out + tlsOptions.query
   }
 
   /// `text` with anything between "://" and a later '@' hidden, for error messages.
@@ -111,7 +134,7 @@ public struct RedisURL: Hashable, Sendable, CustomStringConvertible {
     return scheme + "***" + String(text[at...])
   }
 
-  private static func percentDecoded(_ text: Substring) -> String? {
+  static func percentDecoded(_ text: Substring) -> String? {
     var bytes: [UInt8] = []
     var utf8 = text.utf8.makeIterator()
     while let byte = utf8.next() {

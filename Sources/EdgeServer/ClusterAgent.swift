@@ -107,8 +107,14 @@ public final class ClusterAgent: @unchecked Sendable {
     loop.runOnNewThread(name: "edge-cluster")
   }
 
-  /// Connects (commands and subscription). Throws only for what can never work (rediss:// for now).
+  /// Connects (commands and subscription). Throws only for what can never work (rediss:// files that do
+  /// not load).
   public func connect() throws {
+    if options.redis.tlsOptions.insecureSkipVerify {
+      logger.warning(
+        "redis TLS certificate verification is off (insecure=1): anyone on the path can read and change cluster traffic",
+        metadata: ["redis": "\(options.redis)"])
+    }
     let client = self.client
     let result = Locked<RedisError?>(nil)
     let done = DispatchSemaphore(value: 0)

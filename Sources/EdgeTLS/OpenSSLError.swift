@@ -11,6 +11,12 @@ public struct OpenSSLError: Error, Sendable, CustomStringConvertible {
     details = OpenSSLError.drainQueue()
   }
 
+  /// A failure edge found itself, before asking OpenSSL (the queue is left alone).
+  init(_ call: String, details: [String]) {
+    self.call = call
+    self.details = details
+  }
+
   public var description: String {
     details.isEmpty ? "\(call) failed" : "\(call): \(details.joined(separator: "; "))"
   }

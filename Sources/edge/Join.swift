@@ -10,7 +10,7 @@ import Logging
 
 /// What `edge join` and `edge cluster` need to reach a cluster.
 struct ClusterConnection: ParsableArguments {
-  @Option(help: "The cluster's Redis: redis://[user:password@]host[:port][/db].")
+  @Option(help: "The cluster's Redis: redis://[user:password@]host[:port][/db], or rediss://…[?ca=…&cert=…&key=…&sni=…] for TLS.")
   var redis: String?
 
   @Option(help: "The cluster's name: several clusters can share one Redis.")

@@ -92,16 +92,13 @@ struct RedisClientTests {
     }
   }
 
-  @Test("rediss:// is parsed but refused at connect")
-  func tlsRefused() async throws {
-    let client = RedisClient(url: try RedisURL(parsing: "rediss://cache:6380"), loop: testLoop)
-    let error = try await onLoop { () -> RedisError? in
-      do throws(RedisError) {
-        try client.connect()
-        return nil
-      } catch { return error }
-    }
-    #expect(error?.code == .unsupported)
-    #expect(error?.message.contains("not supported yet") == true)
+  @Test("a host name is resolved before connecting; one that does not resolve is reported")
+  func resolvesHostName() async throws {
+    let server = try RedisServer()
+    let (client, _) = try await connectedClient(RedisURL(host: "localhost", port: server.port))
+    #expect(try await client.command("PING") == .status("PONG"))
+    let reason = try await firstDisconnect(RedisURL(host: "no-such-host.invalid", port: server.port))
+    #expect(reason.hasPrefix("connecting to redis://no-such-host.invalid:\(server.port): resolve no-such-host.invalid:"))
+    try await onLoop { client.close() }
   }
 }

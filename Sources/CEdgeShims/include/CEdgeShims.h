@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 #include <uv.h>
 #include <openssl/ssl.h>
-#include <hiredis/async.h>
 #include "edge_tls_shims.h"
 #include "edge_ca_shims.h"
 #include "edge_ocsp_shims.h"
@@ -34,8 +33,3 @@ int edge_ssl_ctx_set_max_proto(SSL_CTX *ctx, int version);
 long edge_ssl_ctx_set_mode(SSL_CTX *ctx, long mode);
 long edge_ssl_set_tlsext_host_name(SSL *ssl, const char *name);
 size_t edge_bio_pending(BIO *bio);
-
-/// Drives a hiredis async context from `loop` with one uv_poll_t on its socket (redis_uv.c). Used instead of
-/// hiredis 0.14's own adapter, which drops libuv's error status and leaves the context hanging.
-/// Returns REDIS_OK, or REDIS_ERR (context already attached, or uv_poll_init failed).
-int edge_redis_attach_uv(redisAsyncContext *ac, uv_loop_t *loop);

@@ -16,13 +16,34 @@ final class RedisServer: @unchecked Sendable {
   static let executable = "/usr/bin/redis-server"
   let port: Int
   let extraArguments: [String]
+  /// Set: the server speaks TLS only, on `port`.
+  let tls: TLS?
   private var process: Process?
 
-  init(_ extraArguments: [String] = []) throws {
+  /// How a TLS server presents itself (certificates from `TestPKI`, trusting its `ca` for clients).
+  struct TLS: Sendable {
+    /// The TestPKI certificate the server presents.
+    var certificate = "server"
+    /// `--tls-auth-clients yes`: a client without a certificate from `ca` is refused.
+    var requireClientCertificate = false
+  }
+
+  init(_ extraArguments: [String] = [], tls: TLS? = nil) throws {
     ProcessSetup.prepare()  // a write to a killed server must be EPIPE, not SIGPIPE
     port = try freePort()
     self.extraArguments = extraArguments
+    self.tls = tls
     try start()
+  }
+
+  private var listening: [String] {
+    guard let tls else { return ["--port", String(port)] }
+    let pki = TestPKI.shared
+    return [
+      "--port", "0", "--tls-port", String(port), "--tls-cert-file", pki.certificate(tls.certificate),
+      "--tls-key-file", pki.key(tls.certificate), "--tls-ca-cert-file", pki.certificate("ca"),
+      "--tls-auth-clients", tls.requireClientCertificate ? "yes" : "no",
+    ]
   }
 
   /// Starts the server (again) on `port`, and returns once it accepts connections.
@@ -33,7 +54,7 @@ final class RedisServer: @unchecked Sendable {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Self.executable)
     process.arguments =
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"] + extraArguments
+      listening + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"] + extraArguments
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     process.standardInput = FileHandle.nullDevice
@@ -48,7 +69,11 @@ final class RedisServer: @unchecked Sendable {
     }
   }
 
-  var url: RedisURL { RedisURL(host: "127.0.0.1", port: port) }
+  /// The server's URL; for TLS, `rediss://` trusting the test CA.
+  var url: RedisURL {
+    guard tls != nil else { return RedisURL(host: "127.0.0.1", port: port) }
+    return RedisURL(host: "127.0.0.1", port: port, tls: true, tlsOptions: .init(caFile: TestPKI.shared.certificate("ca")))
+  }
 
   /// SIGKILL: the server vanishes without closing anything politely.
   func kill() {
