@@ -7,11 +7,11 @@ EDGE := .build/$(CONFIG)/edge
 
 # Debian packages the build and the tests need; the benchmarks add the proxies they compare against.
 DEB_BUILD := pkg-config libuv1-dev libssl-dev libhiredis-dev zlib1g-dev libzstd-dev libpcre2-dev libcrypt-dev
-DEB_TEST := curl openssl python3 python3-pip zstd opentracker iproute2 util-linux pebble redis-server
+DEB_TEST := curl openssl python3 python3-pip zstd opentracker iproute2 iptables util-linux pebble redis-server
 DEB_BENCH := nginx-light wrk haproxy caddy testssl.sh valgrind
 PY_TEST := websockets pytest
 
-.PHONY: deps deps-bench build run test unit integration bench bench-files bench-tls tls-scan tsan asan clean
+.PHONY: deps deps-bench build run test unit integration cluster-test bench bench-files bench-tls tls-scan tsan asan clean
 
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -33,13 +33,17 @@ run: build
 	echo "edge on https://localhost:8443 (local CA root: .edge-storage/pki/authorities/local/root.crt; demo upstream on 127.0.0.1:8081); Ctrl-C stops both"; \
 	$(EDGE) run --config deploy/demo/Caddyfile
 
-test: build unit integration
+test: build unit integration cluster-test
 
 unit: deps
 	$(SWIFT) test
 
 integration: build
 	EDGE_BIN=$(abspath $(EDGE)) python3 -m pytest -q Tests/integration
+
+# Several nodes in network namespaces (regions) with Redis, pebble and latency between them (needs root).
+cluster-test: build
+	EDGE_BIN=$(abspath $(EDGE)) python3 -m pytest -q cluster
 
 bench: deps-bench build
 	EDGE_BIN=$(abspath $(EDGE)) loadtest/core/bench.sh

@@ -116,20 +116,19 @@ extension TCPListener: Sendable {}
 extension TCPListener {
   /// Whether `port` can be bound now on the wildcard address (IPv6 dual-stack, else IPv4): checked before
   /// a reload asks every worker to listen on a new port, so a taken port refuses the reload instead of
-  /// leaving some workers listening and others not. Binds and closes a plain socket.
+  /// leaving some workers listening and others not. Binds and closes a socket set up as the listener's.
   public static func canBind(port: Int) -> Bool {
     for ip in ["::", "0.0.0.0"] {
       guard var storage = SocketAddress(ip: ip, port: port)?.storage else { continue }
-      let family = Int32(storage.ss_family)
-      let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
-      if fd < 0 { continue }
-      defer { Glibc.close(fd) }
-      let length = socklen_t(family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
-      let status = withUnsafePointer(to: &storage) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }
+      // As the listener binds (SO_REUSEADDR): connections in TIME_WAIT on the port do not make it "taken".
+      let fd = withUnsafePointer(to: &storage) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { edge_bound_tcp_socket($0, 0) }
       }
-      if status == 0 { return true }
-      if errno == EADDRINUSE { return false }
+      if fd >= 0 {
+        Glibc.close(fd)
+        return true
+      }
+      if fd == -EADDRINUSE { return false }
     }
     return false
   }

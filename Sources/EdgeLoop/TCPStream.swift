@@ -301,6 +301,25 @@ public final class TCPStream {
 
   public func setNoDelay(_ on: Bool) { uv_tcp_nodelay(handle, on ? 1 : 0) }
 
+  /// Makes a peer that vanished without a FIN or RST (a network partition, a host powered off) an error
+  /// within about `deadAfter`: keepalive probes start after `idle` of silence, and data (probes included)
+  /// unacknowledged for `deadAfter` ends the connection. For long-lived connections that may sit idle
+  /// (Redis, pub/sub), which otherwise would look alive for the kernel's default two hours and more.
+  public func detectDeadPeer(idle: Duration, deadAfter: Duration) {
+    var fd: uv_os_fd_t = -1
+    guard !isClosed, uv_fileno(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self), &fd) == 0 else { return }
+    func set(_ level: Int32, _ option: Int32, _ value: Int32) {
+      var value = value
+      setsockopt(fd, level, option, &value, socklen_t(MemoryLayout<Int32>.size))
+    }
+    let tcp = Int32(IPPROTO_TCP)
+    set(SOL_SOCKET, SO_KEEPALIVE, 1)
+    set(tcp, TCP_KEEPIDLE, Int32(max(1, idle.components.seconds)))
+    set(tcp, TCP_KEEPINTVL, Int32(max(1, deadAfter.components.seconds / 4)))
+    set(tcp, TCP_KEEPCNT, 4)
+    set(tcp, TCP_USER_TIMEOUT, Int32(clamping: deadAfter.milliseconds))
+  }
+
   /// The peer's IP address as text (no port), or nil if the socket has none.
   public func peerIP() -> String? { address(peer: true) }
 

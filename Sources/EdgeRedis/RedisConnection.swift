@@ -192,6 +192,9 @@ final class RedisConnection {
     }
     self.stream = stream
     stream.delegate = self
+    // A silent partition must end the connection (and start reconnecting) in seconds: commands would
+    // time out one by one and a subscription would wait forever for messages that cannot come.
+    stream.detectDeadPeer(idle: .seconds(5), deadAfter: .seconds(10))
     stream.startReading()
     // Written now, sent once TLS is up: the stream holds plaintext until its layer is established.
     if !outbox.isEmpty { stream.write(outbox) }
