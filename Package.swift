@@ -63,7 +63,10 @@ let package = Package(
     .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
     .testTarget(name: "EdgeAuthTests", dependencies: ["EdgeAuth"]),
     .testTarget(name: "EdgeACMETests", dependencies: ["EdgeACME"]),
-    .testTarget(name: "EdgeClusterTests", dependencies: ["EdgeCluster", "EdgeRedis", "EdgeStorage", "EdgeLoop"]),
+    .target(
+      name: "RedisTestSupport", dependencies: ["EdgeRedis", "EdgeLoop"], path: "Tests/RedisTestSupport"),
+    .testTarget(
+      name: "EdgeClusterTests", dependencies: ["EdgeCluster", "EdgeRedis", "EdgeStorage", "EdgeLoop", "RedisTestSupport"]),
     .testTarget(name: "EdgeHTTP1Tests", dependencies: ["EdgeHTTP1"]),
     .testTarget(name: "EdgeHTTPTests", dependencies: ["EdgeHTTP", "EdgeConfig"]),
     .testTarget(name: "EdgeCaddyfileTests", dependencies: ["EdgeCaddyfile"]),
@@ -75,7 +78,7 @@ let package = Package(
     .testTarget(name: "EdgeRegexTests", dependencies: ["EdgeRegex"]),
     .testTarget(name: "EdgeStorageTests", dependencies: ["EdgeStorage", "edge-storage-probe"]),
     .testTarget(name: "EdgeEncodeTests", dependencies: ["EdgeEncode", "CZstd"]),
-    .testTarget(name: "EdgeRedisTests", dependencies: ["EdgeRedis", "EdgeLoop"]),
+    .testTarget(name: "EdgeRedisTests", dependencies: ["EdgeRedis", "EdgeLoop", "RedisTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import RedisTestSupport
 import EdgeCluster
 import EdgeRedis
 import EdgeStorage

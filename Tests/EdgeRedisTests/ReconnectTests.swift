@@ -1,3 +1,4 @@
+import RedisTestSupport
 import Glibc
 import EdgeLoop
 import Testing

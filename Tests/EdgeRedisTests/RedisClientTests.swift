@@ -1,3 +1,4 @@
+import RedisTestSupport
 import EdgeLoop
 import Testing
 

@@ -34,8 +34,10 @@ def closed_port() -> int:
 
 def port_accepts(port: int, timeout: float = 0.2) -> bool:
     try:
-        with socket.create_connection((LOOPBACK, port), timeout=timeout):
-            return True
+        with socket.create_connection((LOOPBACK, port), timeout=timeout) as s:
+            # Connecting to a port nobody listens on can pick that very port as the source: the socket
+            # then connects to itself (TCP simultaneous open), which is no server.
+            return s.getsockname()[1] != port
     except OSError:
         return False
 

@@ -223,15 +223,26 @@ def test_configuration_written_by_another_member_is_applied_and_forgeries_are_no
         node.stop()
 
 
-def test_certificates_live_in_redis_sealed_and_survive_a_redis_outage(edge_bin, tmp_path, redis, pebble):
+def join_with_certificate(edge_bin, tmp_path, redis, pebble, name):
+    """A member whose one site `name` gets its certificate from pebble: (node, admin port, issuing roots),
+    once the certificate verifies."""
     admin = free_port()
-    name = "shared.cluster.test"
     sites = '%s {\n\trespond "hello from %s"\n}\n' % (name, name)
     config = caddyfile(pebble.http_port, pebble.tls_port, admin, sites, pebble=pebble)
     node = join(edge_bin, tmp_path / "n1", redis, "n1", config=config, wait_port=pebble.tls_port)
     roots = pebble.issuing_roots()
     try:
         wait_for_certificates(pebble.tls_port, [name], roots)
+    except BaseException:
+        node.stop()
+        raise
+    return node, admin, roots
+
+
+def test_certificates_live_in_redis_sealed_and_survive_a_redis_outage(edge_bin, tmp_path, redis, pebble):
+    name = "shared.cluster.test"
+    node, admin, roots = join_with_certificate(edge_bin, tmp_path, redis, pebble, name)
+    try:
         chain = redis.call("HGET", "edge:%s:s:certificates/%s.crt" % (CLUSTER, name), "v")
         assert chain.startswith(b"-----BEGIN CERTIFICATE-----")
         sealed, flag = redis.call("HMGET", "edge:%s:s:certificates/%s.key" % (CLUSTER, name), "v", "e")
@@ -263,14 +274,9 @@ def test_certificates_live_in_redis_sealed_and_survive_a_redis_outage(edge_bin, 
 
 
 def test_revoking_in_the_cluster_makes_the_node_drop_and_replace_the_certificate(edge_bin, tmp_path, redis, pebble):
-    admin = free_port()
     name = "revoked.cluster.test"
-    sites = '%s {\n\trespond "hello from %s"\n}\n' % (name, name)
-    config = caddyfile(pebble.http_port, pebble.tls_port, admin, sites, pebble=pebble)
-    node = join(edge_bin, tmp_path / "n1", redis, "n1", config=config, wait_port=pebble.tls_port)
-    roots = pebble.issuing_roots()
+    node, _, roots = join_with_certificate(edge_bin, tmp_path, redis, pebble, name)
     try:
-        wait_for_certificates(pebble.tls_port, [name], roots)
         first = fetch(pebble.tls_port, name, roots)[2]["serialNumber"]
         revoke = subprocess.run([edge_bin, "certs", "revoke", name, "--config", tmp_path / "n1" / "Caddyfile",
                                  "--redis", redis.url, "--cluster", CLUSTER, "--secret-file", tmp_path / "n1" / "secret"],

@@ -143,8 +143,15 @@ enum FreePort {
       let connected = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
       }
+      // A connect to a port nobody listens on can pick that very port as its source and connect to
+      // itself (TCP simultaneous open): that is not the server.
+      var local = sockaddr_in()
+      var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+      let named = withUnsafeMutablePointer(to: &local) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+      }
       close(descriptor)
-      if connected == 0 { return }
+      if connected == 0, named == 0, Int(UInt16(bigEndian: local.sin_port)) != port, alive() { return }
       try await Task.sleep(for: .milliseconds(25))
     }
     throw TestFailure("\(what) is not listening on 127.0.0.1:\(port)")

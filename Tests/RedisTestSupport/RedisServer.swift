@@ -1,34 +1,39 @@
+// Shared by the EdgeRedis and EdgeCluster tests: a real redis-server, a loop for clients, helpers.
 import EdgeLoop
 import EdgeRedis
 import Foundation
 import Glibc
 import Synchronization
-import Testing
 
-struct TestFailure: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
 }
 
 /// A real redis-server on a free loopback port, started and stopped by PID.
-final class RedisServer: @unchecked Sendable {
-  // Invariant: `process` is touched only by `start`/`kill`/`stop`, which a test calls from one task.
-  static let executable = "/usr/bin/redis-server"
-  let port: Int
-  let extraArguments: [String]
+public final class RedisServer: @unchecked Sendable {
+  // Invariant: `process` is touched only by `start`/`kill`/`pause`/`resume`, which a test calls from one task.
+  public static let executable = "/usr/bin/redis-server"
+  public let port: Int
+  public let extraArguments: [String]
   /// Set: the server speaks TLS only, on `port`.
-  let tls: TLS?
+  public let tls: TLS?
   private var process: Process?
 
   /// How a TLS server presents itself (certificates from `TestPKI`, trusting its `ca` for clients).
-  struct TLS: Sendable {
+  public struct TLS: Sendable {
     /// The TestPKI certificate the server presents.
-    var certificate = "server"
+    public var certificate = "server"
     /// `--tls-auth-clients yes`: a client without a certificate from `ca` is refused.
-    var requireClientCertificate = false
+    public var requireClientCertificate = false
+
+    public init(certificate: String = "server", requireClientCertificate: Bool = false) {
+      self.certificate = certificate
+      self.requireClientCertificate = requireClientCertificate
+    }
   }
 
-  init(_ extraArguments: [String] = [], tls: TLS? = nil) throws {
+  public init(_ extraArguments: [String] = [], tls: TLS? = nil) throws {
     ProcessSetup.prepare()  // a write to a killed server must be EPIPE, not SIGPIPE
     port = try freePort()
     self.extraArguments = extraArguments
@@ -47,7 +52,7 @@ final class RedisServer: @unchecked Sendable {
   }
 
   /// Starts the server (again) on `port`, and returns once it accepts connections.
-  func start() throws {
+  public func start() throws {
     guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
       throw TestFailure("\(Self.executable) is missing (apt-get install redis-server)")
     }
@@ -70,25 +75,38 @@ final class RedisServer: @unchecked Sendable {
   }
 
   /// The server's URL; for TLS, `rediss://` trusting the test CA.
-  var url: RedisURL {
+  public var url: RedisURL {
     guard tls != nil else { return RedisURL(host: "127.0.0.1", port: port) }
     return RedisURL(host: "127.0.0.1", port: port, tls: true, tlsOptions: .init(caFile: TestPKI.shared.certificate("ca")))
   }
 
   /// SIGKILL: the server vanishes without closing anything politely.
-  func kill() {
+  public func kill() {
     guard let process, process.isRunning else { return }
     Glibc.kill(process.processIdentifier, SIGKILL)
     while process.isRunning { usleep(10_000) }
   }
 
-  /// The server keeps nothing on disk (`--save ""`, no AOF), so SIGKILL loses nothing; SIGTERM would not
+  /// SIGSTOP: connections stay open, nothing is answered (a hung server, or a network that drops packets).
+  public func pause() {
+    guard let process, process.isRunning else { return }
+    Glibc.kill(process.processIdentifier, SIGSTOP)
+  }
+
+  /// SIGCONT: the paused server answers what it was sent meanwhile.
+  public func resume() {
+    guard let process, process.isRunning else { return }
+    Glibc.kill(process.processIdentifier, SIGCONT)
+  }
+
+  /// The server keeps nothing on disk (`--save ""`, no AOF), so SIGKILL loses nothing (it also ends a paused
+  /// server); SIGTERM would not
   /// do: children of a dispatch worker inherit its blocked SIGTERM.
   deinit { kill() }
 }
 
 /// A port nobody listens on right now: bind port 0 on 127.0.0.1, read what the kernel chose, close.
-func freePort() throws -> Int {
+public func freePort() throws -> Int {
   let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
   defer { close(fd) }
   var address = sockaddr_in()
@@ -105,29 +123,36 @@ func freePort() throws -> Int {
   return Int(UInt16(bigEndian: address.sin_port))
 }
 
-func canConnect(_ port: Int) -> Bool {
+public func canConnect(_ port: Int) -> Bool {
   let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
   defer { close(fd) }
   var address = sockaddr_in()
   address.sin_family = sa_family_t(AF_INET)
   address.sin_addr.s_addr = inet_addr("127.0.0.1")
   address.sin_port = UInt16(port).bigEndian
-  return withUnsafePointer(to: &address) {
+  let connected = withUnsafePointer(to: &address) {
     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
       connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
     }
   }
+  // A socket that connected to itself (its source port picked equal to `port`) is not a server.
+  var local = sockaddr_in()
+  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+  let named = withUnsafeMutablePointer(to: &local) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) == 0 }
+  }
+  return connected && named && Int(UInt16(bigEndian: local.sin_port)) != port
 }
 
 /// One loop on its own thread for every test in the module (tests run in parallel, clients share it).
-let testLoop: EventLoop = {
+public let testLoop: EventLoop = {
   let loop = EventLoop(index: -1)
   loop.runOnNewThread(name: "redis-tests")
   return loop
 }()
 
 /// Runs `body` on the test loop and returns its result.
-func onLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+public func onLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
   let result: Result<T, any Error> = await withCheckedContinuation { continuation in
     testLoop.execute { continuation.resume(returning: Result { try body() }) }
   }
@@ -135,14 +160,15 @@ func onLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throw
 }
 
 /// What callbacks saw, readable from the test task.
-final class Recorder<Event: Sendable>: Sendable {
+public final class Recorder<Event: Sendable>: Sendable {
   private let events = Mutex<[Event]>([])
-  func append(_ event: Event) { events.withLock { $0.append(event) } }
-  var all: [Event] { events.withLock { $0 } }
+  public init() {}
+  public func append(_ event: Event) { events.withLock { $0.append(event) } }
+  public var all: [Event] { events.withLock { $0 } }
 }
 
 /// Polls `condition` until it holds, or throws after `timeout`.
-func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ condition: () -> Bool) async throws {
+public func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ condition: () -> Bool) async throws {
   let deadline = ContinuousClock.now + timeout
   while !condition() {
     guard ContinuousClock.now < deadline else { throw TestFailure("timed out waiting for \(what)") }
@@ -151,7 +177,7 @@ func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ condition: ()
 }
 
 /// A client on the test loop that has connected, its state changes recorded.
-func connectedClient(_ url: RedisURL) async throws -> (RedisClient, Recorder<RedisConnectionState>) {
+public func connectedClient(_ url: RedisURL) async throws -> (RedisClient, Recorder<RedisConnectionState>) {
   let client = RedisClient(url: url, loop: testLoop)
   let states = Recorder<RedisConnectionState>()
   try await onLoop {
@@ -163,7 +189,7 @@ func connectedClient(_ url: RedisURL) async throws -> (RedisClient, Recorder<Red
 }
 
 /// A subscriber on the test loop that has connected and subscribed to `channels`.
-func subscribedSubscriber(_ url: RedisURL, _ channels: [String]) async throws -> (
+public func subscribedSubscriber(_ url: RedisURL, _ channels: [String]) async throws -> (
   RedisSubscriber, Recorder<(String, [UInt8])>, Recorder<[String]>
 ) {
   let subscriber = RedisSubscriber(url: url, loop: testLoop)

@@ -8,10 +8,10 @@ import Foundation
 /// - `other`: issued by `ca` for DNS `other.test` only (does not name 127.0.0.1).
 /// - `rogue-ca` and `rogue`: an unknown CA, and a certificate for 127.0.0.1 that it issued.
 /// - `client`: a client certificate issued by `ca`.
-struct TestPKI: Sendable {
-  let directory: String
+public struct TestPKI: Sendable {
+  public let directory: String
 
-  static let shared: TestPKI = {
+  public static let shared: TestPKI = {
     do { return try TestPKI() } catch { fatalError("making the test PKI: \(error)") }
   }()
 
@@ -28,8 +28,8 @@ struct TestPKI: Sendable {
     try issue("client", by: "ca", extensions: "extendedKeyUsage=clientAuth")
   }
 
-  func certificate(_ name: String) -> String { "\(directory)/\(name).crt" }
-  func key(_ name: String) -> String { "\(directory)/\(name).key" }
+  public func certificate(_ name: String) -> String { "\(directory)/\(name).crt" }
+  public func key(_ name: String) -> String { "\(directory)/\(name).key" }
 
   private func authority(_ name: String) throws {
     try Self.openssl([
