@@ -24,11 +24,15 @@ struct CertsList: ParsableCommand {
   @Option(help: "The storage directory (default: the configuration's `storage`, else ~/.local/share/edge).")
   var storage: String?
   @Flag(help: "One JSON object per certificate instead of a table.") var json = false
+  @OptionGroup(title: "Cluster (list the certificates in the cluster's storage instead)")
+  var cluster: ClusterConnection
 
   func run() throws {
     var ratio: Double?
     let directory: String
-    if let storage {
+    if cluster.redis != nil {
+      directory = ""
+    } else if let storage {
       directory = storage
     } else {
       do {
@@ -40,7 +44,16 @@ struct CertsList: ParsableCommand {
         throw ExitCode(1)
       }
     }
-    let store = FileStorage(root: directory)
+    let local = FileStorage(root: directory)
+    var agent: ClusterAgent?
+    if cluster.redis != nil {
+      do { agent = try cluster.tool() } catch {
+        printError("edge: \(error)")
+        throw ExitCode(1)
+      }
+    }
+    let store: any CertificateStorage = agent?.storage ?? local
+    let place = agent.map { "cluster \($0.options.keys.cluster) at \($0.options.redis)" } ?? directory
     let keys = ((try? store.list(StorageKeys.certificatesPrefix, recursive: false)) ?? []).filter { $0.hasSuffix(".crt") }
     let policy = RenewalPolicy(ratio: ratio)
     var rows: [[String]] = []
@@ -56,7 +69,7 @@ struct CertsList: ParsableCommand {
         notAfter = Date(timeIntervalSince1970: TimeInterval(certified.notAfter))
       }
       let renewal = metadata.map { policy.dueDate($0, jitter: 0) }
-      let file = (try? store.path(for: key)) ?? key
+      let file = agent == nil ? (try? local.path(for: key)) ?? key : "redis " + key
       rows.append([
         displayName, metadata?.issuer ?? "(placed by hand)", notAfter.map(Self.format) ?? "?",
         renewal.map(Self.format) ?? (metadata == nil ? "not managed" : "?"), file,
@@ -74,7 +87,7 @@ struct CertsList: ParsableCommand {
       return
     }
     guard !rows.isEmpty else {
-      print("no certificates in \(directory)/\(StorageKeys.certificatesPrefix)")
+      print("no certificates in \(place)")
       return
     }
     let header = ["NAME", "ISSUER", "NOT AFTER", "NEXT RENEWAL", "STORED AT", ""]

@@ -278,8 +278,12 @@ def test_revoking_in_the_cluster_makes_the_node_drop_and_replace_the_certificate
     node, _, roots = join_with_certificate(edge_bin, tmp_path, redis, pebble, name)
     try:
         first = fetch(pebble.tls_port, name, roots)[2]["serialNumber"]
-        revoke = subprocess.run([edge_bin, "certs", "revoke", name, "--config", tmp_path / "n1" / "Caddyfile",
-                                 "--redis", redis.url, "--cluster", CLUSTER, "--secret-file", tmp_path / "n1" / "secret"],
+        cluster = ["--redis", redis.url, "--cluster", CLUSTER, "--secret-file", tmp_path / "n1" / "secret"]
+        listed = subprocess.run([edge_bin, "certs", "list", "--json"] + cluster, capture_output=True, text=True, timeout=30)
+        rows = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert [(r["name"], r["issuer"], r["file"]) for r in rows] == [
+            (name, pebble.directory, "redis certificates/%s.crt" % name)], listed.stdout + listed.stderr
+        revoke = subprocess.run([edge_bin, "certs", "revoke", name, "--config", tmp_path / "n1" / "Caddyfile"] + cluster,
                                 capture_output=True, text=True, timeout=60)
         assert revoke.returncode == 0, revoke.stderr
         # Set aside in the cluster, not lost; the original keys are gone.
