@@ -132,34 +132,16 @@ public final class TLSClientSession {
     return fail()
   }
 
-  /// Reads until the input runs out or `TLSSession.readLimit` bytes were decrypted, through a stack buffer.
+  /// Reads until the input runs out or `TLSSession.readLimit` bytes were decrypted.
   private func read(into plaintext: ByteBuffer) -> TLSEvent {
-    var total = 0
-    var outcome: TLSEvent?
-    withUnsafeTemporaryAllocation(byteCount: TLSSession.readChunk, alignment: 16) { buffer in
-      while total < TLSSession.readLimit {
-        ERR_clear_error()
-        var count = 0
-        let status = SSL_read_ex(ssl, buffer.baseAddress, buffer.count, &count)
-        if status == 1 {
-          plaintext.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-          total += count
-          continue
-        }
-        switch SSL_get_error(ssl, status) {
-        case SSL_ERROR_WANT_READ: break
-        case SSL_ERROR_ZERO_RETURN:
-          if total == 0 {
-            phase = .peerClosed
-            outcome = .closed
-          }
-        default: if total == 0 { outcome = fail() }
-        }
-        return
-      }
+    switch MemoryBIOIO.readDecrypted(ssl, into: plaintext, chunk: TLSSession.readChunk, limit: TLSSession.readLimit) {
+    case .plaintext(let count): return .plaintext(count)
+    case .needMoreInput: return .needMoreInput
+    case .peerClosed:
+      phase = .peerClosed
+      return .closed
+    case .failed: return fail()
     }
-    if let outcome { return outcome }
-    return total > 0 ? .plaintext(total) : .needMoreInput
   }
 
   private func fail() -> TLSEvent {

@@ -8,12 +8,7 @@ extension TLSSession {
   /// valid only during the call (write it or copy it at once), then empties the BIO. Call after every
   /// `advance`, `write` and `shutdown`.
   public func takeOutput(_ send: (UnsafeRawBufferPointer) -> Void) {
-    var data: UnsafeMutablePointer<CChar>?
-    let length = BIO_ctrl(writeBIO, BIO_CTRL_INFO, 0, &data)  // BIO_get_mem_data
-    guard length > 0, let data else { return }
-    send(UnsafeRawBufferPointer(start: data, count: length))
-    // A read-write memory BIO forgets its contents on reset and keeps its buffer for the next records.
-    _ = BIO_ctrl(writeBIO, BIO_CTRL_RESET, 0, nil)
+    MemoryBIOIO.takeOutput(writeBIO, send)
   }
 
   /// Encrypts `plaintext` for the client (all of it: memory BIOs never push back). Then `takeOutput`.
@@ -21,21 +16,7 @@ extension TLSSession {
     guard phase == .established || phase == .peerClosed else {
       throw TLSFailure(reason: "write before the handshake completed or after close", alert: nil)
     }
-    var offset = 0
-    var failed = false
-    while offset < plaintext.count {
-      ERR_clear_error()
-      var written = 0
-      let status = withExtendedLifetime(self) {
-        SSL_write_ex(ssl, plaintext.baseAddress! + offset, plaintext.count - offset, &written)
-      }
-      if status != 1 {
-        failed = true
-        break
-      }
-      offset += written
-    }
-    if failed {
+    if !withExtendedLifetime(self, { MemoryBIOIO.writeAll(ssl, plaintext) }) {
       phase = .failed
       throw TLSFailure(reason: OpenSSLError("SSL_write").description, alert: sentAlert)
     }

@@ -154,32 +154,17 @@ public final class TLSSession {
   /// Reads until the input runs out or 64 KiB were decrypted (the caller gets a chance to apply
   /// back-pressure), through a stack buffer: no allocation per read.
   private func read(into plaintext: ByteBuffer) -> TLSEvent {
-    var total = 0
-    var outcome: TLSEvent?
-    withUnsafeTemporaryAllocation(byteCount: Self.readChunk, alignment: 16) { buffer in
-      while total < Self.readLimit {
-        ERR_clear_error()
-        var count = 0
-        let status = withExtendedLifetime(self) { SSL_read_ex(ssl, buffer.baseAddress, buffer.count, &count) }
-        if status == 1 {
-          plaintext.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-          total += count
-          continue
-        }
-        switch SSL_get_error(ssl, status) {
-        case SSL_ERROR_WANT_READ: break
-        case SSL_ERROR_ZERO_RETURN:
-          if total == 0 {
-            phase = .peerClosed
-            outcome = .closed
-          }
-        default: if total == 0 { outcome = fail() }
-        }
-        return
-      }
+    let outcome = withExtendedLifetime(self) {
+      MemoryBIOIO.readDecrypted(ssl, into: plaintext, chunk: Self.readChunk, limit: Self.readLimit)
     }
-    if let outcome { return outcome }
-    return total > 0 ? .plaintext(total) : .needMoreInput
+    switch outcome {
+    case .plaintext(let count): return .plaintext(count)
+    case .needMoreInput: return .needMoreInput
+    case .peerClosed:
+      phase = .peerClosed
+      return .closed
+    case .failed: return fail()
+    }
   }
 
   static let readChunk = 16 * 1024
