@@ -58,14 +58,19 @@ struct WithLockTests {
   @Test("releases when the waiting task is cancelled, after the body has stopped")
   func releasesOnCancellation() async throws {
     let storage = TemporaryRoot().storage
+    let bodyStarted = Locked(false)
     let bodyStopped = Locked(false)
     let task = Task {
       try await storage.withLock("issue", owner: "me", ttl: .seconds(30)) {
+        bodyStarted.withLock { $0 = true }
         defer { bodyStopped.withLock { $0 = true } }
         try await Task.sleep(for: .seconds(30))
       }
     }
-    try await Task.sleep(for: .milliseconds(150))
+    // Waits for the body rather than a fixed time: on a busy machine the task may start late.
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !bodyStarted.withLock({ $0 }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    #expect(bodyStarted.withLock { $0 })
     #expect(try storage.lock("issue", owner: "other", ttl: .seconds(30)) == nil)
     task.cancel()
     await #expect(throws: CancellationError.self) { try await task.value }
