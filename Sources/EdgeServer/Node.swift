@@ -287,15 +287,12 @@ public final class Node {
     nonisolated(unsafe) unowned let node = self
     cluster.start(
       ClusterAgent.Hooks(
-        apply: { config, version in
-          let outcome = Locked<(any Error)?>(nil)
-          let done = DispatchSemaphore(value: 0)
-          control.execute {
-            do { try node.apply(config) } catch { outcome.withLock { $0 = error } }
-            done.signal()
+        apply: { config, _ in
+          let refusal = Self.onControl(control) { () -> (any Error)? in
+            do { try node.apply(config) } catch { return error }
+            return nil
           }
-          done.wait()
-          if let error = outcome.withLock({ $0 }) { throw error }
+          if let refusal { throw refusal }
         },
         certificateChanged: { name, deleted in
           let certificates = Self.onControl(control) { node.certificates }

@@ -83,7 +83,7 @@ public final class NodeCertificates: CertificateSource {
   /// from `<storage>/certificates`; the local CA stays in the node's directory.
   public init(
     config: EdgeConfig, logger: Logger, openLocalCA: Bool = true, previous: NodeCertificates? = nil,
-    shared: (any CertificateStorage)? = nil
+    shared: RedisStorage? = nil
   ) throws(ConfigError) {
     storage = Self.storageDirectory(config.global)
     let keep = previous?.storage == storage && (previous?.stored is SharedStoredCertificates) == (shared != nil) ? previous : nil
@@ -372,8 +372,8 @@ public final class NodeCertificates: CertificateSource {
   /// away) leaves the cached one in service. (A node alone keeps serving a file that vanished until it is
   /// replaced, as before.)
   private func dropIfGone(_ name: String) {
-    guard let shared = stored as? SharedStoredCertificates, (shared.storage as? RedisStorage)?.isReachable ?? true,
-      !shared.storage.exists(StorageKeys.certificate(name)), (shared.storage as? RedisStorage)?.isReachable ?? true,
+    guard let shared = stored as? SharedStoredCertificates, !shared.storage.exists(StorageKeys.certificate(name)),
+      shared.storage.isReachable,
       let old = fromStorage.withLock({ $0.removeValue(forKey: name) })
     else { return }
     cache.remove(old.key)

@@ -60,18 +60,18 @@ struct FileStoredCertificates: StoredCertificates {
   }
 }
 
-/// Certificates in a `CertificateStorage` shared by several nodes (Redis). Every read may block on the
-/// network: called off the loops only, like every storage call.
+/// Certificates in the cluster's storage (Redis). Every read may block on the network: called off the
+/// loops only, like every storage call.
 ///
 /// There is no cheap "has anything been added" stamp in shared storage, so `generation` is a counter the
 /// cluster agent bumps on every certificate event and reconnect, combined with a ten-second clock: a
 /// name found missing is looked up again after the next event, or ten seconds later if events were lost.
 final class SharedStoredCertificates: StoredCertificates {
-  let storage: any CertificateStorage
+  let storage: RedisStorage
   private let events = Locked(0)
   private let onError: @Sendable (String) -> Void
 
-  init(storage: any CertificateStorage, onError: @escaping @Sendable (String) -> Void) {
+  init(storage: RedisStorage, onError: @escaping @Sendable (String) -> Void) {
     self.storage = storage
     self.onError = onError
   }
@@ -89,13 +89,7 @@ final class SharedStoredCertificates: StoredCertificates {
       let found: [(value: [UInt8], modified: Date)?]
       do {
         // Chain, key and the chain's stamp in one round trip (shared storage is across a WAN).
-        if let redis = storage as? RedisStorage {
-          found = try redis.loadMany([chainKey, StorageKeys.privateKey(candidate)])
-        } else {
-          found = [chainKey, StorageKeys.privateKey(candidate)].map { key in
-            (try? storage.load(key)).map { ($0, (try? storage.stat(key).modified) ?? Date(timeIntervalSince1970: 0)) }
-          }
-        }
+        found = try storage.loadMany([chainKey, StorageKeys.privateKey(candidate)])
       } catch {
         onError("\(error)")
         return nil
