@@ -147,8 +147,11 @@ def test_pebble_unreachable_at_start_then_up(edge_bin, tmp_path):
     pebble.proc.stop()  # the CA goes away before edge starts; its ports stay as configured
     node = start_node(edge_bin, tmp_path / "node", pebble, ["late.acme.test"])
     try:
-        time.sleep(3)
-        assert "could not obtain a certificate; will try again" in node.stderr_path.read_text()
+        # The first attempt fails (no CA); waited for rather than a fixed 3 s, which a loaded machine missed.
+        deadline = time.monotonic() + 20
+        while "could not obtain a certificate; will try again" not in node.stderr_path.read_text():
+            assert time.monotonic() < deadline, "no failed attempt logged: " + node.stderr_path.read_text()[-2000:]
+            time.sleep(0.1)
         restarted = ManagedProcess("pebble2", ["pebble", "-config", pebble.workdir / "pebble.json", "-dnsserver",
                                                 "%s:%d" % (LOOPBACK, pebble.dns)], pebble.workdir,
                                    env=dict(__import__("os").environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0"))
