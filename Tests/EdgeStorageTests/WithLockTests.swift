@@ -67,8 +67,10 @@ struct WithLockTests {
         try await Task.sleep(for: .seconds(30))
       }
     }
-    // Waits for the body rather than a fixed time: on a busy machine the task may start late.
-    let deadline = ContinuousClock.now + .seconds(10)
+    // Waits for the body rather than a fixed time: the body is a task of its own, and while the whole unit
+    // suite runs in parallel on a 2-core machine the task pool (two threads) can take more than 10 s to
+    // start it (seen in CI).
+    let deadline = ContinuousClock.now + .seconds(60)
     while !bodyStarted.withLock({ $0 }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
     #expect(bodyStarted.withLock { $0 })
     #expect(try storage.lock("issue", owner: "other", ttl: .seconds(30)) == nil)
