@@ -12,6 +12,8 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
   ],
   targets: [
     // C libraries, each behind one Swift module that owns it.
@@ -32,15 +34,26 @@ let package = Package(
     .target(name: "EdgeHTTP1", swiftSettings: hotPath),
     .target(name: "EdgeCaddyfile"),
     .target(name: "EdgeConfig", dependencies: ["EdgeCaddyfile", "EdgeRegex"]),
-    .target(name: "EdgeTLS", dependencies: ["EdgeCore", "EdgeLoop", "COpenSSL", "CEdgeShims"], swiftSettings: hotPath),
+    .target(
+      name: "EdgeTLS", dependencies: ["EdgeCore", "EdgeLoop", "EdgeMetrics", "COpenSSL", "CEdgeShims"], swiftSettings: hotPath),
     .target(name: "EdgeAuth", dependencies: ["EdgeCore", "CCrypt", "COpenSSL"]),
     .target(name: "EdgeACME", dependencies: ["EdgeCore", "COpenSSL"]),
     .target(name: "EdgeCluster", dependencies: ["EdgeCore", "EdgeLoop", "EdgeRedis", "EdgeStorage", "COpenSSL"]),
     .target(name: "EdgeEncode", dependencies: ["CZlib", "CZstd"], swiftSettings: hotPath),
     .target(name: "EdgeRegex", dependencies: ["CPCRE2"], swiftSettings: hotPath),
     .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1"], swiftSettings: hotPath),
+    // Prometheus exposition: swift-prometheus' registry, fed through swift-metrics (cold paths) and through
+    // cached handles (per request and per handshake).
     .target(
-      name: "EdgeHTTP", dependencies: ["CEdgeShims", "EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS", "EdgeEncode", "EdgeAuth", "EdgeRegex"],
+      name: "EdgeMetrics",
+      dependencies: [
+        "EdgeCore", .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "Metrics", package: "swift-metrics"),
+      ], swiftSettings: hotPath),
+    .target(
+      name: "EdgeHTTP", dependencies: ["CEdgeShims", "EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS", "EdgeEncode", "EdgeAuth", "EdgeRegex",
+        "EdgeMetrics",
+      ],
       swiftSettings: hotPath),
     .target(name: "EdgeStorage", dependencies: ["EdgeCore"]),
     .target(name: "EdgeRedis", dependencies: ["EdgeCore", "EdgeLoop", "EdgeTLS", "CHiredis"]),
@@ -50,6 +63,7 @@ let package = Package(
       name: "EdgeServer",
       dependencies: [
         "EdgeCore", "EdgeLoop", "EdgeHTTP", "EdgeConfig", "EdgeTLS", "EdgeStorage", "EdgeACME", "EdgeCluster", "EdgeRedis",
+        "EdgeMetrics",
       ]),
     .executableTarget(
       name: "edge",
@@ -61,6 +75,7 @@ let package = Package(
       ]),
 
     .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
+    .testTarget(name: "EdgeMetricsTests", dependencies: ["EdgeMetrics"]),
     .testTarget(name: "EdgeAuthTests", dependencies: ["EdgeAuth"]),
     .testTarget(name: "EdgeACMETests", dependencies: ["EdgeACME"]),
     .target(

@@ -113,6 +113,7 @@ public enum CaddyfileAdapter {
     case "uri": return try RewriteDirectives.uri(&d)
     case "route": return try RewriteDirectives.route(&d)
     case "abort": return try RewriteDirectives.abort(&d)
+    case "metrics": return try RewriteDirectives.metrics(&d)
     case "try_files": return try RewriteDirectives.tryFiles(&d)
     case "encode": return try EncodeDirective.parse(&d)
     case "basic_auth", "basicauth": return try BasicAuthDirective.parse(&d)

@@ -3,15 +3,15 @@
 enum DirectiveCatalog {
   /// Site directives edge implements, in Caddy's evaluation order (routes are sorted by this).
   static let supported = [
-    "abort", "basic_auth", "basicauth", "encode", "error", "file_server", "log", "handle", "handle_errors", "handle_path", "header", "redir", "request_body", "respond",
-    "reverse_proxy", "rewrite", "root", "route", "tls", "try_files", "uri",
+    "abort", "basic_auth", "basicauth", "encode", "error", "file_server", "log", "handle", "handle_errors", "handle_path", "header", "metrics", "redir", "request_body",
+    "respond", "reverse_proxy", "rewrite", "root", "route", "tls", "try_files", "uri",
   ]
 
   /// Caddy site directives edge does not implement yet.
   static let notYetSupported: Set<String> = [
     "acme_server", "bind", "copy_response", "copy_response_headers",
     "forward_auth", "fs",
-    "intercept", "invoke", "log_append", "log_name", "log_skip", "skip_log", "map", "method", "metrics",
+    "intercept", "invoke", "log_append", "log_name", "log_skip", "skip_log", "map", "method",
     "php_fastcgi", "push", "request_header", "templates", "tracing",
     "vars",
   ]
@@ -20,7 +20,7 @@ enum DirectiveCatalog {
   static let supportedGlobal = [
     "workers", "http_port", "https_port", "grace_period", "email", "admin", "log", "servers", "storage",
     "local_certs", "auto_https", "default_sni", "acme_ca", "acme_ca_root", "acme_eab", "acme_dns", "cert_issuer", "on_demand_tls",
-    "key_type", "renewal_window_ratio",
+    "key_type", "renewal_window_ratio", "metrics",
   ]
 
   /// Caddy global options edge does not implement yet.
@@ -29,7 +29,7 @@ enum DirectiveCatalog {
     "ocsp_interval", "shutdown_delay", "fallback_sni",
     "skip_install_trust",
     "ocsp_stapling", "preferred_chains", "pki", "events", "persist_config", "filesystem",
-    "cert_lifetime", "metrics", "dns", "ech",
+    "cert_lifetime", "dns", "ech",
   ]
 
   /// The position of a directive in the evaluation order.
@@ -51,8 +51,9 @@ enum DirectiveCatalog {
     case .abort: 11
     case .error: 12
     case .respond: 13
-    case .reverseProxy: 14
-    case .fileServer: 15
+    case .metrics: 14
+    case .reverseProxy: 15
+    case .fileServer: 16
     }
   }
 

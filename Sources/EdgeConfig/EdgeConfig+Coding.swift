@@ -7,6 +7,7 @@ extension GlobalOptions {
     case workers, httpPort, httpsPort, gracePeriod, servers, email, admin, logLevel
     case storage, localCerts, autoHTTPS, defaultSNI, adminOrigins, adminEnforceOrigin
     case acmeCA, acmeCARoot, acmeEAB, certIssuers, onDemandTLS, keyType, renewalWindowRatio, acmeDNS
+    case requestMetrics
   }
 
   public init(from decoder: any Decoder) throws {
@@ -35,6 +36,7 @@ extension GlobalOptions {
     onDemandTLS = try c.decodeIfPresent(OnDemandTLS.self, forKey: .onDemandTLS)
     keyType = try c.decodeIfPresent(String.self, forKey: .keyType)
     renewalWindowRatio = try c.decodeIfPresent(Double.self, forKey: .renewalWindowRatio)
+    requestMetrics = try c.decode(.requestMetrics, default: true)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -61,6 +63,7 @@ extension GlobalOptions {
     try c.encodeIfPresent(onDemandTLS, forKey: .onDemandTLS)
     try c.encodeIfPresent(keyType, forKey: .keyType)
     try c.encodeIfPresent(renewalWindowRatio, forKey: .renewalWindowRatio)
+    if !requestMetrics { try c.encode(requestMetrics, forKey: .requestMetrics) }
   }
 }
 
@@ -151,7 +154,7 @@ extension HTTPTransport {
 extension Handler {
   private enum Keys: String, CodingKey {
     case reverseProxy, respond, requestBody, headers, root, fileServer, group, redirect, rewrite, route, abort, error
-    case tryFiles, encode, basicAuth
+    case tryFiles, encode, basicAuth, metrics
   }
 
   public init(from decoder: any Decoder) throws {
@@ -160,7 +163,7 @@ extension Handler {
       throw DecodingError.dataCorrupted(
         .init(codingPath: c.codingPath, debugDescription: "a handler is an object with exactly one of "
           + "'reverseProxy', 'respond', 'requestBody', 'headers', 'root', 'fileServer', 'group', 'redirect', "
-          + "'rewrite', 'route', 'abort', 'error', 'tryFiles', 'encode', 'basicAuth'"))
+          + "'rewrite', 'route', 'abort', 'error', 'tryFiles', 'encode', 'basicAuth', 'metrics'"))
     }
     switch key {
     case .reverseProxy: self = .reverseProxy(try c.decode(ReverseProxy.self, forKey: key))
@@ -174,6 +177,7 @@ extension Handler {
     case .rewrite: self = .rewrite(try c.decode(URIRewrite.self, forKey: key))
     case .route: self = .route(try c.decode(RouteGroup.self, forKey: key))
     case .abort: self = .abort
+    case .metrics: self = .metrics
     case .tryFiles: self = .tryFiles(try c.decode([String].self, forKey: key))
     case .encode: self = .encode(try c.decode(EncodeConfig.self, forKey: key))
     case .error: self = .error(try c.decode(ErrorResponse.self, forKey: key))
@@ -195,6 +199,7 @@ extension Handler {
     case .rewrite(let value): try c.encode(value, forKey: .rewrite)
     case .route(let value): try c.encode(value, forKey: .route)
     case .abort: try c.encode([String: String](), forKey: .abort)
+    case .metrics: try c.encode([String: String](), forKey: .metrics)
     case .tryFiles(let files): try c.encode(files, forKey: .tryFiles)
     case .encode(let value): try c.encode(value, forKey: .encode)
     case .error(let value): try c.encode(value, forKey: .error)

@@ -119,7 +119,7 @@ extension Route {
       if let level = encode.zstdLevel, EncodeConfig.zstdLevelNumber(level) == nil {
         throw ConfigError("encode zstd level '\(level)' is not one of fastest, default, better or best", at: at)
       }
-    case .rewrite, .abort, .tryFiles:
+    case .rewrite, .abort, .tryFiles, .metrics:
       break
     case .basicAuth(let auth):
       if auth.accounts.isEmpty { throw ConfigError("basic_auth has no accounts; add '<username> <hash>' lines", at: at) }

@@ -54,6 +54,9 @@ public struct GlobalOptions: Codable, Sendable, Equatable {
   /// `renewal_window_ratio <0..1>`: renew when this much of a certificate's lifetime is left (default
   /// 1/3: at two thirds), unless the CA suggests a window (ARI).
   public var renewalWindowRatio: Double?
+  /// `metrics` / `metrics off`: per-request HTTP series (requests, latency, bytes by site) in `/metrics`.
+  /// On by default; TLS, ACME, cluster and process series are always there.
+  public var requestMetrics = true
 
   /// The issuers a managed certificate without its own `tls` issuer settings uses, in order.
   public var defaultIssuers: [ACMEIssuer] {

@@ -226,6 +226,22 @@ enum RewriteDirectives {
     return Route(matcher: matcher, handler: .abort, location: location)
   }
 
+  /// `metrics [<matcher>] { disable_openmetrics }`: the node's metrics at this route (Caddy's option is
+  /// accepted and changes nothing: edge always writes the plain text format).
+  static func metrics(_ d: inout Dispenser) throws(ConfigError) -> Route {
+    let location = SourceLocation(d.token)
+    let (_, matcher) = try CaddyfileAdapter.matcher(&d)
+    try d.noMoreArgs(for: "metrics")
+    let level = d.nesting
+    while d.nextBlock(level) {
+      guard d.val == "disable_openmetrics" else {
+        throw .unrecognized("metrics option", d.val, caddyOnly: false, candidates: ["disable_openmetrics"], at: d.token)
+      }
+      try d.noMoreArgs(for: "disable_openmetrics")
+    }
+    return Route(matcher: matcher, handler: .metrics, location: location)
+  }
+
   /// `error [<matcher>] [<message>] <status>` (a status alone, or a message and a status).
   static func error(_ d: inout Dispenser) throws(ConfigError) -> Route {
     let location = SourceLocation(d.token)

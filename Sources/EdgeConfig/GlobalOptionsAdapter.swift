@@ -78,6 +78,7 @@ enum GlobalOptionsAdapter {
         }
         options.renewalWindowRatio = ratio
       case "servers": options.servers = try servers(&d, options.servers)
+      case "metrics": options.requestMetrics = try metrics(&d)
       case let other where DirectiveCatalog.supported.contains(other):
         throw ConfigError("'\(other)' is a site directive, not a global option; put it inside a site block", at: name)
       case let other:
@@ -87,6 +88,28 @@ enum GlobalOptionsAdapter {
       }
     }
     return options
+  }
+
+  /// `metrics` (on, as by default; Caddy's way of turning them on), `metrics off`, or `metrics { per_host }`
+  /// (edge's series are always by site, which is by host).
+  private static func metrics(_ d: inout Dispenser) throws(ConfigError) -> Bool {
+    var on = true
+    if d.nextArg() {
+      switch d.val {
+      case "on": on = true
+      case "off": on = false
+      default: throw ConfigError("'metrics \(d.val)' is not on or off", at: d.token)
+      }
+      try d.noMoreArgs(for: "metrics")
+    }
+    let level = d.nesting
+    while d.nextBlock(level) {
+      guard d.val == "per_host" else {
+        throw .unrecognized("metrics option", d.val, caddyOnly: false, candidates: ["per_host"], at: d.token)
+      }
+      try d.noMoreArgs(for: "per_host")
+    }
+    return on
   }
 
   /// `storage file_system <path>` or `storage file_system { root <path> }`. Other backends (Redis) come

@@ -177,10 +177,12 @@ public enum Handler: Codable, Sendable, Equatable {
   /// `basic_auth [<matcher>] [bcrypt [<realm>]] { <user> <hash> … }`: requests without valid
   /// credentials get 401; the others go on.
   case basicAuth(BasicAuth)
+  /// `metrics [<matcher>]`: the node's Prometheus metrics (the text the admin endpoint's `/metrics` has).
+  case metrics
 
   public var isTerminal: Bool {
     switch self {
-    case .reverseProxy, .respond, .fileServer, .group, .redirect, .abort, .error: true
+    case .reverseProxy, .respond, .fileServer, .group, .redirect, .abort, .error, .metrics: true
     case .requestBody, .headers, .root, .rewrite, .route, .tryFiles, .encode, .basicAuth: false
     }
   }

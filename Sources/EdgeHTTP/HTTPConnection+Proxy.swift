@@ -50,6 +50,7 @@ extension HTTPConnection {
     case .success(let conn):
       exchange.upstream = conn
       conn.stream.delegate = UpstreamEvents(self)
+      exchange.sentAt = monotonicNanoseconds()
       sendRequestHead(exchange)
       conn.stream.startReading()
       armUpstreamTimer(exchange)
@@ -178,6 +179,7 @@ extension HTTPConnection {
 
   func startResponse(_ exchange: ProxyExchange, _ upstreamHead: consuming ResponseHead) {
     upstreamTimer.stop()
+    exchange.target.stats.meter.responseHead(after: Double(monotonicNanoseconds() - exchange.sentAt) / 1e9)
     let head = upstreamHead
     exchange.upstreamKeepAlive = head.keepAlive
     exchange.responseStatus = head.status
@@ -285,7 +287,7 @@ extension HTTPConnection {
     }
     upstreamTimer.stop()
     timer.stop()
-    if accessRecord != nil {
+    if requestOpen {
       logAccess(
         status: exchange.responseStatus, size: exchange.bytesOut, upstream: exchange.target.description,
         bytesRead: exchange.requestBodyBytes)
@@ -307,7 +309,7 @@ extension HTTPConnection {
     var out: [UInt8] = []
     head.encode(into: &out)
     client.write(out)
-    if accessRecord != nil { logAccess(status: head.status, size: 0, upstream: exchange.target.description) }
+    if requestOpen { logAccess(status: head.status, size: 0, upstream: exchange.target.description) }
     exchange.upstream = nil
     self.exchange = nil
     phase = .tunnelled
@@ -328,6 +330,7 @@ extension HTTPConnection {
   /// Ends the exchange with an error status if the response has not started, else by closing.
   func failExchange(status: Int, _ message: String) {
     guard let exchange else { return }
+    if status == 502 || status == 504 { exchange.target.stats.meter.failed() }
     exchange.upstream?.close()
     exchange.upstream = nil
     upstreamTimer.stop()

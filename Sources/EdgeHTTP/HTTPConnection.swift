@@ -3,6 +3,7 @@ import EdgeConfig
 import EdgeCore
 import EdgeHTTP1
 import EdgeLoop
+import EdgeMetrics
 import EdgeProxy
 import Logging
 
@@ -67,6 +68,13 @@ public actor HTTPConnection {
   var currentError: RequestError?
   /// The current request's access-log line, written when its response is complete.
   var accessRecord: AccessRecord?
+  /// The current request's series (nil with `metrics off`), what answers it, and when it began.
+  var meter: SiteMeter?
+  var meterHandler = MeteredHandler.other
+  var meterMethod = ""
+  var requestStart: UInt64 = 0
+  /// A request is under way whose end is logged or measured.
+  var requestOpen: Bool { accessRecord != nil || meter != nil }
   /// The `basic_auth` gate that last accepted credentials on this connection, and the field it accepted.
   var grantedOnConnection: (gate: BasicAuthenticator, authorization: String)?
   var limits: ServerOptions
@@ -175,11 +183,16 @@ public actor HTTPConnection {
     }
     guard let site else {
       currentSite = nil
+      if let unmatched = table.unmatchedMeter { startMeasuring(unmatched, head) }
       return respondLocally(status: 404, body: "no site for this host\n", request: head, close: false)
     }
     currentSite = site
-    accessRecord = site.accessLog.map {
-      AccessRecord(logger: $0, head: head, remoteIP: remoteIP, secure: isSecure, start: monotonicNanoseconds())
+    if site.meter != nil || site.accessLog != nil {
+      let start = monotonicNanoseconds()
+      if let meter = site.meter { startMeasuring(meter, head, at: start) }
+      accessRecord = site.accessLog.map {
+        AccessRecord(logger: $0, head: head, remoteIP: remoteIP, secure: isSecure, start: start)
+      }
     }
     currentRoot = resolution.root
     currentCaptures = resolution.captures
@@ -216,9 +229,17 @@ public actor HTTPConnection {
     return site
   }
 
+  func startMeasuring(_ meter: SiteMeter, _ head: RequestHead, at start: UInt64 = monotonicNanoseconds()) {
+    self.meter = meter
+    meterHandler = .other
+    meterMethod = head.method
+    requestStart = start
+  }
+
   /// Runs the handler the routes chose.
   func dispatch(_ resolution: RouteResolution, head: RequestHead, originalTarget: String) {
     let responseFields = resolution.responseFields
+    if meter != nil, currentError == nil { meterHandler = Self.meteredHandler(resolution.handler) }
     switch resolution.handler {
     case .respond(let response):
       // Inside handle_errors, a respond without a status answers with the error's.
@@ -247,6 +268,10 @@ public actor HTTPConnection {
     case .abort:
       worker.logger.debug("abort", metadata: ["remote": "\(remoteIP)", "path": "\(head.path)"])
       abort()
+    case .metrics:
+      respondLocally(
+        status: 200, body: EdgeMetrics.exposition(), request: head, close: false,
+        fields: [HeaderOperation(kind: .set, name: "Content-Type", value: EdgeMetrics.contentType)] + responseFields)
     case .error(let error):
       fail(status: error.status, error.message, head: head, fields: responseFields)
     case .requestBody, .headers, .root, .group, .route, .rewrite, .tryFiles, .encode, .basicAuth, nil:
@@ -343,7 +368,7 @@ public actor HTTPConnection {
     scratch.append(contentsOf: "\r\n".utf8)
     if request?.method != "HEAD" { scratch.append(contentsOf: body) }
     client.write(scratch)
-    if accessRecord != nil { logAccess(status: status, size: request?.method == "HEAD" ? 0 : body.count) }
+    if requestOpen { logAccess(status: status, size: request?.method == "HEAD" ? 0 : body.count) }
     if mustClose {
       closeAfterFlush()
     } else {
@@ -419,8 +444,14 @@ public actor HTTPConnection {
     client.close { worker.connectionDidClose(self) }
   }
 
-  /// Writes the current request's access line, once.
+  /// Counts the current request and writes its access line, once.
   func logAccess(status: Int, size: Int, upstream: String? = nil, bytesRead: Int = 0) {
+    if let meter {
+      self.meter = nil
+      meter.record(
+        handler: meterHandler, method: meterMethod, status: status,
+        seconds: Double(monotonicNanoseconds() &- requestStart) / 1e9, bytesIn: bytesRead, bytesOut: size)
+    }
     guard var record = accessRecord else { return }
     accessRecord = nil
     record.bytesRead = bytesRead
@@ -430,10 +461,10 @@ public actor HTTPConnection {
   /// Everything a closing connection lets go of: its timers and a file body in flight. A request cut
   /// short is still logged, with what was sent of it (status 0 when no response head went out).
   func releaseResources() {
-    if accessRecord != nil, let transfer = fileTransfer {
+    if requestOpen, let transfer = fileTransfer {
       logAccess(status: transfer.status, size: transfer.length - transfer.remaining)
     }
-    if accessRecord != nil {
+    if requestOpen {
       let sent = exchange.map { ($0.responseStatus, $0.bytesOut, $0.target.description, $0.requestBodyBytes) }
       logAccess(status: sent?.0 ?? 0, size: sent?.1 ?? 0, upstream: sent?.2, bytesRead: sent?.3 ?? 0)
     }

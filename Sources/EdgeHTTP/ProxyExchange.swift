@@ -43,6 +43,8 @@ final class ProxyExchange {
   var chunkedToClient = false
   var closeClientAfter = false
   var receivedAnything = false
+  /// When the request head went upstream (monotonic ns), for the response-head latency.
+  var sentAt: UInt64 = 0
 
   /// The exchange ends when it is let go (answered, failed, abandoned or become a tunnel).
   deinit { target.stats.end() }

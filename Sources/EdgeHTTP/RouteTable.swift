@@ -1,5 +1,6 @@
 import EdgeAuth
 import EdgeConfig
+import EdgeMetrics
 import EdgeHTTP1
 import EdgeProxy
 import Foundation
@@ -18,16 +19,20 @@ public final class RouteTable: Sendable {
   /// What TLS listeners need from the node (nil: the table was built without TLS, e.g. in tests).
   public let tls: TLSEnvironment?
 
+  /// Requests for a host no site serves (nil with `metrics off`).
+  public let unmatchedMeter: SiteMeter?
+
   public init(config: EdgeConfig, tls: TLSEnvironment? = nil) throws(ConfigError) {
     self.config = config
     self.tls = tls
+    unmatchedMeter = config.global.requestMetrics ? SiteMeter(site: "unmatched") : nil
     var byPort: [Int: [(SiteAddress, CompiledSite)]] = [:]
     var secure: [Int: Bool] = [:]
     var secureHosts: [String] = []
     var policies: [Int: [String: TLSSitePolicy]] = [:]
     var names: [Int: Set<String>] = [:]
     for site in config.sites {
-      let compiled = CompiledSite(site)
+      let compiled = CompiledSite(site, metered: config.global.requestMetrics)
       for address in site.addresses {
         let where_ = site.listening(address, global: config.global)
         if let other = secure[where_.port], other != where_.secure {
@@ -247,10 +252,13 @@ public final class CompiledSite: Sendable {
   public let errorRoutes: [CompiledErrorRoutes]
   /// `log`: where this site's access lines go.
   public let accessLog: AccessLogger?
-  init(_ site: Site) {
+  /// This site's request series; nil with `metrics off`.
+  public let meter: SiteMeter?
+  init(_ site: Site, metered: Bool = true) {
     routes = site.routes.map(CompiledRoute.init)
     errorRoutes = (site.errors ?? []).map(CompiledErrorRoutes.init)
     accessLog = site.log.map(AccessLogger.init)
+    meter = metered ? SiteMeter(site: site.addresses.first?.original ?? "") : nil
   }
 
   /// The `handle_errors` routes for an error `status`, if any block takes it.
@@ -267,6 +275,7 @@ public final class CompiledSite: Sendable {
     ]
     errorRoutes = []
     accessLog = nil
+    meter = nil
   }
 }
 
@@ -314,6 +323,7 @@ public struct CompiledRoute: Sendable {
     case .rewrite(let rewrite): handler = .rewrite(rewrite)
     case .route(let group): handler = .route(CompiledGroup(group))
     case .abort: handler = .abort
+    case .metrics: handler = .metrics
     case .error(let error): handler = .error(error)
     case .tryFiles(let files): handler = .tryFiles(files)
     case .encode(let encode): handler = .encode(encode)
@@ -352,6 +362,8 @@ public enum CompiledHandler: Sendable {
   /// `route`: routes in written order, non-exclusive.
   case route(CompiledGroup)
   case abort
+  /// The node's Prometheus metrics.
+  case metrics
   case error(ErrorResponse)
   case tryFiles([String])
   case encode(EncodeConfig)
@@ -585,19 +597,27 @@ public final class UpstreamStats: Sendable {
   /// Requests sent or being sent and not yet answered in full.
   public let active = Atomic<Int>(0)
   public let total = Atomic<Int>(0)
+  /// The same counts and more (failures, response-head latency) for `/metrics`.
+  public let meter: UpstreamMeter
+
+  init(address: String) { meter = UpstreamMeter(upstream: address) }
 
   func begin() {
     active.add(1, ordering: .relaxed)
     total.add(1, ordering: .relaxed)
+    meter.began()
   }
-  func end() { active.subtract(1, ordering: .relaxed) }
+  func end() {
+    active.subtract(1, ordering: .relaxed)
+    meter.ended()
+  }
 
   private static let registry = Locked<[String: UpstreamStats]>([:])
 
   static func named(_ address: String) -> UpstreamStats {
     registry.withLock { known in
       if let stats = known[address] { return stats }
-      let stats = UpstreamStats()
+      let stats = UpstreamStats(address: address)
       known[address] = stats
       return stats
     }

@@ -2,6 +2,7 @@ import EdgeConfig
 import EdgeCore
 import EdgeHTTP1
 import EdgeLoop
+import EdgeMetrics
 import EdgeProxy
 import EdgeTLS
 import Logging
@@ -26,6 +27,15 @@ public final class Worker: @unchecked Sendable {
   let date = DateFieldCache()
   /// Where TLS layers on this loop put decrypted bytes on their way to a connection.
   private let tlsPlaintext = ByteBuffer(capacity: 64 * 1024)
+  /// Connection and tunnel series, shared by every worker.
+  private static let accepted = Families.connectionsAccepted.counter()
+  private static let openConnections = Families.connectionsActive.gauge()
+  private static let openTunnels = Families.tunnelsActive.gauge()
+  private static let tunnelsOpened = Families.tunnelsOpened.counter()
+  /// Makes the connection series exist before the first connection (a dashboard shows 0, not nothing).
+  public static func registerMetrics() {
+    _ = (accepted, openConnections, openTunnels, tunnelsOpened)
+  }
   /// ACME HTTP-01 answers, shared with the node's ACME agent.
   public let challenges: HTTPChallenges
 
@@ -86,19 +96,31 @@ public final class Worker: @unchecked Sendable {
     let connection = HTTPConnection(worker: self, client: stream, port: port)
     connections[ObjectIdentifier(connection)] = connection
     live.add(1, ordering: .relaxed)
+    Self.accepted.increment()
+    Self.openConnections.increment()
   }
 
   func connectionDidClose(_ connection: HTTPConnection) {
-    if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil { live.subtract(1, ordering: .relaxed) }
+    if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil {
+      live.subtract(1, ordering: .relaxed)
+      Self.openConnections.decrement()
+    }
   }
 
+  /// A connection that switched protocols (it then leaves `connections` through `connectionDidClose`)
+  /// is counted as a tunnel from here on.
   func adopt(_ tunnel: Tunnel) {
     tunnels[ObjectIdentifier(tunnel)] = tunnel
     live.add(1, ordering: .relaxed)
+    Self.openTunnels.increment()
+    Self.tunnelsOpened.increment()
   }
 
   func tunnelDidClose(_ id: ObjectIdentifier) {
-    if tunnels.removeValue(forKey: id) != nil { live.subtract(1, ordering: .relaxed) }
+    if tunnels.removeValue(forKey: id) != nil {
+      live.subtract(1, ordering: .relaxed)
+      Self.openTunnels.decrement()
+    }
   }
 
   /// Graceful shutdown, step 1: stop accepting, close idle keep-alive connections, and let every request

@@ -2,6 +2,7 @@ import EdgeConfig
 import EdgeCore
 import EdgeHTTP1
 import EdgeLoop
+import EdgeMetrics
 import Foundation
 import Logging
 
@@ -18,6 +19,10 @@ import Logging
 ///                          `If-Match`, only if the configuration is still the one that ETag names
 ///     GET  /reverse_proxy/upstreams
 ///                          every upstream address with its requests in flight
+///     GET  /metrics        Prometheus metrics (text format 0.0.4)
+///     GET  /health         200 while the node's control loop answers
+///     GET  /ready          200 when listeners are up, a configuration is loaded and storage answers;
+///                          503 otherwise (and while draining for a shutdown), with the checks as JSON
 ///     POST /stop           graceful shutdown
 ///
 /// Requests whose Host is not the admin address (or one of `origins`), or whose Origin is not allowed,
@@ -79,9 +84,12 @@ final class AdminServer {
     let body: [UInt8]
     let etag: String?
     init(_ status: Int, _ text: String, contentType: String = "text/plain; charset=utf-8", etag: String? = nil) {
+      self.init(status, bytes: Array(text.utf8), contentType: contentType, etag: etag)
+    }
+    init(_ status: Int, bytes: [UInt8], contentType: String, etag: String? = nil) {
       self.status = status
       self.contentType = contentType
-      body = Array(text.utf8)
+      body = bytes
       self.etag = etag
     }
   }
@@ -104,13 +112,19 @@ final class AdminServer {
       return (upstreams(node), nil)
     case ("GET", "/cluster"):
       return (cluster(node), nil)
+    case ("GET", "/metrics"):
+      return (Reply(200, bytes: EdgeMetrics.exposition(), contentType: EdgeMetrics.contentType), nil)
+    case ("GET", "/health"):
+      return (Reply(200, "{\"status\":\"ok\"}\n", contentType: "application/json"), nil)
+    case ("GET", "/ready"):
+      return (ready(node), nil)
     case (_, "/load"), (_, "/stop"):
       return (Reply(405, "use POST\n"), nil)
-    case (_, "/reverse_proxy/upstreams"), (_, "/cluster"):
+    case (_, "/reverse_proxy/upstreams"), (_, "/cluster"), (_, "/metrics"), (_, "/health"), (_, "/ready"):
       return (Reply(405, "use GET\n"), nil)
     default:
       return (
-        Reply(404, "no admin endpoint \(path); edge has POST /load, /config/[path], GET /reverse_proxy/upstreams, GET /cluster, POST /stop\n"),
+        Reply(404, "no admin endpoint \(path); edge has POST /load, /config/[path], GET /reverse_proxy/upstreams, GET /cluster, GET /metrics, GET /health, GET /ready, POST /stop\n"),
         nil
       )
     }
@@ -227,6 +241,19 @@ final class AdminServer {
       logger.error("admin change refused; the running configuration keeps serving", metadata: ["error": "\(error)"])
       return Reply(400, "\(error)\n")
     }
+  }
+
+  /// `GET /ready`: 200 or 503, with each check and why.
+  private func ready(_ node: Node) -> Reply {
+    let checks = node.readiness()
+    let ready = checks.allSatisfy(\.ok)
+    let body: [String: Any] = [
+      "ready": ready,
+      "checks": Dictionary(uniqueKeysWithValues: checks.map { ($0.name, ["ok": $0.ok, "detail": $0.detail] as [String: Any]) }),
+    ]
+    guard let data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
+    else { return Reply(500, "cannot encode the checks\n") }
+    return Reply(ready ? 200 : 503, String(decoding: data, as: UTF8.self) + "\n", contentType: "application/json")
   }
 
   /// `GET /reverse_proxy/upstreams`: Caddy's list (`address`, `num_requests`, `fails`) for every upstream

@@ -1,6 +1,7 @@
 import EdgeACME
 import EdgeConfig
 import EdgeCore
+import EdgeMetrics
 import EdgeHTTP
 import EdgeStorage
 import EdgeTLS
@@ -193,6 +194,7 @@ public actor CertificateManager {
       } catch is CancellationError {
         throw CancellationError()
       } catch {
+        Self.ordersFailed.increment()
         logger.warning(
           "issuer failed", metadata: ["name": "\(name)", "issuer": "\(issuer.directory)", "error": "\(error)"])
         lastError = error
@@ -239,9 +241,17 @@ public actor CertificateManager {
         "name": "\(name)", "issuer": "\(issuer.directory)", "not_after": "\(certificate.notAfter)",
         "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))",
       ])
+    Self.ordersIssued.increment()
+    Self.orderDuration.record(Date().timeIntervalSince(started))
+    if previous != nil { Self.renewals.increment() }
     onChange(name)
     onIssued?(name, previous != nil)
   }
+
+  static let ordersIssued = Families.acmeOrders.counter([("result", "issued")])
+  static let ordersFailed = Families.acmeOrders.counter([("result", "failed")])
+  static let orderDuration = Families.acmeOrderDuration.histogram(buckets: Buckets.slow)
+  static let renewals = Families.acmeRenewals.counter()
 
   /// The ACME client for an issuer and contact, with its account key from storage (made and stored the
   /// first time), registered at the CA once.

@@ -91,6 +91,8 @@ public final class ClusterAgent: @unchecked Sendable {
     /// From an event's timestamp to its certificate being loaded here, milliseconds (last, worst).
     public var lastPropagationMs: Double?
     public var maxPropagationMs: Double?
+    /// Nodes with a live heartbeat, as the last heartbeat counted them.
+    public var members: Int?
   }
 
   public var status: Status { state.withLock { $0 } }
@@ -327,6 +329,7 @@ public final class ClusterAgent: @unchecked Sendable {
     work.async { [self] in
       let count = hooks.certificateCount()
       loop.execute { [self] in send(heartbeat: count) }
+      if let members = try? members().count { state.withLock { $0.members = members } }
     }
   }
 
@@ -349,7 +352,10 @@ public final class ClusterAgent: @unchecked Sendable {
     let channel = Array(options.keys.events.utf8)
     loop.execute { [self] in
       client.send([Array("PUBLISH".utf8), channel, payload]) { [weak self] result in
-        if case .success(.integer) = result { self?.state.withLock { $0.eventsSent += 1 } }
+        if case .success(.integer) = result {
+          self?.state.withLock { $0.eventsSent += 1 }
+          Self.countSent(event.type)
+        }
       }
     }
   }
@@ -365,11 +371,13 @@ public final class ClusterAgent: @unchecked Sendable {
       event = try ClusterEvent.decode(payload, secret: options.secret)
     } catch {
       state.withLock { $0.eventsRefused += 1 }
+      Self.refusedCounter.increment()
       logger.warning("cluster event refused", metadata: ["error": "\(error)"])
       return
     }
     guard event.node != options.nodeID else { return }
     state.withLock { $0.eventsReceived += 1 }
+    Self.countReceived(event.type)
     guard let hooks else { return }
     switch event.type {
     case .certificateIssued, .certificateRenewed, .certificateDeleted:
@@ -377,6 +385,7 @@ public final class ClusterAgent: @unchecked Sendable {
       work.async { [self] in
         hooks.certificateChanged(name, event.type == .certificateDeleted)
         let lag = (Date().timeIntervalSince1970 - event.ts) * 1000
+        Self.lagHistogram.record(max(lag, 0) / 1000)
         state.withLock {
           $0.lastPropagationMs = lag
           $0.maxPropagationMs = max($0.maxPropagationMs ?? 0, lag)

@@ -18,10 +18,10 @@ public final class Node {
   private let logger: Logger
   /// Made when the node runs, so `edge validate` (which builds a Node to check the config) opens nothing.
   private lazy var control = EventLoop(index: -1)
-  private var workers: [Worker] = []
+  private(set) var workers: [Worker] = []
   private var signals: [SignalWatcher] = []
   private var shutdownTimer: LoopTimer?
-  private var shuttingDown = false
+  private(set) var shuttingDown = false
   private var upkeep: DispatchSourceTimer?
   private var admin: AdminServer?
 
@@ -39,6 +39,10 @@ public final class Node {
   public let cluster: ClusterAgent?
   /// The cluster configuration version this node started with.
   private let clusterVersion: Int
+  /// What `edge_build_info` says (the CLI sets its version).
+  public var buildVersion = "unknown"
+  /// The certificate cache in service, readable from any thread (`/metrics`).
+  let serving: Locked<CertificateCache>
 
   /// `validateOnly`: check everything (certificate files included) but create nothing in storage.
   /// `reader`: where SIGHUP reads the new configuration from.
@@ -56,6 +60,7 @@ public final class Node {
     self.routes = try Self.table(config, certificates, tlsChallenges)
     self.logger = logger
     self.reader = reader
+    serving = Locked(certificates.cache)
   }
 
   /// The configuration as this node runs it: a cluster member keeps its own files (the local copy of
@@ -184,6 +189,7 @@ public final class Node {
         "sites": "\(config.sites.flatMap(\.addresses).map(\.original).joined(separator: " "))",
         "open_files": "\(fileLimit)",
       ])
+    startMetrics(version: buildVersion)
     startAdmin()
     autosave()
     startCluster()
@@ -216,6 +222,16 @@ public final class Node {
 
   /// Swaps in `next` (a reload, or the admin API's `POST /load`), or throws why not; nothing changes then.
   func apply(_ next: EdgeConfig) throws(ConfigError) {
+    do {
+      try swapIn(next)
+      countReload(applied: true)
+    } catch {
+      countReload(applied: false)
+      throw error
+    }
+  }
+
+  private func swapIn(_ next: EdgeConfig) throws(ConfigError) {
     guard !shuttingDown else { throw ConfigError("the node is shutting down") }
     try next.validate()
     let nextCertificates = try NodeCertificates(
@@ -248,6 +264,7 @@ public final class Node {
     if adminChanged { startAdmin() }
     autosave()
     certificates = nextCertificates
+    serving.withLock { $0 = nextCertificates.cache }
     upkeep?.cancel()
     upkeep = nextCertificates.startUpkeep()
     answerSharedChallenges()

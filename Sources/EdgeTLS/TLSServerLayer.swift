@@ -1,5 +1,6 @@
 import EdgeCore
 import EdgeLoop
+import EdgeMetrics
 
 /// TLS under a `TCPStream`: the server side of one connection, on the stream's loop.
 ///
@@ -94,7 +95,9 @@ public final class TLSServerLayer: StreamSecurity {
         return
       case .waitingForCertificate(let name):
         return lookUp(name, stream)
-      case .handshakeComplete:
+      case .handshakeComplete(let info):
+        HandshakeMeter.completed(
+          version: info.version.description, cipher: info.cipher, alpn: info.applicationProtocol, resumed: info.resumed)
         if session.isACMEValidation {
           // A TLS-ALPN-01 validation needs the handshake only: end it politely, no HTTP follows.
           session.shutdown()
@@ -110,6 +113,7 @@ public final class TLSServerLayer: StreamSecurity {
       case .closed:
         return stream.deliverEOF()
       case .failed(let failure):
+        HandshakeMeter.failed(alert: failure.alert)
         onFailure?(failure)
         return stream.deliverFailure(.securityFailure)
       }
@@ -123,6 +127,7 @@ public final class TLSServerLayer: StreamSecurity {
       "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
       + "Connection: close\r\n\r\n" + body
     Array(response.utf8).withUnsafeBytes { stream.writeRaw($0) }
+    HandshakeMeter.failed(alert: nil)
     onFailure?(TLSFailure(reason: "plain HTTP request on a TLS port", alert: nil))
     // The owner closes the stream; the answer is already with the kernel (a short write to a fresh socket).
     stream.deliverFailure(.securityFailure)

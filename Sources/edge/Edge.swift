@@ -71,6 +71,7 @@ struct Run: ParsableCommand {
       // SIGHUP reads the same source again (the file, ./Caddyfile or the embedded default).
       let options = self.options
       let node = try Node(config: config, logger: logger) { () throws(ConfigError) -> EdgeConfig in try options.load().0 }
+      node.buildVersion = EdgeVersion.current
       throw ExitCode(try node.run())
     } catch let error as ConfigError {
       printError("edge: \(error)")

@@ -117,6 +117,7 @@ struct Join: ParsableCommand {
       ])
     do {
       let node = try Node(config: config, logger: logger, cluster: agent, clusterVersion: version)
+      node.buildVersion = EdgeVersion.current
       throw ExitCode(try node.run())
     } catch let error as ExitCode {
       throw error
