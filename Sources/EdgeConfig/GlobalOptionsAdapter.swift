@@ -9,7 +9,7 @@ enum GlobalOptionsAdapter {
       var d = segment.dispenser
       _ = d.next()
       let name = segment.first
-      if !["admin", "log", "servers", "storage", "acme_eab", "cert_issuer", "on_demand_tls"].contains(name.text),
+      if !["admin", "log", "servers", "storage", "acme_eab", "cert_issuer", "on_demand_tls", "metrics"].contains(name.text),
         DirectiveCatalog.supportedGlobal.contains(name.text)
       {
         try d.noBlock(name.text)

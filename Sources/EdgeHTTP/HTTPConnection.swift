@@ -73,6 +73,8 @@ public actor HTTPConnection {
   var meterHandler = MeteredHandler.other
   var meterMethod = ""
   var requestStart: UInt64 = 0
+  /// The request's Content-Length: the body size counted when no proxy counted what it forwarded.
+  var declaredBodyLength = 0
   /// A request is under way whose end is logged or measured.
   var requestOpen: Bool { accessRecord != nil || meter != nil }
   /// The `basic_auth` gate that last accepted credentials on this connection, and the field it accepted.
@@ -234,6 +236,7 @@ public actor HTTPConnection {
     meterHandler = .other
     meterMethod = head.method
     requestStart = start
+    if case .length(let n) = head.framing { declaredBodyLength = n } else { declaredBodyLength = 0 }
   }
 
   /// Runs the handler the routes chose.
@@ -450,7 +453,8 @@ public actor HTTPConnection {
       self.meter = nil
       meter.record(
         handler: meterHandler, method: meterMethod, status: status,
-        seconds: Double(monotonicNanoseconds() &- requestStart) / 1e9, bytesIn: bytesRead, bytesOut: size)
+        seconds: Double(monotonicNanoseconds() &- requestStart) / 1e9, bytesIn: bytesRead > 0 ? bytesRead : declaredBodyLength,
+        bytesOut: size)
     }
     guard var record = accessRecord else { return }
     accessRecord = nil

@@ -171,6 +171,7 @@ final class AdminServer {
       logger.info("configuration loaded through the admin endpoint")
       return Reply(200, "")
     } catch {
+      node.countReload(applied: false)
       logger.error("admin load refused; the running configuration keeps serving", metadata: ["error": "\(error)"])
       return Reply(400, "\(error)\n")
     }
@@ -238,6 +239,7 @@ final class AdminServer {
       logger.info("configuration changed through the admin endpoint", metadata: ["method": "\(head.method)", "path": "\(path)"])
       return Reply(200, "", etag: Self.etag(config))
     } catch {
+      node.countReload(applied: false)
       logger.error("admin change refused; the running configuration keeps serving", metadata: ["error": "\(error)"])
       return Reply(400, "\(error)\n")
     }

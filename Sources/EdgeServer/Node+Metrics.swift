@@ -36,6 +36,8 @@ extension Node {
     }
   }
 
+  /// A configuration applied, or one refused (unreadable, invalid, or not bindable) by SIGHUP or the
+  /// admin endpoint.
   func countReload(applied: Bool) {
     if applied {
       Self.reloadsApplied.increment()

@@ -216,19 +216,15 @@ public final class Node {
     do {
       try apply(try reader())
     } catch {
+      countReload(applied: false)
       logger.error("reload refused; the running configuration keeps serving", metadata: ["error": "\(error)"])
     }
   }
 
   /// Swaps in `next` (a reload, or the admin API's `POST /load`), or throws why not; nothing changes then.
   func apply(_ next: EdgeConfig) throws(ConfigError) {
-    do {
-      try swapIn(next)
-      countReload(applied: true)
-    } catch {
-      countReload(applied: false)
-      throw error
-    }
+    try swapIn(next)
+    countReload(applied: true)
   }
 
   private func swapIn(_ next: EdgeConfig) throws(ConfigError) {

@@ -173,7 +173,7 @@ func proxy(_ route: Route) -> ReverseProxy? {
     let labels = sorted.map { route -> String in
       switch route.handler {
       case .requestBody: "body"
-      case .headers, .root, .fileServer, .group, .redirect, .rewrite, .route, .abort, .error, .tryFiles, .encode, .basicAuth: "other"
+      case .headers, .root, .fileServer, .group, .redirect, .rewrite, .route, .abort, .error, .tryFiles, .encode, .basicAuth, .metrics: "other"
       case .respond(let r): r.body
       case .reverseProxy(let p): p.upstreams[0].host
       }
