@@ -7,7 +7,7 @@ EDGE := .build/$(CONFIG)/edge
 
 # Debian packages the build and the tests need; the benchmarks add the proxies they compare against.
 DEB_BUILD := pkg-config libuv1-dev libssl-dev libhiredis-dev zlib1g-dev libzstd-dev libpcre2-dev libcrypt-dev
-DEB_TEST := curl openssl python3 python3-pip zstd opentracker iproute2 iptables util-linux pebble redis-server
+DEB_TEST := curl openssl python3 python3-pip zstd opentracker iproute2 iptables util-linux pebble redis-server prometheus
 DEB_BENCH := nginx-light wrk haproxy caddy testssl.sh valgrind
 PY_TEST := websockets pytest
 

@@ -9,6 +9,7 @@ import json
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -134,6 +135,19 @@ def get(port, host, path="/"):
         return response.status, response.read()
 
 
+def admin_text(admin_port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (admin_port, path), timeout=5) as response:
+        return response.read().decode()
+
+
+def admin_status(admin_port, path):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (admin_port, path), timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
 def admin_json(admin_port, path):
     with urllib.request.urlopen("http://127.0.0.1:%d%s" % (admin_port, path), timeout=5) as response:
         return json.loads(response.read())
@@ -167,6 +181,11 @@ def test_join_seeds_a_signed_configuration_and_reports_membership(edge_bin, tmp_
         assert status["redis"] == "connected" and status["config_version"] == 1 and status["node"] == "n1"
         assert [m["id"] for m in status["members"]] == ["n1"]
         assert status["members"][0]["region"] == "r-n1"
+        # The same state in /metrics (the node count comes with the heartbeat, every 5 s).
+        metrics = eventually(lambda: (lambda m: m if "edge_cluster_nodes 1.0" in m else None)(admin_text(admin, "/metrics")),
+                             timeout=12)
+        assert "edge_cluster_redis_connected 1.0" in metrics
+        assert "edge_cluster_config_version 1.0" in metrics
         listed = subprocess.run([edge_bin, "cluster", "status", "--redis", redis.url, "--cluster", CLUSTER,
                                  "--secret-file", tmp_path / "n1" / "secret"], capture_output=True, text=True, timeout=20)
         assert listed.returncode == 0, listed.stderr
@@ -254,8 +273,14 @@ def test_certificates_live_in_redis_sealed_and_survive_a_redis_outage(edge_bin, 
         local = tmp_path / "n1" / "storage" / "certificates" / (name + ".key")
         assert b"PRIVATE KEY" in local.read_bytes()
 
+        assert admin_status(admin, "/ready")[0] == 200
         redis.stop()
         eventually(lambda: admin_json(admin, "/cluster")["redis"] == "disconnected")
+        # Not ready (it cannot get new certificates), yet it serves what it has.
+        status, report = admin_status(admin, "/ready")
+        assert status == 503 and report["checks"]["storage"]["ok"] is False, report
+        assert "redis unreachable" in report["checks"]["storage"]["detail"]
+        assert "edge_cluster_redis_connected 0.0" in admin_text(admin, "/metrics")
         for _ in range(20):  # every request on the cached certificate still succeeds
             assert fetch(pebble.tls_port, name, roots)[1] == b"hello from " + name.encode()
         # A restart while Redis is away starts from the local copies of configuration and certificate.

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The cost of observing: edge with request metrics and a JSON access log (observed) against the same edge
+# with both off (bare), as keep-alive reverse proxies in front of one nginx upstream, rounds interleaved.
+# Reports medians and observed/bare ratios (goal: req/s ratio >= 0.97). Everything on 127.0.0.1, free
+# ports; every process started here is stopped by PID on exit.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+ROUNDS=${ROUNDS:-7}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+WARMUP=${WARMUP:-2s}
+PROXY_CPU=${PROXY_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+
+for tool in nginx wrk taskset python3 curl; do
+  command -v "$tool" >/dev/null || { echo "observe/bench.sh: $tool is required (make deps-bench)" >&2; exit 1; }
+done
+SCRIPT=observe/bench.sh
+source "$HERE/../lib.sh"
+find_edge
+[[ -n "$EDGE" ]] || { echo "observe/bench.sh: no edge binary (make build or EDGE_BIN)" >&2; exit 1; }
+lib_setup edge-observe
+
+UP_PORT=$(free_port)
+sed -e "s|@PORT@|$UP_PORT|g" -e "s|@DIR@|$WORK|g" "$HERE/../core/upstream.nginx.conf" >"$WORK/upstream.conf"
+taskset -c "$LOAD_CPU" nginx -c "$WORK/upstream.conf" -p "$WORK" -e "$WORK/upstream.log" -g 'daemon off;' \
+  >"$WORK/upstream.log" 2>&1 &
+PIDS+=($!)
+wait_port upstream "$!" "$UP_PORT"
+
+ADMIN=$(free_port)
+declare -A PORT PID
+VARIANTS=(bare observed)
+for v in "${VARIANTS[@]}"; do
+  PORT[$v]=$(free_port)
+  sed -e "s|@PORT@|${PORT[$v]}|g" -e "s|@UPSTREAM@|127.0.0.1:$UP_PORT|g" -e "s|@DIR@|$WORK|g" -e "s|@ADMIN@|$ADMIN|g" \
+    "$HERE/$v.Caddyfile" >"$WORK/$v.Caddyfile"
+  taskset -c "$PROXY_CPU" "$EDGE" run --config "$WORK/$v.Caddyfile" >"$WORK/$v.log" 2>&1 &
+  PID[$v]=$!
+  PIDS+=("${PID[$v]}")
+  wait_port "$v" "${PID[$v]}" "${PORT[$v]}"
+  [[ $(curl -s "http://127.0.0.1:${PORT[$v]}/") == ok ]] || { echo "observe/bench.sh: $v does not proxy" >&2; exit 1; }
+done
+
+echo "# edge observability cost: bare vs observed | wrk -t1 -c$CONNECTIONS -d$DURATION | $ROUNDS rounds" \
+     "| edge on CPU $PROXY_CPU, upstream + wrk on CPU $LOAD_CPU"
+run_wrk() {  # run_wrk VARIANT DURATION OUTFILE
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$2" --latency "http://127.0.0.1:${PORT[$1]}/" >"$3" 2>&1 &
+  local wpid=$!
+  PIDS+=("$wpid")
+  wait "$wpid" || { echo "observe/bench.sh: wrk against $1 failed" >&2; cat "$3" >&2; exit 1; }
+}
+for v in "${VARIANTS[@]}"; do run_wrk "$v" "$WARMUP" "$WORK/warmup-$v.txt"; done
+
+printf 'round\tvariant\treq_s\tp99_ms\trequests\n' >"$WORK/results.tsv"
+for r in $(seq "$ROUNDS"); do
+  # Alternate which variant goes first, so drift (heat, other load) does not favour one of them.
+  order=("${VARIANTS[@]}")
+  (( r % 2 == 0 )) && order=(observed bare)
+  for v in "${order[@]}"; do
+    out="$WORK/round$r-$v.txt"
+    run_wrk "$v" "$DURATION" "$out"
+    read -r rps p99 reqs < <(awk '
+      function ms(v) {
+        if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+        if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+        if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
+        return v + 0
+      }
+      /^Requests\/sec:/ { rps = $2 }
+      $1 == "99%" { p99 = ms($2) }
+      / requests in / { reqs = $1 }
+      /Non-2xx or 3xx responses:|Socket errors:/ { print "errors: " $0 > "/dev/stderr" }
+      END { printf "%s %.3f %d\n", rps, p99, reqs }' "$out")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$v" "$rps" "$p99" "$reqs" >>"$WORK/results.tsv"
+    printf '%-5s %-9s %10s req/s  p99 %7s ms\n' "$r" "$v" "$rps" "$p99"
+  done
+done
+
+lines=$(wc -l <"$WORK/access.log")
+series=$(curl -s "http://127.0.0.1:$ADMIN/metrics" | awk '/^edge_http_requests_total/ { n += $NF } END { printf "%d", n }')
+echo
+echo "access log lines: $lines; edge_http_requests_total: $series"
+python3 - "$WORK/results.tsv" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+med = {v: {k: statistics.median(float(r[k]) for r in rows if r["variant"] == v) for k in ("req_s", "p99_ms")}
+       for v in ("bare", "observed")}
+print("| variant | req/s (median) | p99 ms (median) |")
+print("| --- | ---: | ---: |")
+for v, m in med.items():
+    print("| %s | %.0f | %.2f |" % (v, m["req_s"], m["p99_ms"]))
+print("| observed/bare | %.3f | %.2f |" % (med["observed"]["req_s"] / med["bare"]["req_s"],
+                                        med["observed"]["p99_ms"] / med["bare"]["p99_ms"]))
+PY
