@@ -4,8 +4,9 @@ import EdgeHTTP1
 import Foundation
 import Glibc
 
-/// A site's access log (`log`): one line per answered request, written with one `write(2)` (O_APPEND for
-/// files, so lines from several workers never interleave), from the worker that answered.
+/// A site's access log (`log`): one line per answered request, built into the answering worker's
+/// `AccessLogBuffer` and written with the lines around it (whole lines per `write(2)`, O_APPEND for files,
+/// so lines from several workers never interleave).
 public final class AccessLogger: Sendable {
   let config: SiteLog
   let sink: LogSink
@@ -21,25 +22,29 @@ public final class AccessLogger: Sendable {
   /// Fields that carry credentials; their values are written as "REDACTED", as Caddy does.
   static let redacted: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
 
-  func log(_ record: AccessRecord, status: Int, size: Int, upstream: String?) {
+  func log(_ record: AccessRecord, status: Int, size: Int, upstream: String?, into buffer: AccessLogBuffer) {
     guard sink.isOpen, status >= 500 || logsInfo else { return }
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)
     let duration = Double(monotonicNanoseconds() - record.start) / 1e9
-    var line: [UInt8]
-    switch config.format {
-    case .json: line = json(record, status: status, size: size, upstream: upstream, now: now, duration: duration)
-    case .console: line = console(record, status: status, size: size, upstream: upstream, now: now, duration: duration)
+    buffer.append(to: sink) { pending in
+      switch config.format {
+      case .json:
+        var out = JSONLine(continuing: &pending)
+        json(record, status: status, size: size, upstream: upstream, now: now, duration: duration, into: &out)
+        swap(&out.bytes, &pending)
+      case .console:
+        pending += console(record, status: status, size: size, upstream: upstream, now: now, duration: duration)
+      }
+      pending.append(10)
     }
-    line.append(10)
-    sink.write(line)
   }
 
   private func json(
-    _ record: AccessRecord, status: Int, size: Int, upstream: String?, now: timespec, duration: Double
-  ) -> [UInt8] {
+    _ record: AccessRecord, status: Int, size: Int, upstream: String?, now: timespec, duration: Double,
+    into out: inout JSONLine
+  ) {
     let head = record.head
-    var out = JSONLine()
     out.raw(status >= 500 ? "{\"level\":\"error\",\"ts\":" : "{\"level\":\"info\",\"ts\":")
     out.decimal(Int(now.tv_sec), fraction: Int(now.tv_nsec) / 1000, digits: 6)
     out.raw(",\"logger\":\"http.log.access\",\"msg\":\"handled request\",\"request\":{\"remote_ip\":")
@@ -70,7 +75,6 @@ public final class AccessLogger: Sendable {
       out.string(upstream)
     }
     out.raw("}")
-    return out.bytes
   }
 
   /// `"Name":["value",…]` for each field name (Caddy's shape), straight from the header bytes; a name
@@ -138,6 +142,8 @@ func monotonicNanoseconds() -> UInt64 {
 struct JSONLine {
   var bytes: [UInt8] = []
   init() { bytes.reserveCapacity(512) }
+  /// Appends to `buffer`'s bytes (taken out of it; put them back with `swap` when done).
+  init(continuing buffer: inout [UInt8]) { swap(&bytes, &buffer) }
   mutating func raw(_ text: StaticString) {
     text.withUTF8Buffer { bytes.append(contentsOf: $0) }
   }
@@ -227,12 +233,28 @@ final class LogSink: @unchecked Sendable {
     return (fd, Int(info.st_size))
   }
 
-  func write(_ line: [UInt8]) {
+  /// Writes whole lines. A file that would grow past `roll_size` is rolled first, and a batch is split at
+  /// line ends so that no file goes past it (a single longer line gets a file of its own).
+  func write(_ lines: [UInt8]) {
     lock.withLock { _ in
-      guard fd >= 0 else { return }
-      if let limit = config.rollSize, config.output == .file, size + line.count > limit, size > 0 { roll() }
-      let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-      if written > 0 { size += written }
+      lines.withUnsafeBytes { all in
+        var start = 0
+        while start < all.count, fd >= 0 {
+          var end = all.count
+          if let limit = config.rollSize, config.output == .file, size + (end - start) > limit {
+            if size > 0 {
+              roll()
+              continue
+            }
+            let fits = all[start..<min(all.count, start + limit)].lastIndex(of: 10)
+            end = (fits ?? all[start...].firstIndex(of: 10) ?? all.count - 1) + 1
+          }
+          let written = Glibc.write(fd, all.baseAddress! + start, end - start)
+          guard written > 0 else { return }
+          size += written
+          start += written
+        }
+      }
     }
   }
 

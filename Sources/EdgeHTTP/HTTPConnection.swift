@@ -459,7 +459,7 @@ public actor HTTPConnection {
     guard var record = accessRecord else { return }
     accessRecord = nil
     record.bytesRead = bytesRead
-    record.logger.log(record, status: status, size: size, upstream: upstream)
+    record.logger.log(record, status: status, size: size, upstream: upstream, into: worker.accessLog)
   }
 
   /// Everything a closing connection lets go of: its timers and a file body in flight. A request cut

@@ -38,11 +38,14 @@ public final class Worker: @unchecked Sendable {
   }
   /// ACME HTTP-01 answers, shared with the node's ACME agent.
   public let challenges: HTTPChallenges
+  /// Access lines on their way to their files.
+  let accessLog: AccessLogBuffer
 
   public init(loop: EventLoop, routes: RouteTable, logger: Logger, challenges: HTTPChallenges = HTTPChallenges()) {
     self.loop = loop
     self.challenges = challenges
     self.pool = UpstreamPool(loop: loop, resolver: Resolver(loop: loop))
+    self.accessLog = AccessLogBuffer(loop: loop)
     self.logger = logger
     self.routeBox = Locked(routes)
   }
@@ -123,6 +126,12 @@ public final class Worker: @unchecked Sendable {
     }
   }
 
+  /// Writes the access lines this worker holds. On the loop.
+  public func flushAccessLog() {
+    loop.checkIsolated()
+    accessLog.flush()
+  }
+
   /// Graceful shutdown, step 1: stop accepting, close idle keep-alive connections, and let every request
   /// under way finish with `Connection: close`. Tunnels go on until `closeEverything`.
   public func beginDrain() {
@@ -134,6 +143,7 @@ public final class Worker: @unchecked Sendable {
       connection.assumeIsolated { $0.drain() }
     }
     pool.closeAll()
+    accessLog.flush()
   }
 
   /// Graceful shutdown, step 2 (grace period over): close whatever is left.
@@ -146,5 +156,6 @@ public final class Worker: @unchecked Sendable {
       tunnel.assumeIsolated { $0.close() }
     }
     pool.closeAll()
+    accessLog.flush()
   }
 }

@@ -375,6 +375,13 @@ public final class Node {
   }
 
   /// First signal: stop accepting and let requests finish within the grace period. Second: exit now.
+  /// Writes the access lines the workers still hold (waits up to a second for them).
+  private func flushAccessLogs() {
+    let done = DispatchSemaphore(value: 0)
+    for worker in workers { worker.loop.execute { worker.flushAccessLog(); done.signal() } }
+    for _ in workers { _ = done.wait(timeout: .now() + 1) }
+  }
+
   private func shutdown(signal: Int32) {
     if shuttingDown {
       logger.warning("second signal: exiting without waiting")
@@ -394,6 +401,7 @@ public final class Node {
       let live = self.workers.reduce(0) { $0 + $1.live.load(ordering: .relaxed) }
       if live == 0 {
         self.logger.info("drained; exiting")
+        self.flushAccessLogs()
         exit(0)
       }
       if self.control.now >= deadline {
