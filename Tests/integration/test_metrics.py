@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 from websockets.asyncio.client import connect
 
-from harness import LOOPBACK, ManagedProcess, free_port, start_edge, start_http_upstream, start_ws_upstream
+from harness import LOOPBACK, REPO_ROOT, ManagedProcess, free_port, start_edge, start_http_upstream, start_ws_upstream
 
 pytestmark = pytest.mark.edge_only("metrics")
 
@@ -166,6 +166,16 @@ scrape_configs:
             shutil.which("prometheus"), "--config.file=%s" % config, "--storage.tsdb.path=%s" % (tmp_path / "tsdb"),
             "--web.listen-address=127.0.0.1:%d" % prom_port], tmp_path)
         prom.wait_for_port(prom_port, timeout=30)
+        deadline = time.time() + 30
+        while True:  # listening comes before ready (its storage opens): /-/ready says 200 then
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/-/ready" % prom_port, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.time() < deadline, "Prometheus never became ready:\n" + prom.stderr_tail()
+            time.sleep(0.2)
 
         def query(q):
             url = "http://127.0.0.1:%d/api/v1/query?query=%s" % (prom_port, urllib.parse.quote(q))
@@ -182,6 +192,25 @@ scrape_configs:
         assert result, "Prometheus never stored edge_http_requests_total; its log:\n" + prom.stderr_tail()
         assert float(result[0]["value"][1]) == 5
         assert query('up{job="edge"}')[0]["value"][1] == "1"
+
+        # Every query of the shipped Grafana dashboard is PromQL this Prometheus accepts, and the ones on
+        # series this node has return data.
+        dashboard = json.loads((REPO_ROOT / "deploy" / "grafana" / "dashboards" / "edge.json").read_text())
+        exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+        assert len(exprs) >= 20
+        time.sleep(3)  # rate() needs two scrapes in its window
+        answered = 0
+        for expr in exprs:
+            concrete = (expr.replace("$__rate_interval", "1m").replace('"$instance"', '".*"')
+                        .replace('"$site"', '".*"'))
+            url = "http://127.0.0.1:%d/api/v1/query?query=%s" % (prom_port, urllib.parse.quote(concrete))
+            with urllib.request.urlopen(url, timeout=5) as r:
+                reply = json.loads(r.read())
+            assert reply["status"] == "success", (expr, reply)
+            answered += bool(reply["data"]["result"])
+        assert answered >= 10, "only %d of %d dashboard queries found data" % (answered, len(exprs))
+        subprocess.run(["promtool", "check", "config", str(REPO_ROOT / "deploy" / "grafana" / "prometheus.yml")],
+                       check=True, capture_output=True)
     finally:
         if prom:
             prom.stop()
