@@ -20,7 +20,7 @@ enum DirectiveCatalog {
   static let supportedGlobal = [
     "workers", "http_port", "https_port", "grace_period", "email", "admin", "log", "servers", "storage",
     "local_certs", "auto_https", "default_sni", "acme_ca", "acme_ca_root", "acme_eab", "acme_dns", "cert_issuer", "on_demand_tls",
-    "key_type", "renewal_window_ratio", "metrics",
+    "key_type", "renewal_window_ratio", "metrics", "telemetry",
   ]
 
   /// Caddy global options edge does not implement yet.

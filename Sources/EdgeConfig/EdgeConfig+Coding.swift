@@ -8,6 +8,7 @@ extension GlobalOptions {
     case storage, localCerts, autoHTTPS, defaultSNI, adminOrigins, adminEnforceOrigin
     case acmeCA, acmeCARoot, acmeEAB, certIssuers, onDemandTLS, keyType, renewalWindowRatio, acmeDNS
     case requestMetrics
+    case telemetry
   }
 
   public init(from decoder: any Decoder) throws {
@@ -37,6 +38,7 @@ extension GlobalOptions {
     keyType = try c.decodeIfPresent(String.self, forKey: .keyType)
     renewalWindowRatio = try c.decodeIfPresent(Double.self, forKey: .renewalWindowRatio)
     requestMetrics = try c.decode(.requestMetrics, default: true)
+    telemetry = try c.decode(.telemetry, default: false)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -64,6 +66,7 @@ extension GlobalOptions {
     try c.encodeIfPresent(keyType, forKey: .keyType)
     try c.encodeIfPresent(renewalWindowRatio, forKey: .renewalWindowRatio)
     if !requestMetrics { try c.encode(requestMetrics, forKey: .requestMetrics) }
+    if telemetry { try c.encode(telemetry, forKey: .telemetry) }
   }
 }
 

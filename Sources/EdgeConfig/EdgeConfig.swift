@@ -99,6 +99,8 @@ public struct GlobalOptions: Codable, Sendable, Equatable {
   public var autoHTTPS: AutoHTTPS
   /// `default_sni <name>`: the certificate for clients that send no server name.
   public var defaultSNI: String?
+  /// `telemetry [on|off]`: count what TLS clients offer and negotiate (docs/telemetry.md). Default off.
+  public var telemetry = false
 
   public init(
     workers: Int? = nil, httpPort: Int = 80, httpsPort: Int = 443, gracePeriod: Duration = .seconds(30),

@@ -1,7 +1,7 @@
 import EdgeCaddyfile
 
 /// Reads the global options block: `workers`, `http_port`, `https_port`, `grace_period`, `email`,
-/// `admin`, `log { level }` and `servers { timeouts { … } max_header_size … }`.
+/// `admin`, `log { level }`, `servers { timeouts { … } max_header_size … }` and `telemetry`.
 enum GlobalOptionsAdapter {
   static func adapt(_ block: ServerBlock) throws(ConfigError) -> GlobalOptions {
     var options = GlobalOptions()
@@ -79,6 +79,14 @@ enum GlobalOptionsAdapter {
         options.renewalWindowRatio = ratio
       case "servers": options.servers = try servers(&d, options.servers)
       case "metrics": options.requestMetrics = try metrics(&d)
+      case "telemetry":
+        // `telemetry`, `telemetry on` or `telemetry off`.
+        let arg = d.nextArg() ? d.token : nil
+        if let arg, arg.text != "on" && arg.text != "off" {
+          throw ConfigError("'telemetry' takes 'on' or 'off' (or nothing: on), not '\(arg.text)'", at: arg)
+        }
+        try d.noMoreArgs(for: arg.map { "telemetry \($0.text)" } ?? "telemetry")
+        options.telemetry = arg?.text != "off"
       case let other where DirectiveCatalog.supported.contains(other):
         throw ConfigError("'\(other)' is a site directive, not a global option; put it inside a site block", at: name)
       case let other:

@@ -23,6 +23,7 @@ import Logging
 ///     GET  /health         200 while the node's control loop answers
 ///     GET  /ready          200 when listeners are up, a configuration is loaded and storage answers;
 ///                          503 otherwise (and while draining for a shutdown), with the checks as JSON
+///     GET  /telemetry      the TLS telemetry counters (the `telemetry` option)
 ///     POST /stop           graceful shutdown
 ///
 /// Requests whose Host is not the admin address (or one of `origins`), or whose Origin is not allowed,
@@ -118,13 +119,15 @@ final class AdminServer {
       return (Reply(200, "{\"status\":\"ok\"}\n", contentType: "application/json"), nil)
     case ("GET", "/ready"):
       return (ready(node), nil)
+    case ("GET", "/telemetry"):
+      return (telemetry(node), nil)
     case (_, "/load"), (_, "/stop"):
       return (Reply(405, "use POST\n"), nil)
-    case (_, "/reverse_proxy/upstreams"), (_, "/cluster"), (_, "/metrics"), (_, "/health"), (_, "/ready"):
+    case (_, "/reverse_proxy/upstreams"), (_, "/cluster"), (_, "/metrics"), (_, "/health"), (_, "/ready"), (_, "/telemetry"):
       return (Reply(405, "use GET\n"), nil)
     default:
       return (
-        Reply(404, "no admin endpoint \(path); edge has POST /load, /config/[path], GET /reverse_proxy/upstreams, GET /cluster, GET /metrics, GET /health, GET /ready, POST /stop\n"),
+        Reply(404, "no admin endpoint \(path); edge has POST /load, /config/[path], GET /reverse_proxy/upstreams, GET /cluster, GET /metrics, GET /health, GET /ready, GET /telemetry, POST /stop\n"),
         nil
       )
     }

@@ -30,6 +30,9 @@ public final class Node {
   /// ACME answers every listener gives while a challenge is pending.
   let httpChallenges = HTTPChallenges()
   let tlsChallenges = ChallengeCertificates()
+  /// TLS telemetry counters (kept across reloads; fed only while the `telemetry` option is on).
+  public let telemetry = TLSTelemetry()
+  private var telemetryPublisher: TLSTelemetryPublisher?
   /// The ACME agent (started with the node; nil when validating).
   private var manager: CertificateManager?
   private var managerStorage: String?
@@ -57,7 +60,7 @@ public final class Node {
     certificates = try NodeCertificates(
       config: Self.local(config, cluster), logger: Logger(label: "edge.tls"), openLocalCA: !validateOnly,
       shared: cluster?.storage)
-    self.routes = try Self.table(config, certificates, tlsChallenges)
+    self.routes = try Self.table(config, certificates, tlsChallenges, telemetry)
     self.logger = logger
     self.reader = reader
     serving = Locked(certificates.cache)
@@ -73,12 +76,14 @@ public final class Node {
   }
 
   private static func table(
-    _ config: EdgeConfig, _ certificates: NodeCertificates, _ challenges: ChallengeCertificates
+    _ config: EdgeConfig, _ certificates: NodeCertificates, _ challenges: ChallengeCertificates, _ telemetry: TLSTelemetry
   ) throws(ConfigError) -> RouteTable {
     // A handshake waiting for a certificate gives up (alert) before the header timeout closes it silently.
     let lookupTimeout = min(10_000, config.global.servers.readHeaderTimeout.milliseconds * 3 / 4)
     return try RouteTable(
-      config: config, tls: certificates.environment(lookupTimeoutMilliseconds: lookupTimeout, challenges: challenges))
+      config: config,
+      tls: certificates.environment(
+        lookupTimeoutMilliseconds: lookupTimeout, challenges: challenges, telemetry: config.global.telemetry ? telemetry : nil))
   }
 
   /// HTTP-01 answers put up in storage by another process sharing it (or another node of the cluster)
@@ -232,7 +237,7 @@ public final class Node {
     try next.validate()
     let nextCertificates = try NodeCertificates(
       config: Self.local(next, cluster), logger: Logger(label: "edge.tls"), previous: certificates, shared: cluster?.storage)
-    let nextRoutes = try Self.table(next, nextCertificates, tlsChallenges)
+    let nextRoutes = try Self.table(next, nextCertificates, tlsChallenges, telemetry)
     let before = Set(routes.listeners.keys)
     let after = Set(nextRoutes.listeners.keys)
     let opened = after.subtracting(before).sorted()
@@ -295,6 +300,9 @@ public final class Node {
   /// store are applied and loaded here.
   private func startCluster() {
     guard let cluster else { return }
+    let publisher = TLSTelemetryPublisher(telemetry: telemetry, agent: cluster, logger: Logger(label: "edge.telemetry"))
+    publisher.start()
+    telemetryPublisher = publisher
     let control = self.control
     // `config` and `certificates` are read and replaced on the control loop only; the hops keep it so.
     nonisolated(unsafe) unowned let node = self
@@ -389,6 +397,7 @@ public final class Node {
     }
     shuttingDown = true
     admin?.stop()
+    telemetryPublisher?.stop()
     cluster?.stop()
     if let manager { Task { await manager.stop() } }
     let grace = config.global.gracePeriod

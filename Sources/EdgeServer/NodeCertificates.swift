@@ -182,10 +182,13 @@ public final class NodeCertificates: CertificateSource {
 
   /// What TLS listeners use: this node's cache, filled on demand through one lookup per name at a time,
   /// and the TLS-ALPN-01 answers the ACME agent puts up.
-  public func environment(lookupTimeoutMilliseconds: UInt64, challenges: ChallengeCertificates? = nil) -> TLSEnvironment {
+  public func environment(
+    lookupTimeoutMilliseconds: UInt64, challenges: ChallengeCertificates? = nil, telemetry: (any TLSTelemetrySink)? = nil
+  ) -> TLSEnvironment {
     var configuration = TLSConfiguration()
     configuration.ticketKeys = ticketKeys
     configuration.challenges = challenges
+    configuration.telemetry = telemetry
     return TLSEnvironment(
       cache: cache, source: CoalescingCertificateSource(self, filling: cache), configuration: configuration,
       lookupTimeoutMilliseconds: lookupTimeoutMilliseconds)

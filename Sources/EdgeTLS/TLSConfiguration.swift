@@ -25,6 +25,8 @@ public struct TLSConfiguration: Sendable {
   public var ticketKeys: TicketKeyRing? = TicketKeyRing()
   /// TLS-ALPN-01 answers the ACME agent has put up; nil: this listener answers none.
   public var challenges: ChallengeCertificates?
+  /// Where handshakes are reported (the `telemetry` option); nil, the default: nothing is captured.
+  public var telemetry: (any TLSTelemetrySink)?
 
   public init() {}
 }

@@ -32,10 +32,14 @@ extension TLSSession {
     return session.stapleOCSPResponse()
   }
 
-  /// Records fatal alerts this side sends, so a failure can say which.
+  /// Records fatal alerts this side sends, so a failure can say which, and alerts the client sends
+  /// (other than close_notify), so telemetry can.
   static let infoCallback: @convention(c) (OpaquePointer?, Int32, Int32) -> Void = { ssl, type, value in
-    guard type & SSL_CB_WRITE_ALERT == SSL_CB_WRITE_ALERT, value >> 8 == SSL3_AL_FATAL else { return }
-    from(ssl)?.sentAlert = UInt8(truncatingIfNeeded: value)
+    if type & SSL_CB_WRITE_ALERT == SSL_CB_WRITE_ALERT, value >> 8 == SSL3_AL_FATAL {
+      from(ssl)?.sentAlert = UInt8(truncatingIfNeeded: value)
+    } else if type & SSL_CB_READ_ALERT == SSL_CB_READ_ALERT, value & 0xff != SSL_AD_CLOSE_NOTIFY {
+      from(ssl)?.receivedAlert = UInt8(truncatingIfNeeded: value)
+    }
   }
 
   /// AES-256-CBC fetched once: `EVP_aes_256_cbc()` makes OpenSSL 3 look the implementation up again at

@@ -51,6 +51,10 @@ public final class TLSSession {
   public var addressName: (() -> String?)?
   /// The last fatal alert sent (from the info callback).
   var sentAlert: UInt8?
+  /// The last alert other than close_notify the client sent (from the info callback).
+  var receivedAlert: UInt8?
+  /// Telemetry's capture and report; nil (the usual case) when telemetry is off.
+  let telemetry: HandshakeTelemetry?
   /// The alert the client-hello callback chose, with its reason.
   var refusal: String?
   /// This handshake is an ACME TLS-ALPN-01 validation: `acme-tls/1` is selected and the connection
@@ -71,6 +75,7 @@ public final class TLSSession {
     self.ssl = ssl
     self.readBIO = readBIO
     self.writeBIO = writeBIO
+    telemetry = context.configuration.telemetry.map(HandshakeTelemetry.init)
     // Unretained on purpose: OpenSSL calls back only inside SSL_* calls made by this object's methods,
     // which keep it alive (`withExtendedLifetime`); the SSL (and the pointer) is freed in deinit.
     SSL_set_ex_data(ssl, Self.exDataIndex, Unmanaged.passUnretained(self).toOpaque())
@@ -79,6 +84,7 @@ public final class TLSSession {
   deinit {
     // No callback may find this object while it is being destroyed.
     SSL_set_ex_data(ssl, Self.exDataIndex, nil)
+    telemetry?.sessionEnded()
     SSL_free(ssl)
   }
 
@@ -99,6 +105,7 @@ public final class TLSSession {
   /// connection should stop reading its socket while `pendingInput` is large.
   public func feed(_ ciphertext: UnsafeRawBufferPointer) {
     guard ciphertext.count > 0 else { return }
+    if let telemetry, telemetry.capturing { telemetry.capture(ciphertext) }
     _ = BIO_write(readBIO, ciphertext.baseAddress, Int32(ciphertext.count))
   }
 
@@ -138,6 +145,7 @@ public final class TLSSession {
     let status = withExtendedLifetime(self) { SSL_do_handshake(ssl) }
     if status == 1 {
       phase = .established
+      telemetry?.completed(negotiation())
       return .handshakeComplete(handshakeInfo())
     }
     switch SSL_get_error(ssl, status) {
@@ -147,6 +155,7 @@ public final class TLSSession {
       phase = .waitingForCertificate
       return .waitingForCertificate(serverName: serverName ?? "")
     default:
+      telemetry?.failed(failureKind)
       return fail()
     }
   }

@@ -14,7 +14,7 @@ struct Edge: ParsableCommand {
     abstract: "A clustered edge proxy: TLS and HTTP termination, reverse proxy, WebSockets.",
     version: EdgeVersion.current,
     subcommands: [
-      Run.self, Join.self, ClusterCommand.self, Validate.self, Adapt.self, Format.self, Reload.self, Stop.self, Trust.self, Certs.self, HashPassword.self, Version.self,
+      Run.self, Join.self, ClusterCommand.self, Validate.self, Adapt.self, Format.self, Reload.self, Stop.self, Trust.self, Certs.self, TelemetryCommand.self, HashPassword.self, Version.self,
     ],
     defaultSubcommand: Run.self)
 }

@@ -55,13 +55,16 @@ run_wrk() {  # run_wrk VARIANT DURATION OUTFILE
 }
 for v in "${VARIANTS[@]}"; do run_wrk "$v" "$WARMUP" "$WORK/warmup-$v.txt"; done
 
-printf 'round\tvariant\treq_s\tp99_ms\trequests\n' >"$WORK/results.tsv"
+HZ=$(getconf CLK_TCK)
+printf 'round\tvariant\treq_s\tp99_ms\trequests\treq_per_cpu_s\n' >"$WORK/results.tsv"
 for r in $(seq "$ROUNDS"); do
   # Rotate which variant goes first, so drift (heat, other load) does not favour one of them.
   order=("${VARIANTS[@]:$(( r % ${#VARIANTS[@]} ))}" "${VARIANTS[@]:0:$(( r % ${#VARIANTS[@]} ))}")
   for v in "${order[@]}"; do
     out="$WORK/round$r-$v.txt"
+    t0=$(cpu_ticks "${PID[$v]}")
     run_wrk "$v" "$DURATION" "$out"
+    t1=$(cpu_ticks "${PID[$v]}")
     read -r rps p99 reqs < <(awk '
       function ms(v) {
         if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
@@ -74,8 +77,9 @@ for r in $(seq "$ROUNDS"); do
       / requests in / { reqs = $1 }
       /Non-2xx or 3xx responses:|Socket errors:/ { print "errors: " $0 > "/dev/stderr" }
       END { printf "%s %.3f %d\n", rps, p99, reqs }' "$out")
-    printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$v" "$rps" "$p99" "$reqs" >>"$WORK/results.tsv"
-    printf '%-5s %-9s %10s req/s  p99 %7s ms\n' "$r" "$v" "$rps" "$p99"
+    per_cpu=$(awk -v n="$reqs" -v a="$t0" -v b="$t1" -v hz="$HZ" 'BEGIN { c = (b - a) / hz; if (c > 0) printf "%.0f", n / c; else print "nan" }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$v" "$rps" "$p99" "$reqs" "$per_cpu" >>"$WORK/results.tsv"
+    printf '%-5s %-9s %10s req/s  p99 %7s ms  %8s req/CPU-s\n' "$r" "$v" "$rps" "$p99" "$per_cpu"
   done
 done
 
@@ -87,11 +91,13 @@ python3 - "$WORK/results.tsv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 variants = list(dict.fromkeys(r["variant"] for r in rows))
-med = {v: {k: statistics.median(float(r[k]) for r in rows if r["variant"] == v) for k in ("req_s", "p99_ms")}
-       for v in variants}
-print("| variant | req/s (median) | p99 ms (median) | req/s vs bare |")
-print("| --- | ---: | ---: | ---: |")
+keys = ("req_s", "p99_ms", "req_per_cpu_s")
+med = {v: {k: statistics.median(float(r[k]) for r in rows if r["variant"] == v) for k in keys} for v in variants}
+print("| variant | req/s (median) | p99 ms (median) | req per CPU-second (median) | req/s vs bare | req/CPU-s vs bare |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for v, m in med.items():
-    ratio = m["req_s"] / med["bare"]["req_s"] if "bare" in med else float("nan")
-    print("| %s | %.0f | %.2f | %.3f |" % (v, m["req_s"], m["p99_ms"], ratio))
+    ratio = lambda k: m[k] / med["bare"][k] if "bare" in med else float("nan")
+    print("| %s | %.0f | %.2f | %.0f | %.3f | %.3f |" % (v, m["req_s"], m["p99_ms"], m["req_per_cpu_s"], ratio("req_s"),
+                                                       ratio("req_per_cpu_s")))
+print("\n(req per CPU-second counts the edge process's own CPU time: steadier than req/s on a busy machine.)")
 PY
