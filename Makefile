@@ -4,14 +4,16 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 CONFIG ?= release
 EDGE := .build/$(CONFIG)/edge
+# The Swift runtime is linked in, so the binary runs where no toolchain is installed (the .deb, containers).
+SWIFT_BUILD_FLAGS ?= --static-swift-stdlib
 
 # Debian packages the build and the tests need; the benchmarks add the proxies they compare against.
-DEB_BUILD := pkg-config libuv1-dev libssl-dev libhiredis-dev zlib1g-dev libzstd-dev libpcre2-dev libcrypt-dev
-DEB_TEST := curl openssl python3 python3-pip zstd opentracker iproute2 iptables util-linux pebble redis-server prometheus
+DEB_BUILD := pkg-config libuv1-dev libssl-dev libhiredis-dev zlib1g-dev libzstd-dev libpcre2-dev libcrypt-dev binutils
+DEB_TEST := curl openssl python3 python3-pip zstd opentracker iproute2 iptables util-linux pebble redis-server systemd prometheus
 DEB_BENCH := nginx-light wrk haproxy caddy testssl.sh valgrind
 PY_TEST := websockets pytest
 
-.PHONY: deps deps-bench build run test unit integration cluster-test bench bench-files bench-tls tls-scan tsan asan clean
+.PHONY: deps deps-bench build deb run test unit integration cluster-test bench bench-observe bench-files bench-tls tls-scan tsan asan clean
 
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -25,7 +27,11 @@ deps-bench: deps
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 
 build: deps
-	$(SWIFT) build -c $(CONFIG) --product edge
+	$(SWIFT) build -c $(CONFIG) --product edge $(SWIFT_BUILD_FLAGS)
+
+# .build/deb/edge_<version>_<arch>.deb: the binary, the systemd units, /etc/edge/Caddyfile (deploy/debian).
+deb: build
+	deploy/debian/build-deb.sh $(EDGE) .build/deb
 
 # A node on http://localhost:8080 with a proxied route to a demo upstream (stopped when edge stops).
 run: build
@@ -47,6 +53,10 @@ cluster-test: build
 
 bench: deps-bench build
 	EDGE_BIN=$(abspath $(EDGE)) loadtest/core/bench.sh
+
+# Request metrics and access logs on vs off (loadtest/observe).
+bench-observe: deps-bench build
+	EDGE_BIN=$(abspath $(EDGE)) loadtest/observe/bench.sh
 
 bench-files: deps-bench build
 	EDGE_BIN=$(abspath $(EDGE)) loadtest/files/bench.sh
