@@ -147,14 +147,33 @@ struct JSONLine {
   mutating func raw(_ text: StaticString) {
     text.withUTF8Buffer { bytes.append(contentsOf: $0) }
   }
-  mutating func integer(_ value: Int) { bytes += String(value).utf8 }
+  /// Decimal digits, written straight into the line (no String made).
+  mutating func integer(_ value: Int) {
+    if value < 0 { bytes.append(UInt8(ascii: "-")) }
+    digits(value.magnitude, width: 1)
+  }
   /// `whole.fraction` with `digits` fraction digits (zero-padded).
-  mutating func decimal(_ whole: Int, fraction: Int, digits: Int) {
+  mutating func decimal(_ whole: Int, fraction: Int, digits count: Int) {
     integer(whole)
     bytes.append(UInt8(ascii: "."))
-    let text = String(fraction)
-    bytes += repeatElement(UInt8(ascii: "0"), count: max(0, digits - text.utf8.count))
-    bytes += text.utf8
+    digits(UInt(max(fraction, 0)), width: count)
+  }
+  /// `value` in decimal, left-padded with zeros to `width` digits.
+  private mutating func digits(_ value: UInt, width: Int) {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
+      var n = value
+      var start = 20
+      repeat {
+        start -= 1
+        scratch[start] = UInt8(ascii: "0") &+ UInt8(n % 10)
+        n /= 10
+      } while n > 0
+      while 20 - start < width && start > 0 {
+        start -= 1
+        scratch[start] = UInt8(ascii: "0")
+      }
+      bytes.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[start..<20]))
+    }
   }
   mutating func string(_ text: String) {
     var text = text
@@ -168,21 +187,29 @@ struct JSONLine {
     }
     escape(raw)
   }
+  /// Runs of bytes that need no escaping are copied whole; the rest one escape at a time.
   private mutating func escape(_ raw: UnsafeRawBufferPointer) {
     bytes.append(UInt8(ascii: "\""))
-    for byte in raw {
+    var run = 0
+    for index in 0..<raw.count {
+      let byte = raw[index]
+      guard byte < 0x20 || byte == 0x7f || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+      if run < index { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[run..<index])) }
+      run = index + 1
+      bytes.append(92)
       switch byte {
-      case UInt8(ascii: "\""): bytes += [92, 34]
-      case UInt8(ascii: "\\"): bytes += [92, 92]
-      case 10: bytes += [92, UInt8(ascii: "n")]
-      case 13: bytes += [92, UInt8(ascii: "r")]
-      case 9: bytes += [92, UInt8(ascii: "t")]
-      case 0..<0x20, 0x7f:
-        let digits = Array("0123456789abcdef".utf8)
-        bytes += [92, UInt8(ascii: "u"), 48, 48, digits[Int(byte >> 4)], digits[Int(byte & 15)]]
-      default: bytes.append(byte)
+      case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
+      case 10: bytes.append(UInt8(ascii: "n"))
+      case 13: bytes.append(UInt8(ascii: "r"))
+      case 9: bytes.append(UInt8(ascii: "t"))
+      default:
+        let hex: StaticString = "0123456789abcdef"
+        hex.withUTF8Buffer { digits in
+          bytes.append(contentsOf: [UInt8(ascii: "u"), 48, 48, digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+        }
       }
     }
+    if run < raw.count { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[run...])) }
     bytes.append(UInt8(ascii: "\""))
   }
 }
