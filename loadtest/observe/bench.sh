@@ -83,7 +83,7 @@ for r in $(seq "$ROUNDS"); do
   done
 done
 
-lines=$(cat "$WORK"/access*.log 2>/dev/null | wc -l)
+lines=$( (cat "$WORK"/access*.log 2>/dev/null || true) | wc -l)
 series=$( (curl -s "http://127.0.0.1:$ADMIN/metrics" || true) | awk '/^edge_http_requests_total/ { n += $NF } END { printf "%d", n }')
 echo
 echo "access log lines: $lines; edge_http_requests_total: $series"
