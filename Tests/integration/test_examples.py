@@ -45,7 +45,8 @@ def test_environment_reaches_the_site_names(edge_bin, tmp_path):
 
 
 DOCUMENTS = ["README.md", "docs/configuration.md", "docs/operations.md", "docs/security.md",
-             "docs/migrating-from-caddy.md", "docs/migrating-from-nginx-certbot.md", "deploy/examples/cluster/README.md"]
+             "docs/migrating-from-caddy.md", "docs/migrating-from-nginx-certbot.md", "docs/observability.md",
+             "docs/telemetry.md", "deploy/examples/cluster/README.md"]
 
 
 def documented_caddyfiles():
