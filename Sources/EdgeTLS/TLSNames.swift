@@ -16,6 +16,9 @@ public enum TLSNames {
 
   public static func group(_ code: UInt16) -> String { groups[code] ?? hex(code) }
 
+  /// `unknown_ca`, or `alert_<n>` for a number RFC 8446 does not name.
+  public static func alertName(_ code: UInt8) -> String { alerts[code] ?? "alert_\(code)" }
+
   /// `unknown_ca(48)`: the RFC 8446 name and the number.
   public static func alert(_ code: UInt8) -> String { "\(alerts[code] ?? "alert")(\(code))" }
 

@@ -113,7 +113,7 @@ public final class TLSServerLayer: StreamSecurity {
       case .closed:
         return stream.deliverEOF()
       case .failed(let failure):
-        HandshakeMeter.failed(alert: failure.alert)
+        HandshakeMeter.failed(alert: failure.alert, name: TLSNames.alertName(failure.alert ?? 0))
         onFailure?(failure)
         return stream.deliverFailure(.securityFailure)
       }
@@ -127,7 +127,7 @@ public final class TLSServerLayer: StreamSecurity {
       "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
       + "Connection: close\r\n\r\n" + body
     Array(response.utf8).withUnsafeBytes { stream.writeRaw($0) }
-    HandshakeMeter.failed(alert: nil)
+    HandshakeMeter.failed(alert: nil, name: "none")
     onFailure?(TLSFailure(reason: "plain HTTP request on a TLS port", alert: nil))
     // The owner closes the stream; the answer is already with the kernel (a short write to a fresh socket).
     stream.deliverFailure(.securityFailure)

@@ -27,10 +27,11 @@ struct ClusterConnection: ParsableArguments {
     do { return try RedisURL(parsing: redis) } catch { throw CLIError("--redis: \(error)") }
   }
 
-  /// A connected agent for a command-line tool (not a member: no heartbeat, no events).
-  func tool() throws -> ClusterAgent {
+  /// A connected agent for a command-line tool (not a member: no heartbeat, no events). `secret`: the
+  /// one to use instead of the cluster's (for reading what is not signed).
+  func tool(secret given: ClusterSecret? = nil) throws -> ClusterAgent {
     let options = ClusterOptions(
-      redis: try url(), keys: try keys(), secret: try secret(), nodeID: "edge-cli", region: "-",
+      redis: try url(), keys: try keys(), secret: try given ?? secret(), nodeID: "edge-cli", region: "-",
       storage: NSTemporaryDirectory() + "edge-cli-\(getpid())", version: EdgeVersion.current)
     var logger = Logger(label: "edge.cluster")
     logger.logLevel = .error

@@ -66,18 +66,11 @@ struct TelemetryCommand: ParsableCommand {
   private func fromCluster() throws -> Report {
     // Counters are not signed: any secret will do when none is given.
     let secret = try (try? cluster.secret()) ?? ClusterSecret((0..<32).map { _ in UInt8.random(in: 0...255) })
-    let options = ClusterOptions(
-      redis: try cluster.url(), keys: try cluster.keys(), secret: secret, nodeID: "edge-cli", region: "-",
-      storage: NSTemporaryDirectory() + "edge-cli-\(getpid())", version: EdgeVersion.current)
-    var logger = Logger(label: "edge.cluster")
-    logger.logLevel = .error
-    let agent = ClusterAgent(options: options, logger: logger)
-    try agent.connect()
-    guard agent.waitForRedis(timeout: .seconds(5)) else { throw CLIError("cannot reach \(options.redis)") }
+    let agent = try cluster.tool(secret: secret)
     let counters = try TLSTelemetry.clusterTotals(agent)
-    let name = options.keys.cluster
+    let name = try cluster.keys().cluster
     return Report(
-      title: "cluster \(name) at \(options.redis) (totals of every node)",
+      title: "cluster \(name) at \(try cluster.url()) (totals of every node)",
       object: ["source": "cluster", "cluster": name], counters: counters)
   }
 
