@@ -297,7 +297,9 @@ final class AdminServer {
 
   /// Whether two configurations differ only in where their parts were written (file names, lines).
   static func sameBehaviour(_ a: EdgeConfig, _ b: EdgeConfig) -> Bool {
-    func withoutLocations(_ config: EdgeConfig) -> NSObject? {
+    // Compared as canonical JSON (sorted keys), not as NSObjects: casting the parsed tree to NSObject
+    // fails in a binary with the Swift runtime linked in statically, which made every load a reload.
+    func withoutLocations(_ config: EdgeConfig) -> Data? {
       func strip(_ value: Any) -> Any {
         if let object = value as? [String: Any] {
           return object.filter { $0.key != "location" }.mapValues(strip)
@@ -308,10 +310,10 @@ final class AdminServer {
       guard let value = try? JSONSerialization.jsonObject(with: Data(config.jsonString(pretty: false).utf8)) else {
         return nil
       }
-      return strip(value) as? NSObject
+      return try? JSONSerialization.data(withJSONObject: strip(value), options: [.sortedKeys, .fragmentsAllowed])
     }
     guard let left = withoutLocations(a), let right = withoutLocations(b) else { return false }
-    return left.isEqual(right)
+    return left == right
   }
 
   /// A strong validator of a configuration: FNV-1a over its JSON.
