@@ -78,6 +78,32 @@ wait_port() {  # wait_port NAME PID PORT [SECONDS]: NAME's log is $WORK/NAME.log
   exit 1
 }
 
+# wrk_summary FILE: "req/s p99_ms requests errors bytes_per_request" from one `wrk --latency` output
+# (errors: non-2xx/3xx answers plus socket errors).
+wrk_summary() {
+  awk '
+    function ms(v) {  # wrk prints 1.23us / 4.56ms / 1.20s / 1.50m
+      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+      if (v ~ /m$/)  return substr(v, 1, length(v) - 1) * 60000
+      if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
+      return v + 0
+    }
+    function bytes(v) {  # 12.34MB
+      if (v ~ /GB$/) return substr(v, 1, length(v) - 2) * 1073741824
+      if (v ~ /MB$/) return substr(v, 1, length(v) - 2) * 1048576
+      if (v ~ /KB$/) return substr(v, 1, length(v) - 2) * 1024
+      if (v ~ /B$/)  return substr(v, 1, length(v) - 1) + 0
+      return v + 0
+    }
+    /^Requests\/sec:/ { rps = $2 }
+    $1 == "99%" { p99 = ms($2) }
+    / requests in / { reqs = $1; read = bytes($5) }
+    /Non-2xx or 3xx responses:/ { errs += $NF }
+    /Socket errors:/ { gsub(",", ""); errs += $4 + $6 + $8 + $10 }
+    END { printf "%s %.3f %d %d %.0f\n", rps, p99, reqs, errs, reqs ? read / reqs : 0 }' "$1"
+}
+
 cpu_ticks() {  # utime+stime (clock ticks) of $1 (all its threads) and its current children
   local pid total=0 t
   for pid in "$1" $(descendants "$1"); do

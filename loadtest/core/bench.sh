@@ -126,20 +126,7 @@ for r in $(seq "$ROUNDS"); do
     t0=$(cpu_ticks "${PID[$p]}")
     run_wrk "$p" "$DURATION" "$out"
     t1=$(cpu_ticks "${PID[$p]}")
-    read -r rps p99 reqs errs < <(awk '
-      function ms(v) {  # wrk prints 1.23us / 4.56ms / 1.20s
-        if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-        if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-        if (v ~ /m$/)  return substr(v, 1, length(v) - 1) * 60000
-        if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
-        return v + 0
-      }
-      /^Requests\/sec:/ { rps = $2 }
-      $1 == "99%" { p99 = ms($2) }
-      / requests in / { reqs = $1 }
-      /Non-2xx or 3xx responses:/ { errs += $NF }
-      /Socket errors:/ { gsub(",", ""); errs += $4 + $6 + $8 + $10 }
-      END { printf "%s %.3f %d %d\n", rps, p99, reqs, errs }' "$out")
+    read -r rps p99 reqs errs _ < <(wrk_summary "$out")
     cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')
     per_cpu=$(awk -v n="$reqs" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print "nan" }')
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$p" "$rps" "$p99" "$reqs" "$cpu" "$per_cpu" "$errs" \

@@ -65,18 +65,8 @@ for r in $(seq "$ROUNDS"); do
     t0=$(cpu_ticks "${PID[$v]}")
     run_wrk "$v" "$DURATION" "$out"
     t1=$(cpu_ticks "${PID[$v]}")
-    read -r rps p99 reqs < <(awk '
-      function ms(v) {
-        if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-        if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-        if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
-        return v + 0
-      }
-      /^Requests\/sec:/ { rps = $2 }
-      $1 == "99%" { p99 = ms($2) }
-      / requests in / { reqs = $1 }
-      /Non-2xx or 3xx responses:|Socket errors:/ { print "errors: " $0 > "/dev/stderr" }
-      END { printf "%s %.3f %d\n", rps, p99, reqs }' "$out")
+    read -r rps p99 reqs errs _ < <(wrk_summary "$out")
+    if [[ $errs != 0 ]]; then echo "WARNING: $v had $errs non-2xx responses or socket errors in round $r" >&2; fi
     per_cpu=$(awk -v n="$reqs" -v a="$t0" -v b="$t1" -v hz="$HZ" 'BEGIN { c = (b - a) / hz; if (c > 0) printf "%.0f", n / c; else print "nan" }')
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$v" "$rps" "$p99" "$reqs" "$per_cpu" >>"$WORK/results.tsv"
     printf '%-5s %-9s %10s req/s  p99 %7s ms  %8s req/CPU-s\n' "$r" "$v" "$rps" "$p99" "$per_cpu"
