@@ -329,7 +329,8 @@ public final class ClusterAgent: @unchecked Sendable {
     work.async { [self] in
       let count = hooks.certificateCount()
       loop.execute { [self] in send(heartbeat: count) }
-      if let members = try? members().count { state.withLock { $0.members = members } }
+      // Only the count, for /metrics: the keys, not every member's hash.
+      if let members = try? Set(memberKeys()).count { state.withLock { $0.members = members } }
     }
   }
 
@@ -428,16 +429,8 @@ public final class ClusterAgent: @unchecked Sendable {
 
   /// Every node whose heartbeat has not expired, sorted by id.
   public func members() throws -> [Member] {
-    var cursor = "0"
-    var keys: [String] = []
-    repeat {
-      let reply = try storage.command(["SCAN", cursor, "MATCH", options.keys.nodePattern, "COUNT", "200"].map { Array($0.utf8) })
-      guard let parts = reply.array, parts.count == 2, let next = parts[0].string else { break }
-      cursor = next
-      keys += (parts[1].array ?? []).compactMap(\.string)
-    } while cursor != "0"
     var members: [Member] = []
-    for key in keys.sorted() {
+    for key in try memberKeys().sorted() {
       let reply = try storage.command(["HGETALL", key].map { Array($0.utf8) })
       let flat = (reply.array ?? []).compactMap(\.string)
       guard flat.count >= 2 else { continue }
@@ -446,6 +439,19 @@ public final class ClusterAgent: @unchecked Sendable {
       members.append(Member(fields: fields))
     }
     return members.sorted { $0.id < $1.id }
+  }
+
+  /// The heartbeat keys alive now (a SCAN, no reads of the hashes).
+  func memberKeys() throws -> [String] {
+    var cursor = "0"
+    var keys: [String] = []
+    repeat {
+      let reply = try storage.command(["SCAN", cursor, "MATCH", options.keys.nodePattern, "COUNT", "200"].map { Array($0.utf8) })
+      guard let parts = reply.array, parts.count == 2, let next = parts[0].string else { break }
+      cursor = next
+      keys += (parts[1].array ?? []).compactMap(\.string)
+    } while cursor != "0"
+    return keys
   }
 }
 
