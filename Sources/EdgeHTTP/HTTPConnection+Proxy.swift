@@ -46,6 +46,13 @@ extension HTTPConnection {
     case .failure(let error):
       worker.logger.warning(
         "upstream unreachable", metadata: ["upstream": "\(exchange.target)", "error": "\(error)"])
+      // Nothing has been sent, so any request may go to the next upstream; each is tried once.
+      // (Remembering failed upstreams across requests — passive health — is not built yet.)
+      exchange.dialFailures += 1
+      if exchange.dialFailures < exchange.route.targets.count {
+        exchange.retarget(exchange.route.upstream(after: exchange.target))
+        return connectUpstream(exchange, fresh: false)
+      }
       return failExchange(status: 502, "upstream unreachable")
     case .success(let conn):
       exchange.upstream = conn
@@ -349,7 +356,7 @@ extension HTTPConnection {
       // A pooled connection the upstream closed while idle: try once more on a new one, when the
       // request may safely run twice (idempotent, RFC 9110 §9.2.2) and no body byte has been consumed.
       if let conn = exchange.upstream, conn.reused, !exchange.receivedAnything, exchange.requestBodyBytes == 0,
-        exchange.attempts < 2, idempotentMethods.contains(exchange.request.method)
+        exchange.attempts - exchange.dialFailures < 2, idempotentMethods.contains(exchange.request.method)
       {
         conn.close()
         exchange.upstream = nil

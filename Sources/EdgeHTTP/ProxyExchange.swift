@@ -11,7 +11,9 @@ final class ProxyExchange {
   var request: RequestHead
   var headEncoded = false
   let route: ProxyRoute
-  let target: UpstreamTarget
+  private(set) var target: UpstreamTarget
+  /// Upstreams already found unreachable for this request (each is tried once).
+  var dialFailures = 0
   let bodyLimit: Int?
   /// The site's `header` operations, applied to the response after `header_down`.
   var responseFields: [HeaderOperation] = []
@@ -48,6 +50,13 @@ final class ProxyExchange {
 
   /// The exchange ends when it is let go (answered, failed, abandoned or become a tunnel).
   deinit { target.stats.end() }
+
+  /// Moves the request to another upstream, before anything was sent (its dial failed).
+  func retarget(_ next: UpstreamTarget) {
+    target.stats.end()
+    next.stats.begin()
+    target = next
+  }
 
   init(request: RequestHead, route: ProxyRoute, target: UpstreamTarget, bodyLimit: Int?, upstreamInbound: ByteBuffer) {
     target.stats.begin()

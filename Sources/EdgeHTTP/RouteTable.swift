@@ -574,6 +574,12 @@ public final class ProxyRoute: Sendable {
     let n = cursor.add(1, ordering: .relaxed).oldValue
     return targets[Int(n % UInt(targets.count))]
   }
+
+  /// The upstream listed after `target` (wrapping), for trying the others when a dial fails.
+  public func upstream(after target: UpstreamTarget) -> UpstreamTarget {
+    guard let i = targets.firstIndex(where: { $0 === target }) else { return nextUpstream() }
+    return targets[(i + 1) % targets.count]
+  }
 }
 
 /// An upstream address with its pool key and counters found once, not per request.

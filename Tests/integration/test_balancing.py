@@ -1,4 +1,5 @@
-"""Round robin over two upstreams, and upstream failures: refused (502), too slow (504)."""
+"""Round robin over two upstreams, and upstream failures: refused (502, or the next upstream when there
+is one), too slow (504)."""
 import collections
 import http.client
 import time
@@ -39,6 +40,23 @@ def test_upstream_refused_is_502(start_proxy):
     c.request("GET", "/hello", headers={"Host": proxy.host_header})
     r = c.getresponse()
     assert r.status == 200 and r.read() == b"hello"
+    c.close()
+
+
+def test_refused_dial_goes_to_the_next_upstream(start_upstream, start_proxy):
+    # One upstream refuses connections: every request, POSTs with bodies too (nothing was sent yet when
+    # the dial failed), is answered by the live one, whatever the round-robin cursor picked first.
+    live = start_upstream("live")
+    dead = "%s:%d" % (LOOPBACK, closed_port())
+    proxy = start_proxy(ProxyConfig(upstreams=[dead, live.address, dead]))
+    c = http.client.HTTPConnection(LOOPBACK, proxy.port, timeout=10)
+    for i in range(30):
+        method, body = ("POST", b"x" * i) if i % 3 == 0 else ("GET", None)
+        c.request(method, "/echo?i=%d" % i, body=body, headers={"Host": proxy.host_header})
+        r = c.getresponse()
+        r.read()
+        assert r.status == 200, (i, r.status)
+        assert r.getheader("X-Upstream-Id") == "live"
     c.close()
 
 
