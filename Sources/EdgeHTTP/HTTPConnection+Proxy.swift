@@ -46,13 +46,8 @@ extension HTTPConnection {
     case .failure(let error):
       worker.logger.warning(
         "upstream unreachable", metadata: ["upstream": "\(exchange.target)", "error": "\(error)"])
-      // Nothing has been sent, so any request may go to the next upstream; each is tried once.
-      // (Remembering failed upstreams across requests — passive health — is not built yet.)
-      exchange.dialFailures += 1
-      if exchange.dialFailures < exchange.route.targets.count {
-        exchange.retarget(exchange.route.upstream(after: exchange.target))
-        return connectUpstream(exchange, fresh: false)
-      }
+      // Nothing has been sent, so any request may go to the next upstream.
+      if tryNextUpstream(exchange) { return }
       return failExchange(status: 502, "upstream unreachable")
     case .success(let conn):
       exchange.upstream = conn
@@ -350,17 +345,32 @@ extension HTTPConnection {
     fail(status: status, message, head: exchange.request, fields: exchange.responseFields, close: true)
   }
 
+  /// Moves the exchange to the next upstream when one is left that it has not given up on (each upstream
+  /// is tried once per request). Remembering failed upstreams across requests (passive health) is not
+  /// built yet.
+  func tryNextUpstream(_ exchange: ProxyExchange) -> Bool {
+    exchange.failedUpstreams += 1
+    guard exchange.failedUpstreams < exchange.route.targets.count else { return false }
+    exchange.retarget(exchange.route.upstream(after: exchange.target))
+    connectUpstream(exchange, fresh: false)
+    return true
+  }
+
   func upstreamEnded(_ stream: TCPStream, error: UVError?) {
     guard let exchange, stream === exchange.upstream?.stream else { return stream.close() }
     if !exchange.responseHeadSent {
-      // A pooled connection the upstream closed while idle: try once more on a new one, when the
-      // request may safely run twice (idempotent, RFC 9110 §9.2.2) and no body byte has been consumed.
-      if let conn = exchange.upstream, conn.reused, !exchange.receivedAnything, exchange.requestBodyBytes == 0,
-        exchange.attempts - exchange.dialFailures < 2, idempotentMethods.contains(exchange.request.method)
+      // The request may safely run again when it is idempotent (RFC 9110 §9.2.2) and no byte of a body
+      // or of an answer has moved: on a new connection to the same upstream when this was a pooled one the
+      // upstream closed while idle, else on the next upstream (the upstream died or dropped it).
+      if let conn = exchange.upstream, !exchange.receivedAnything, exchange.requestBodyBytes == 0,
+        idempotentMethods.contains(exchange.request.method)
       {
         conn.close()
         exchange.upstream = nil
-        return connectUpstream(exchange, fresh: true)
+        if conn.reused, exchange.attempts - exchange.failedUpstreams < 2 {
+          return connectUpstream(exchange, fresh: true)
+        }
+        if tryNextUpstream(exchange) { return }
       }
       worker.logger.warning(
         "upstream closed before responding",

@@ -12,8 +12,8 @@ final class ProxyExchange {
   var headEncoded = false
   let route: ProxyRoute
   private(set) var target: UpstreamTarget
-  /// Upstreams already found unreachable for this request (each is tried once).
-  var dialFailures = 0
+  /// Upstreams given up on for this request: unreachable, or closed before answering (each is tried once).
+  var failedUpstreams = 0
   let bodyLimit: Int?
   /// The site's `header` operations, applied to the response after `header_down`.
   var responseFields: [HeaderOperation] = []
