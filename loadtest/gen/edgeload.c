@@ -33,6 +33,7 @@
 //       -S PCT    share of scrapes (default 10)
 //       -H HOST   Host header (default HOST)
 //       -t FILE   a timeline: "SECONDS OK FAILED" for every 100 ms (for failover and reload runs)
+//       -o FILE   write every kept latency (µs) as "a N" lines, for CDFs
 //     An answer counts as ok when it is a 200 with a bencoded announce (interval) or scrape (files)
 //     body. Failed: a request that got another status, a malformed body, or no answer (the connection
 //     closed or was reset after the request was sent). A connection the server closes while idle is not a
@@ -671,6 +672,7 @@ static struct {
   int reopen;  // connections to open again on the next turn of the loop
   uint32_t *tl_ok, *tl_failed;
   size_t tl_n;
+  FILE *samples_out;
 } A;
 
 static void timeline_add(int ok) {
@@ -687,6 +689,7 @@ static void announce_result(int ok, uint64_t sent_at) {
   if (ok) {
     A.ok++;
     sample_add(&A.latency, t - sent_at);
+    if (A.samples_out) fprintf(A.samples_out, "a %llu\n", (unsigned long long)((t - sent_at) / 1000));
   } else {
     A.failed++;
   }
@@ -815,10 +818,10 @@ static void announce_open(void) {
 
 static int announce(int argc, char **argv) {
   int n_conns = 64, duration = 10, warmup = 1, opt;
-  const char *hashes_path = NULL, *timeline_path = NULL;
+  const char *hashes_path = NULL, *timeline_path = NULL, *samples_path = NULL;
   A.scrape_pct = 10;
   optind = 2;
-  while ((opt = getopt(argc, argv, "c:d:w:k:S:H:t:")) != -1) {
+  while ((opt = getopt(argc, argv, "c:d:w:k:S:H:t:o:")) != -1) {
     switch (opt) {
       case 'c': n_conns = atoi(optarg); break;
       case 'd': duration = atoi(optarg); break;
@@ -827,6 +830,7 @@ static int announce(int argc, char **argv) {
       case 'S': A.scrape_pct = atoi(optarg); break;
       case 'H': A.host = optarg; break;
       case 't': timeline_path = optarg; break;
+      case 'o': samples_path = optarg; break;
       default: return fprintf(stderr, "edgeload announce: unknown option\n"), 2;
     }
   }
@@ -847,6 +851,7 @@ static int announce(int argc, char **argv) {
   }
   fclose(f);
   if (A.n_hashes == 0) return fprintf(stderr, "edgeload announce: no info_hash in %s\n", hashes_path), 2;
+  if (samples_path && !(A.samples_out = fopen(samples_path, "w"))) die(samples_path);
   signal(SIGPIPE, SIG_IGN);
   srandom((unsigned)now_ns());
   epfd = epoll_create1(0);
@@ -899,6 +904,7 @@ static int announce(int argc, char **argv) {
   for (int fd = 0; fd < MAX_FDS; fd++)
     if (conns[fd] && conns[fd]->pending) unanswered++;
   A.failed += unanswered;
+  if (A.samples_out) fclose(A.samples_out);
   if (timeline_path) {
     FILE *tl = fopen(timeline_path, "w");
     if (!tl) die(timeline_path);
