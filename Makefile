@@ -10,10 +10,10 @@ SWIFT_BUILD_FLAGS ?= --static-swift-stdlib
 # Debian packages the build and the tests need; the benchmarks add the proxies they compare against.
 DEB_BUILD := pkg-config libuv1-dev libssl-dev libhiredis-dev zlib1g-dev libzstd-dev libpcre2-dev libcrypt-dev binutils
 DEB_TEST := curl openssl python3 python3-pip zstd opentracker iproute2 iptables util-linux pebble redis-server systemd prometheus
-DEB_BENCH := nginx-light wrk haproxy caddy testssl.sh valgrind
+DEB_BENCH := nginx-light wrk haproxy caddy testssl.sh valgrind gcc libc6-dev
 PY_TEST := websockets pytest
 
-.PHONY: deps deps-bench build deb run test unit integration cluster-test bench bench-observe bench-files bench-tls tls-scan tsan asan clean
+.PHONY: deps deps-bench build deb run test unit integration cluster-test loadtest bench bench-core bench-observe bench-files bench-tls tls-scan tsan asan clean
 
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -25,6 +25,7 @@ deps-bench: deps
 	@missing=""; for p in $(DEB_BENCH); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+	@python3 -c 'import matplotlib' 2>/dev/null || python3 -m pip install -q matplotlib
 
 build: deps
 	$(SWIFT) build -c $(CONFIG) --product edge $(SWIFT_BUILD_FLAGS)
@@ -51,7 +52,17 @@ integration: build
 cluster-test: build
 	EDGE_BIN=$(abspath $(EDGE)) python3 -m pytest -q cluster
 
+# The load-test suite (loadtest/suite): edge, nginx, HAProxy and Caddy side by side on tracker and
+# WebSocket traffic. `loadtest` is the smoke version (under 3 minutes); `bench` the full run, which writes
+# loadtest/results/<date>.md and its plots.
+loadtest: deps-bench build
+	EDGE_BIN=$(abspath $(EDGE)) python3 loadtest/suite/run.py --smoke
+
 bench: deps-bench build
+	EDGE_BIN=$(abspath $(EDGE)) python3 loadtest/suite/run.py --report loadtest/results/$$(date +%F).md
+
+# edge vs nginx as plain keep-alive reverse proxies (loadtest/core; TLS=1 for HTTPS).
+bench-core: deps-bench build
 	EDGE_BIN=$(abspath $(EDGE)) loadtest/core/bench.sh
 
 # Request metrics and access logs on vs off (loadtest/observe).

@@ -96,6 +96,21 @@ def chatter_table(rows):
          "proxy CPU µs per echo", "× nginx", "lost"], lines)
 
 
+def tls_table(rows):
+    groups = by_proxy(rows, "tls-storm")
+    if not groups:
+        return ""
+    nginx = dict(groups).get("nginx", [])
+    base_rate, base_cpu = med(nginx, "hs_s"), med(nginx, "hs_per_cpu_s")
+    lines = []
+    for p, rs in groups:
+        lines.append([p, fmt(med(rs, "hs_s")), ratio(med(rs, "hs_s"), base_rate), fmt(med(rs, "hs_per_cpu_s")),
+                      ratio(med(rs, "hs_per_cpu_s"), base_cpu), fmt(med(rs, "tickets"), 1), fmt(total(rs, "failed"))])
+    return "### TLS handshake storm (full TLS 1.3 handshakes, X25519, P-256 certificate, one GET each)\n\n" + table(
+        ["proxy", "handshakes/s", "× nginx", "per proxy CPU-s", "× nginx", "tickets sent per handshake",
+         "errors"], lines)
+
+
 def reload_table(rows):
     groups = by_proxy(rows, "reload")
     if not groups:
@@ -234,11 +249,12 @@ def markdown(rows, meta, samples_dir, report_path):
                                                          size["rounds"], meta["cpus"], meta["seconds"]))
     text += "Versions: " + "; ".join("%s: `%s`" % kv for kv in meta["versions"].items()) + ".\n\n"
     text += ("Sizes: announces %d connections × %d s; idle hold %d WebSockets × %d s; chatter %d WebSockets at "
-             "%d messages/s (128 B) × %d s; reloads %d in %d s; failover %d s.\n\n" % (
+             "%d messages/s (128 B) × %d s; TLS storm %d connections × %d s; reloads %d in %d s; failover "
+             "%d s.\n\n" % (
                  size["announce_conns"], size["announce_s"], size["idle_conns"], size["idle_hold_s"],
-                 size["chatter_conns"], size["chatter_rate"], size["chatter_s"], size["reloads"], size["reload_s"],
-                 size["failover_s"]))
-    for part in (announce_table(rows), idle_table(rows), chatter_table(rows), reload_table(rows),
+                 size["chatter_conns"], size["chatter_rate"], size["chatter_s"], size["tls_conns"], size["tls_s"],
+                 size["reloads"], size["reload_s"], size["failover_s"]))
+    for part in (announce_table(rows), idle_table(rows), chatter_table(rows), tls_table(rows), reload_table(rows),
                  failover_table(rows)):
         if part:
             text += part + "\n"
@@ -258,7 +274,7 @@ def problems(rows, names):
     for r in rows:
         if r["proxy"] != "edge":
             continue
-        if r["scenario"] in ("announce", "reload", "failover", "ws-idle", "ws-chatter") and r.get("failed"):
+        if r.get("failed"):
             bad.append("%s: %d failed" % (r["scenario"], r["failed"]))
         if r["scenario"] == "reload" and (r["ws_dropped"] or r["connect_errors"]):
             bad.append("reload: %d WebSockets dropped, %d connect errors" % (r["ws_dropped"], r["connect_errors"]))

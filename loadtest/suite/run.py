@@ -29,13 +29,13 @@ PROXY_CPU = os.environ.get("PROXY_CPU", "0")
 LOAD_CPU = os.environ.get("LOAD_CPU", "1")
 HZ = os.sysconf("SC_CLK_TCK")
 ALL_PROXIES = ["edge", "nginx", "haproxy", "caddy"]
-ALL_SCENARIOS = ["announce", "ws-idle", "ws-chatter", "reload", "failover"]
+ALL_SCENARIOS = ["announce", "ws-idle", "ws-chatter", "tls-storm", "reload", "failover"]
 
 # Sizes: the full run and the smoke run (make loadtest, under 3 minutes).
 FULL = dict(rounds=5, announce_s=10, announce_conns=64, idle_conns=9800, idle_hold_s=10, chatter_conns=1000,
-            chatter_rate=20000, chatter_s=10, reload_s=10, reloads=4, failover_s=10)
+            chatter_rate=20000, chatter_s=10, tls_s=8, tls_conns=32, reload_s=10, reloads=4, failover_s=10)
 SMOKE = dict(rounds=1, announce_s=3, announce_conns=32, idle_conns=500, idle_hold_s=3, chatter_conns=100,
-             chatter_rate=2000, chatter_s=3, reload_s=6, reloads=2, failover_s=6)
+             chatter_rate=2000, chatter_s=3, tls_s=2, tls_conns=16, reload_s=6, reloads=2, failover_s=6)
 
 
 def log(*args):
@@ -147,10 +147,16 @@ class Bed:
                              "-lcrypto"], capture_output=True, text=True)
         if cc.returncode != 0:
             raise SystemExit("compiling edgeload.c failed (libssl-dev installed?):\n" + cc.stderr)
+        self.hsbench = os.path.join(work, "hsbench")
+        cc = subprocess.run(["cc", "-O2", "-Wall", "-o", self.hsbench, os.path.join(LOADTEST, "tls/hsbench.c"),
+                             "-lssl", "-lcrypto"], capture_output=True, text=True)
+        if cc.returncode != 0:
+            raise SystemExit("compiling hsbench.c failed:\n" + cc.stderr)
+        make_certificate(work)
         with open(os.path.join(work, "hashes.txt"), "w") as f:  # the trackers' whitelist
             f.write("\n".join(os.urandom(20).hex() for _ in range(1000)) + "\n")
         self.generation = 1
-        self.port, self.admin, self.proc = {}, {}, {}
+        self.port, self.admin, self.tls_port, self.proc = {}, {}, {}, {}
 
     def start_tracker(self, name):
         port = free_port()
@@ -181,7 +187,7 @@ class Bed:
                     "haproxy": "haproxy.cfg"}[name]
         with open(os.path.join(HERE, template)) as f:
             text = f.read()
-        values = {"PORT": self.port[name], "ADMIN": self.admin[name], "TRACKER": "127.0.0.1:%d" % self.tracker,
+        values = {"PORT": self.port[name], "ADMIN": self.admin[name], "TLS_PORT": self.tls_port[name], "TRACKER": "127.0.0.1:%d" % self.tracker,
                   "WS": "127.0.0.1:%d" % self.ws, "FO_A": "127.0.0.1:%d" % self.fo_port["a"],
                   "FO_B": "127.0.0.1:%d" % self.fo_port["b"], "DIR": self.work, "GEN": self.generation}
         for key, value in values.items():
@@ -192,7 +198,7 @@ class Bed:
         return path
 
     def start_proxy(self, name):
-        self.port[name], self.admin[name] = free_port(), free_port()
+        self.port[name], self.admin[name], self.tls_port[name] = free_port(), free_port(), free_port()
         config = self.render(name)
         if name == "edge":
             argv = [find_edge(), "run", "--config", config]
@@ -211,6 +217,7 @@ class Bed:
             env = dict(os.environ, HOME=home, XDG_DATA_HOME=home, XDG_CONFIG_HOME=home, GOMAXPROCS="1")
         self.proc[name] = self.procs.start(name, argv, PROXY_CPU, env)
         wait_port(self.port[name], self.proc[name], name)
+        wait_port(self.tls_port[name], self.proc[name], name)
 
     def reload(self, name):
         """Swaps in a configuration that differs (X-Config-Generation) the way each proxy's operators do."""
@@ -253,6 +260,30 @@ class Bed:
             argv += ["-o", samples]
         return subprocess.Popen(["taskset", "-c", LOAD_CPU] + argv + ["127.0.0.1", str(port)],
                                 stdout=subprocess.PIPE, text=True)
+
+
+def make_certificate(work):
+    """A P-256 CA and a leaf for bench.test (leaf.pem, leaf.key; leaf.combined.pem for HAProxy)."""
+    steps = [
+        "openssl ecparam -name prime256v1 -genkey -noout -out ca.key",
+        "openssl req -x509 -new -key ca.key -sha256 -days 2 -subj /CN=edge-suite-CA -out ca.pem",
+        "openssl ecparam -name prime256v1 -genkey -noout -out leaf.ec.key",
+        "openssl pkcs8 -topk8 -nocrypt -in leaf.ec.key -out leaf.key",
+        "openssl req -new -key leaf.key -subj /CN=bench.test -out leaf.csr",
+        "openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -sha256 -days 2 "
+        "-extfile leaf.ext -out leaf.pem",
+    ]
+    with open(os.path.join(work, "leaf.ext"), "w") as f:
+        f.write("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:bench.test\n")
+    for step in steps:
+        r = subprocess.run(step.split(), cwd=work, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("%s failed: %s" % (step, r.stderr))
+    with open(os.path.join(work, "leaf.combined.pem"), "w") as out:
+        for part in ("leaf.pem", "leaf.key"):
+            with open(os.path.join(work, part)) as f:
+                out.write(f.read())
 
 
 def find_edge():
@@ -352,6 +383,33 @@ def scenario_ws_chatter(bed, names, size, rows, samples_dir):
                 res["sent"] - res["echoed"], "%.2f s" % cpu if cpu else "-"))
 
 
+def hsbench(bed, name, port, seconds, conns):
+    r = subprocess.run(["taskset", "-c", LOAD_CPU, bed.hsbench, "-m", "raw", "-c", str(conns), "-d", str(seconds),
+                        "-n", "bench.test", "127.0.0.1", str(port)], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit("hsbench against %s failed: %s %s" % (name, r.stdout, r.stderr))
+    return dict(kv.split("=", 1) for kv in r.stdout.split())
+
+
+def scenario_tls_storm(bed, names, size, rows, samples_dir):
+    """Full TLS 1.3 handshakes (X25519, no resumption offered), one GET each, as fast as the client can."""
+    for name in names:
+        if hsbench(bed, name, bed.tls_port[name], 1, 4)["errors"] != "0":
+            raise SystemExit("TLS handshakes against %s fail" % name)
+    for r in range(size["rounds"]):
+        for name in rotated(names, r):
+            pid = bed.proc[name].pid
+            c0 = cpu_seconds(pid)
+            res = hsbench(bed, name, bed.tls_port[name], size["tls_s"], size["tls_conns"])
+            cpu = cpu_seconds(pid) - c0
+            n = int(res["handshakes"])
+            rows.append(dict(scenario="tls-storm", round=r + 1, proxy=name, hs_s=float(res["rate"]),
+                             failed=int(res["errors"]), hs_per_cpu_s=n / cpu if cpu else None,
+                             tickets=float(res.get("tickets_per_handshake", 0))))
+            log("tls-storm r%d %-8s %7.0f handshakes/s errors %s cpu %.2f s" % (
+                r + 1, name, float(res["rate"]), res["errors"], cpu))
+
+
 def scenario_reload(bed, names, size, rows, samples_dir):
     """Announces and 200 chatting WebSockets while the proxy reloads its configuration `reloads` times."""
     for name in names:
@@ -399,7 +457,7 @@ def scenario_failover(bed, names, size, rows, samples_dir):
 
 
 SCENARIOS = {"announce": scenario_announce, "ws-idle": scenario_ws_idle, "ws-chatter": scenario_ws_chatter,
-             "reload": scenario_reload, "failover": scenario_failover}
+             "tls-storm": scenario_tls_storm, "reload": scenario_reload, "failover": scenario_failover}
 
 
 def main():
