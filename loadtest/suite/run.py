@@ -468,6 +468,7 @@ def main():
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--report", help="write the Markdown report (and its plots beside it) here")
     ap.add_argument("--json", help="write every row as JSON here")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory (configs, logs, samples)")
     args = ap.parse_args()
     size = dict(SMOKE if args.smoke else FULL)
     if args.rounds:
@@ -524,7 +525,10 @@ def main():
         raise
     finally:
         procs.stop_all()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            log("kept", work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def versions(names):
