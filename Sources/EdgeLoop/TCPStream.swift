@@ -117,6 +117,16 @@ public final class TCPStream {
     }
   }
 
+  /// Writes bytes now when nothing waits before them, else like `write`. For a relay: each chunk read is
+  /// written whole once, so batching it would only hold it until the end of the loop's round of I/O
+  /// (after up to a thousand other reads, in a broadcast to many tunnels).
+  public func writeNow(_ bytes: UnsafeRawBufferPointer) {
+    assert(loop.inLoop, "TCPStream used off its loop")
+    guard !isClosed, bytes.count > 0 else { return }
+    if outgoing.isEmpty && (security?.isEstablished ?? true) { return send(bytes) }
+    write(bytes)
+  }
+
   static let directWriteSize = 16 * 1024
   static let batchLimit = 64 * 1024
 

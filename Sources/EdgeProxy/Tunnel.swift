@@ -75,7 +75,7 @@ public actor Tunnel {
   fileprivate func didRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
     lastActivity = loop.now
     let other = peer(of: stream)
-    other.write(bytes)
+    other.writeNow(bytes)
     if !other.isWritable { stream.stopReading() }
   }
 
