@@ -179,7 +179,7 @@ def plots(rows, samples_dir, out_dir, meta):
             return
         ax.set_xscale("log")
         ax.set_xlabel("latency, ms (log)")
-        ax.set_ylabel("fraction of requests")
+        ax.set_ylabel("fraction")
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
@@ -226,6 +226,8 @@ def plots(rows, samples_dir, out_dir, meta):
                     pts = [tuple(float(x) for x in line.split()) for line in f]
             except OSError:
                 continue
+            last = max((i for i, (_, ok, _) in enumerate(pts) if ok > 0), default=len(pts) - 1)
+            pts = pts[:last + 1]  # the timeline runs on past the end of the load
             ax.plot([t for t, _, _ in pts], [ok for _, ok, _ in pts], label=p)
             drew = True
         if drew:
