@@ -8,7 +8,16 @@ let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], 
 let package = Package(
   name: "edge",
   platforms: [.macOS(.v15)],
-  products: [.executable(name: "edge", targets: ["edge"])],
+  products: [
+    .executable(name: "edge", targets: ["edge"]),
+    // The modules the fuzz harnesses in Tests/fuzz (a package of their own, built only by `make fuzz`)
+    // depend on. Declaring them adds nothing to what `swift build` compiles.
+    .library(name: "EdgeHTTP1", targets: ["EdgeHTTP1"]),
+    .library(name: "EdgeCaddyfile", targets: ["EdgeCaddyfile"]),
+    .library(name: "EdgeConfig", targets: ["EdgeConfig"]),
+    .library(name: "EdgeACME", targets: ["EdgeACME"]),
+    .library(name: "EdgeCluster", targets: ["EdgeCluster"]),
+  ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),

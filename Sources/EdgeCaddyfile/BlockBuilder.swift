@@ -14,7 +14,13 @@ struct BlockBuilder {
       blocks.append(ServerBlock(keys: [], segments: try segments(closedBy: first)))
     }
     while index < tokens.count {
+      let first = tokens[index]
       let keys = try readKeys()
+      // Only commas (`,` or `,,`) split into no address at all; a block without keys would pass for the
+      // global options block, which may only come first.
+      if keys.isEmpty {
+        throw CaddyfileError("'\(first.text)' is not a site address; write the address before the comma", at: first)
+      }
       if index < tokens.count, tokens[index].isOpenBrace {
         let brace = tokens[index]
         index += 1

@@ -13,12 +13,15 @@ public enum Formatter {
       }
       if first == "}" && !continued { nesting = max(0, nesting - 1) }
       let indent = String(repeating: "\t", count: nesting + (continued ? 1 : 0))
-      lines.append(indent + raw.tokens.joined(separator: " "))
+      // A line that ends in a literal `\` (whitespace or the end of the text after it) keeps a space
+      // there: with the line break right after it, it would become a line continuation.
+      let keepSpace = raw.endsInLiteralBackslash ? " " : ""
+      lines.append(indent + raw.tokens.joined(separator: " ") + keepSpace)
       for (i, token) in raw.tokens.enumerated() {
         if token == "{" { nesting += 1 }
         if token == "}" && (i > 0 || continued) { nesting = max(0, nesting - 1) }
       }
-      continued = raw.tokens.last == "\\"
+      continued = raw.tokens.last == "\\" && !raw.endsInLiteralBackslash
     }
     while lines.last == "" { lines.removeLast() }
     return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
@@ -33,21 +36,30 @@ struct RawLines: Sequence, IteratorProtocol {
 
   init(_ text: String) { scalars = Array(text.unicodeScalars) }
 
-  struct Line { var tokens: [String] }
+  struct Line {
+    var tokens: [String]
+    /// The last token ends with `\` and no line break follows that directly: the backslash is a character,
+    /// not a line continuation.
+    var endsInLiteralBackslash = false
+  }
 
   mutating func next() -> Line? {
     guard index < scalars.count else { return nil }
     var tokens: [String] = []
+    // Whether the last token is a word directly followed by a line break.
+    var lastWordBreaksLine = false
+    var lastIsWord = false
     while index < scalars.count {
       let c = scalars[index]
       if c == "\n" {
         index += 1
         break
       }
-      if c == " " || c == "\t" || c == "\r" {
+      if Self.separates(c) {
         index += 1
         continue
       }
+      lastIsWord = false
       let start = index
       if c == "#" {
         while index < scalars.count, scalars[index] != "\n" { index += 1 }
@@ -63,11 +75,27 @@ struct RawLines: Sequence, IteratorProtocol {
       } else if c == "<", heredocMarker() != nil, let marker = heredocMarker() {
         skipHeredoc(marker)
       } else {
-        while index < scalars.count, !" \t\r\n".unicodeScalars.contains(scalars[index]) { index += 1 }
+        while index < scalars.count, scalars[index] != "\n", !Self.separates(scalars[index]) { index += 1 }
+        lastIsWord = true
+        lastWordBreaksLine = breaksLine(at: index)
       }
       tokens.append(text(start, trimTrailing: false))
     }
-    return Line(tokens: tokens)
+    // By scalar: as a Character, a `\` after a prepending mark (U+0600…) is part of one grapheme.
+    let literalBackslash = lastIsWord && !lastWordBreaksLine && tokens.last?.unicodeScalars.last == "\\"
+    return Line(tokens: tokens, endsInLiteralBackslash: literalBackslash)
+  }
+
+  /// Whitespace between tokens within a line, as the lexer sees it: SP, HTAB, CR and any other Unicode
+  /// whitespace but LF (a form feed splits tokens there, so it must here too).
+  static func separates(_ c: Unicode.Scalar) -> Bool {
+    c == " " || c == "\t" || c == "\r" || (c != "\n" && c.properties.isWhitespace)
+  }
+
+  /// A line break the lexer takes after a `\` as a continuation: LF or CRLF.
+  private func breaksLine(at i: Int) -> Bool {
+    guard i < scalars.count else { return false }
+    return scalars[i] == "\n" || (scalars[i] == "\r" && i + 1 < scalars.count && scalars[i + 1] == "\n")
   }
 
   private func text(_ start: Int, trimTrailing: Bool) -> String {
@@ -85,21 +113,20 @@ struct RawLines: Sequence, IteratorProtocol {
     return String(String.UnicodeScalarView(scalars[(index + 2)..<end]))
   }
 
-  /// Moves past the heredoc's closing marker (the rest of that line stays for the next tokens).
+  /// Moves past the heredoc's closing marker (the rest of that line stays for the next tokens). Which line
+  /// closes it is the lexer's decision (`Lexer.heredocClosingIndent`), so both see the same heredoc.
   private mutating func skipHeredoc(_ marker: String) {
     while index < scalars.count, scalars[index] != "\n" { index += 1 }
     while index < scalars.count {
-      index += 1
-      var k = index
-      while k < scalars.count, scalars[k] == " " || scalars[k] == "\t" { k += 1 }
-      let m = Array(marker.unicodeScalars)
-      if k + m.count <= scalars.count, Array(scalars[k..<(k + m.count)]) == m,
-        k + m.count == scalars.count || " \t\r\n".unicodeScalars.contains(scalars[k + m.count])
-      {
-        index = k + m.count
+      index += 1  // past the LF
+      var end = index
+      while end < scalars.count, scalars[end] != "\n" { end += 1 }
+      let line = String(String.UnicodeScalarView(scalars[index..<end]))
+      if let indent = Lexer.heredocClosingIndent(line, marker: marker) {
+        index += indent.unicodeScalars.count + marker.unicodeScalars.count
         return
       }
-      while index < scalars.count, scalars[index] != "\n" { index += 1 }
+      index = end
     }
   }
 }

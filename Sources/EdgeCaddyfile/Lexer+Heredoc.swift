@@ -36,20 +36,36 @@ extension Lexer {
       var end = index
       while end < scalars.count, scalars[end] != "\n" { end += 1 }
       var text = String(String.UnicodeScalarView(scalars[index..<end]))
-      if text.hasSuffix("\r") { text.removeLast() }
-      let trimmed = text.drop { $0 == " " || $0 == "\t" }
-      let indent = String(text.prefix(text.count - trimmed.count))
-      if trimmed.hasPrefix(name), trimmed.dropFirst(name.count).first.map({ $0 == " " || $0 == "\t" }) ?? true {
+      if let indent = Self.heredocClosingIndent(text, marker: name) {
         // The closing marker; anything after it on the line is more tokens (`HTML 200`).
         let body = try Self.dedent(lines, by: indent, file: file)
         tokens.append(makeToken(body, line: startLine, column: startColumn, quoted: true))
         for _ in 0..<(indent.unicodeScalars.count + name.unicodeScalars.count) { advance() }
         return
       }
+      if text.hasSuffix("\r") { text.removeLast() }
       lines.append((text, line))
       while index < end { advance() }
       if peek() == "\n" { advance() }
     }
+  }
+
+  /// The indentation of `line` (a heredoc line without its LF) when it closes the heredoc of `marker`: the
+  /// marker after spaces or tabs, then the end of the line (a CR before it allowed) or a space or tab and
+  /// more tokens. Nil when the line is heredoc text. `edge fmt` (`RawLines`) asks the same question.
+  /// Compared scalar by scalar: as Characters, a space followed by a combining mark is not a space, and
+  /// `edge fmt` putting one space before such a mark would have turned the closing line into text.
+  static func heredocClosingIndent(_ line: String, marker: String) -> String? {
+    var scalars = Array(line.unicodeScalars)
+    if scalars.last == "\r" { scalars.removeLast() }
+    var start = 0
+    while start < scalars.count, scalars[start] == " " || scalars[start] == "\t" { start += 1 }
+    let name = Array(marker.unicodeScalars)
+    let after = start + name.count
+    guard after <= scalars.count, Array(scalars[start..<after]) == name,
+      after == scalars.count || scalars[after] == " " || scalars[after] == "\t"
+    else { return nil }
+    return String(String.UnicodeScalarView(scalars[0..<start]))
   }
 
   private static func dedent(

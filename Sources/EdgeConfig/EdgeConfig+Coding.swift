@@ -73,6 +73,7 @@ extension GlobalOptions {
 extension ServerOptions {
   private enum Keys: String, CodingKey {
     case readHeaderTimeout, readBodyTimeout, writeTimeout, idleTimeout, maxHeaderBytes, maxURIBytes, maxHeaderCount
+    case maxConnections, minBodyRate
   }
 
   public init(from decoder: any Decoder) throws {
@@ -85,7 +86,9 @@ extension ServerOptions {
       idleTimeout: try c.decodeDuration(.idleTimeout) ?? d.idleTimeout,
       maxHeaderBytes: try c.decode(.maxHeaderBytes, default: d.maxHeaderBytes),
       maxURIBytes: try c.decode(.maxURIBytes, default: d.maxURIBytes),
-      maxHeaderCount: try c.decode(.maxHeaderCount, default: d.maxHeaderCount))
+      maxHeaderCount: try c.decode(.maxHeaderCount, default: d.maxHeaderCount),
+      maxConnections: try c.decodeIfPresent(Int.self, forKey: .maxConnections),
+      minBodyRate: try c.decode(.minBodyRate, default: d.minBodyRate))
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -97,6 +100,8 @@ extension ServerOptions {
     try c.encode(maxHeaderBytes, forKey: .maxHeaderBytes)
     try c.encode(maxURIBytes, forKey: .maxURIBytes)
     try c.encode(maxHeaderCount, forKey: .maxHeaderCount)
+    try c.encodeIfPresent(maxConnections, forKey: .maxConnections)
+    try c.encode(minBodyRate, forKey: .minBodyRate)
   }
 }
 

@@ -77,6 +77,10 @@ extension ServerOptions {
     where value < 1 {
       throw ConfigError("servers option '\(name)' must be at least 1 (got \(value))")
     }
+    if let maxConnections, maxConnections < 1 {
+      throw ConfigError("servers option 'max_connections' must be at least 1 (got \(maxConnections))")
+    }
+    if minBodyRate < 0 { throw ConfigError("servers option 'min_body_rate' must not be negative (got \(minBodyRate))") }
   }
 }
 
@@ -154,7 +158,15 @@ extension ReverseProxy {
     if transport.dialTimeout <= .zero || transport.responseHeaderTimeout <= .zero {
       throw ConfigError("transport timeouts must be positive", at: location)
     }
-    for operation in headerUp + headerDown { try operation.validate(at: location) }
+    for operation in headerUp + headerDown {
+      try operation.validate(at: location)
+      // A second framing field set on a request or response edge frames itself could be read two ways.
+      if ["content-length", "transfer-encoding"].contains(operation.name.lowercased()) {
+        throw ConfigError(
+          "'\(headerUp.contains(operation) ? "header_up" : "header_down")' cannot change '\(operation.name)': edge sets the framing of every message itself",
+          at: location)
+      }
+    }
     if transport.keepAliveIdleConns < 0 {
       throw ConfigError("keepalive_idle_conns must not be negative (got \(transport.keepAliveIdleConns))", at: location)
     }

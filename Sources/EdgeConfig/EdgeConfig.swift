@@ -122,11 +122,14 @@ public struct GlobalOptions: Codable, Sendable, Equatable {
   }
 }
 
-/// Caddyfile: `servers { timeouts { … } max_header_size 16KB … }` in the global options.
+/// Caddyfile: `servers { timeouts { … } max_header_size 16KB … }` in the global options. Every limit,
+/// its default and what a client gets when it is exceeded: docs/limits.md.
 public struct ServerOptions: Codable, Sendable, Equatable {
-  /// `timeouts { read_header 10s }`: time allowed to receive a whole request head (→ 408). Default 10 s.
+  /// `timeouts { read_header 10s }`: time allowed to receive a whole request head (→ 408); it also bounds
+  /// a TLS handshake, which must be done within it. Default 10 s.
   public var readHeaderTimeout: Duration
-  /// `timeouts { read_body 60s }`: longest pause while receiving a request body. Default 60 s.
+  /// `timeouts { read_body 60s }`: longest pause while receiving a request body (→ 408), and the grace
+  /// before `min_body_rate` applies. Default 60 s.
   public var readBodyTimeout: Duration
   /// `timeouts { write 60s }`: longest pause while a client does not take response bytes. Default 60 s.
   public var writeTimeout: Duration
@@ -138,11 +141,22 @@ public struct ServerOptions: Codable, Sendable, Equatable {
   public var maxURIBytes: Int
   /// `max_header_count 100` (edge): header fields per request (→ 431). Default 100.
   public var maxHeaderCount: Int
+  /// `max_connections 10000` (edge): client connections the node holds at once, all listeners and workers
+  /// together (tunnels included). At the limit a new connection takes the place of the one that has waited
+  /// longest without a request under way; when every connection is busy it is closed at once. Nil: half
+  /// the open-file limit less 64 (each proxied request also holds an upstream socket), and at most one per
+  /// 320 KiB of half the machine's memory (what a client that stops reading can hold up).
+  public var maxConnections: Int?
+  /// `min_body_rate 1KB` (edge): after the first `read_body`, a request body must have arrived at this
+  /// many bytes per second on average (→ 408); 0 turns it off. Time edge itself was not reading (the
+  /// upstream not taking the body) does not count. Default 1,000 bytes/s.
+  public var minBodyRate: Int
 
   public init(
     readHeaderTimeout: Duration = .seconds(10), readBodyTimeout: Duration = .seconds(60),
     writeTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(300),
-    maxHeaderBytes: Int = 16 * 1024, maxURIBytes: Int = 8 * 1024, maxHeaderCount: Int = 100
+    maxHeaderBytes: Int = 16 * 1024, maxURIBytes: Int = 8 * 1024, maxHeaderCount: Int = 100,
+    maxConnections: Int? = nil, minBodyRate: Int = 1000
   ) {
     self.readHeaderTimeout = readHeaderTimeout
     self.readBodyTimeout = readBodyTimeout
@@ -151,6 +165,8 @@ public struct ServerOptions: Codable, Sendable, Equatable {
     self.maxHeaderBytes = maxHeaderBytes
     self.maxURIBytes = maxURIBytes
     self.maxHeaderCount = maxHeaderCount
+    self.maxConnections = maxConnections
+    self.minBodyRate = minBodyRate
   }
 }
 

@@ -1,7 +1,7 @@
 import EdgeCaddyfile
 
 /// Reads the global options block: `workers`, `http_port`, `https_port`, `grace_period`, `email`,
-/// `admin`, `log { level }`, `servers { timeouts { … } max_header_size … }` and `telemetry`.
+/// `admin`, `log { level }`, `servers { timeouts { … } max_header_size … max_connections … }` and `telemetry`.
 enum GlobalOptionsAdapter {
   static func adapt(_ block: ServerBlock) throws(ConfigError) -> GlobalOptions {
     var options = GlobalOptions()
@@ -202,13 +202,17 @@ enum GlobalOptionsAdapter {
       case "max_header_size": servers.maxHeaderBytes = try d.sizeArg()
       case "max_uri_length": servers.maxURIBytes = try d.sizeArg()
       case "max_header_count": servers.maxHeaderCount = try d.intArg(atLeast: 1)
+      case "max_connections": servers.maxConnections = try d.intArg(atLeast: 1)
+      case "min_body_rate": servers.minBodyRate = try d.sizeArg()
       case "listener_wrappers", "trusted_proxies", "trusted_proxies_strict", "client_ip_headers", "metrics",
         "enable_full_duplex", "log_credentials", "protocols", "strict_sni_host", "keepalive_interval", "name":
         throw .unrecognized("servers option", d.val, caddyOnly: true, candidates: [], at: d.token)
       default:
         throw .unrecognized(
           "servers option", d.val, caddyOnly: false,
-          candidates: ["timeouts", "max_header_size", "max_uri_length", "max_header_count"], at: d.token)
+          candidates: [
+            "timeouts", "max_header_size", "max_uri_length", "max_header_count", "max_connections", "min_body_rate",
+          ], at: d.token)
       }
     }
     return servers

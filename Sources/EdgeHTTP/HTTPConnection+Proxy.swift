@@ -55,12 +55,15 @@ extension HTTPConnection {
       exchange.sentAt = monotonicNanoseconds()
       sendRequestHead(exchange)
       conn.stream.startReading()
-      armUpstreamTimer(exchange)
-      if !exchange.requestBodyDone {
+      if exchange.requestBodyDone {
+        armUpstreamTimer(exchange)
+      } else {
+        // response_header_timeout starts once the body is sent, as in Caddy: an upload may take longer.
         if exchange.request.expectContinue && inbound.isEmpty {
           client.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
         }
-        armClientTimer(timeouts.readBody)
+        exchange.bodyStartedAt = loop.now
+        armBodyTimer(exchange)
         pumpRequestBody()
       }
     }
@@ -102,6 +105,7 @@ extension HTTPConnection {
       field("Connection", "close")
     }
     if exchange.chunkedUpstream { field("Transfer-Encoding", "chunked") }
+    if case .length(let length) = exchange.request.framing { field("Content-Length", String(length)) }
   }
 
   // MARK: Request body
@@ -124,13 +128,51 @@ extension HTTPConnection {
         if exchange.chunkedUpstream { upstream.write(ChunkedEncoder.lastChunk) }
         timer.stop()
         armUpstreamTimer(exchange)
+      } else if !upstream.isWritable || exchange.bodyPausedAt != nil {
+        // Paused until the upstream's queue drains (to its low watermark, not merely below the high one).
+        pauseRequestBody(exchange)
       } else {
-        armClientTimer(timeouts.readBody)
-        if !upstream.isWritable { client.stopReading() }
+        armBodyTimer(exchange)
       }
     } catch {
       failExchange(status: error.status, "bad request body: \(error)")
     }
+  }
+
+  /// The upstream is not taking the body as fast as it comes: stop reading the client. The pause is the
+  /// upstream's doing, so the client's timers stop and the upstream gets response_header_timeout to drain.
+  func pauseRequestBody(_ exchange: ProxyExchange) {
+    client.stopReading()
+    guard exchange.bodyPausedAt == nil else { return }
+    exchange.bodyPausedAt = loop.now
+    timer.stop()
+    armUpstreamTimer(exchange)
+  }
+
+  func resumeRequestBody(_ exchange: ProxyExchange) {
+    if let pausedAt = exchange.bodyPausedAt {
+      exchange.bodyPausedTotal += loop.now - pausedAt
+      exchange.bodyPausedAt = nil
+      upstreamTimer.stop()
+      armBodyTimer(exchange)
+    }
+    client.startReading()
+  }
+
+  /// The client timer while a request body arrives: `read_body` after the last read, and no later than
+  /// the `min_body_rate` deadline — `read_body` after the body started plus a second for every
+  /// `min_body_rate` bytes received, not counting time edge was not reading. A client trickling a few
+  /// bytes just inside `read_body` (slowhttptest -B) is cut there instead of holding an upstream
+  /// connection for as long as it likes.
+  func armBodyTimer(_ exchange: ProxyExchange) {
+    var wait = timeouts.readBody
+    if timeouts.minBodyRate > 0 {
+      let earned = UInt64(exchange.requestBodyBytes) * 1000 / UInt64(timeouts.minBodyRate)
+      let due = exchange.bodyStartedAt + exchange.bodyPausedTotal + timeouts.readBody + earned
+      let now = loop.now
+      wait = min(wait, due > now ? due - now : 0)
+    }
+    armClientTimer(wait)
   }
 
   // MARK: Response
@@ -204,11 +246,19 @@ extension HTTPConnection {
     scratch.removeAll(keepingCapacity: true)
     head.encodeStatusLine(into: &scratch)
     let headerDown = exchange.route.config.headerDown
+    // The client reads edge's framing, never the upstream's: one Content-Length for a body passed on as it
+    // is, none for one edge chunks or ends by closing (an upstream that sent Content-Length with chunked, or
+    // `5, 5`, would otherwise reach the client as two framings, or as a list). Bodiless responses (HEAD,
+    // 304) keep theirs: there it describes the resource, not this message.
+    let ownLength: Int?
+    if case .length(let length) = head.framing, exchange.encoder == nil { ownLength = length } else { ownLength = nil }
+    let dropsLength = head.framing != .none
     if headerDown.isEmpty && exchange.responseFields.isEmpty && !decision.varies {
-      head.headers.writeForwarded(into: &scratch)  // one filtered pass, no rewrite of the fields
+      // One filtered pass, no rewrite of the fields.
+      head.headers.writeForwarded(into: &scratch, also: dropsLength ? contentLengthField : [])
     } else {
       var headers = head.headers
-      headers.removeHopByHopFields()
+      headers.removeHopByHopFields(also: dropsLength ? contentLengthField : [])
       switch decision {
       case .encode(let coding): Self.markEncoded(&headers, coding)
       case .varyOnly: Self.addVary(&headers)
@@ -219,6 +269,7 @@ extension HTTPConnection {
       headers.apply(exchange.responseFields, context)
       headers.write(into: &scratch)
     }
+    if let ownLength { scratch.appendField("Content-Length", String(ownLength)) }
     if exchange.chunkedToClient { scratch.appendField("Transfer-Encoding", "chunked") }
     if exchange.closeClientAfter { scratch.appendField("Connection", "close") }
     scratch.append(contentsOf: [13, 10])
@@ -388,7 +439,7 @@ extension HTTPConnection {
 
   func upstreamDidDrain(_ stream: TCPStream) {
     guard let exchange, stream === exchange.upstream?.stream, !exchange.requestBodyDone else { return }
-    client.startReading()
+    resumeRequestBody(exchange)
   }
 
   func armUpstreamTimer(_ exchange: ProxyExchange) {

@@ -80,6 +80,12 @@ public actor HTTPConnection {
   /// The `basic_auth` gate that last accepted credentials on this connection, and the field it accepted.
   var grantedOnConnection: (gate: BasicAuthenticator, authorization: String)?
   var limits: ServerOptions
+  /// This connection's place among its worker's waiting connections (see `WaitingConnections`), and
+  /// whether the worker counts it as waiting now.
+  var waitTicket: UInt64 = 0
+  var countedWaiting = false
+  /// No request of this connection is under way: it may give way at `max_connections`.
+  var isWaiting: Bool { phase == .idle || phase == .readingHead }
   /// The client-side timeouts in milliseconds, converted once per connection.
   let timeouts: ClientTimeouts
 
@@ -159,7 +165,13 @@ public actor HTTPConnection {
 
   func route(_ head: RequestHead, challengeChecked: Bool = false) {
     timer.stop()
+    stopWaiting()
     currentError = nil
+    if head.method == "CONNECT" {
+      // A reverse proxy opens no tunnels. Forwarded, a CONNECT a backend accepted would turn a pooled
+      // upstream connection into a tunnel the next request from another client would go through.
+      return respondLocally(status: 501, body: "CONNECT is not supported\n", request: head, close: true)
+    }
     if !challengeChecked, head.path.utf8.count > HTTPChallenges.prefix.utf8.count,
       head.path.utf8.starts(with: HTTPChallenges.prefix.utf8)
     {
@@ -385,6 +397,7 @@ public actor HTTPConnection {
     exchange = nil
     currentError = nil
     if draining && inbound.isEmpty { return closeAfterFlush() }
+    startWaiting()
     armClientTimer(inbound.isEmpty ? timeouts.idle : timeouts.readHeader)
     client.startReading()
   }
@@ -421,6 +434,30 @@ public actor HTTPConnection {
     if phase == .idle && inbound.isEmpty { close() }
   }
 
+  /// No request of this connection is under way from now (accepted, or between requests): it may give way
+  /// at `max_connections`.
+  func startWaiting() {
+    waitTicket = worker.startsWaiting(self)
+    if !countedWaiting {
+      countedWaiting = true
+      worker.waitingNow += 1
+    }
+  }
+
+  /// A request started, or the connection closes.
+  func stopWaiting() {
+    if countedWaiting {
+      countedWaiting = false
+      worker.waitingNow -= 1
+    }
+  }
+
+  /// Closes a connection that has no request under way, to make room for a new one at `max_connections`.
+  func evict() {
+    worker.logger.debug("connection evicted at max_connections", metadata: ["remote": "\(remoteIP)"])
+    close()
+  }
+
   /// Closes now, abandoning any exchange.
   func abort() {
     exchange?.upstream?.close()
@@ -434,6 +471,7 @@ public actor HTTPConnection {
   func closeAfterFlush() {
     guard phase != .closed else { return }
     phase = .closed
+    stopWaiting()
     releaseResources()
     let worker = self.worker
     client.closeAfterFlush { worker.connectionDidClose(self) }
@@ -442,6 +480,7 @@ public actor HTTPConnection {
   func close() {
     guard phase != .closed else { return }
     phase = .closed
+    stopWaiting()
     releaseResources()
     let worker = self.worker
     client.close { worker.connectionDidClose(self) }
@@ -520,10 +559,13 @@ struct ClientTimeouts {
   let readBody: UInt64
   let write: UInt64
   let idle: UInt64
+  /// `min_body_rate`, bytes per second (0: off).
+  let minBodyRate: Int
   init(_ options: ServerOptions) {
     readHeader = options.readHeaderTimeout.milliseconds
     readBody = options.readBodyTimeout.milliseconds
     write = options.writeTimeout.milliseconds
     idle = options.idleTimeout.milliseconds
+    minBodyRate = options.minBodyRate
   }
 }

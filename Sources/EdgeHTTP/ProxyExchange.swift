@@ -27,6 +27,11 @@ final class ProxyExchange {
   var requestBody: BodyReader
   var requestBodyDone: Bool
   var requestBodyBytes = 0
+  /// Loop time (ms) the request body started to be read, when edge stopped reading it because the
+  /// upstream was not taking it, and how long such pauses have lasted in all (for `min_body_rate`).
+  var bodyStartedAt: UInt64 = 0
+  var bodyPausedAt: UInt64?
+  var bodyPausedTotal: UInt64 = 0
   /// The request body goes upstream chunked (it came chunked).
   let chunkedUpstream: Bool
 
@@ -79,8 +84,14 @@ extension ProxyExchange: @unchecked Sendable {}
 /// Methods a proxy may send again after a connection failed without a response (RFC 9110 §9.2.2).
 let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]
 
-/// Fields the proxy sets itself on the way upstream, so any a client sent are dropped first.
-let replacedRequestFields = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "expect"].map(FieldName.init)
+/// Fields the proxy sets itself on the way upstream, so any a client sent are dropped first. Content-Length
+/// is written again from the parsed length: `5, 5`, a repeated field or `005` reach the upstream as one
+/// `Content-Length: 5`, never in a form a parser there could read another way.
+let replacedRequestFields = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "expect", "content-length"]
+  .map(FieldName.init)
+
+/// Content-Length alone, for responses whose framing edge writes itself.
+let contentLengthField = [FieldName("content-length")]
 
 extension HTTPHeaders {
   mutating func apply(_ operations: [HeaderOperation]) {

@@ -18,6 +18,20 @@ public final class Worker: @unchecked Sendable {
   public let logger: Logger
   private let routeBox: Locked<RouteTable>
   private var connections: [ObjectIdentifier: HTTPConnection] = [:]
+  /// Connections without a request under way, oldest first: who gives way at `max_connections`.
+  var waiting = WaitingConnections()
+  /// The node's connection count and `max_connections`, shared by every worker.
+  public let budget: ConnectionBudget
+  /// This worker's part in `budget`: its waiting count, and how others ask it to evict. Set once, at the
+  /// end of `init` (it refers to the worker).
+  private(set) var evictor: ConnectionBudget.Evictor!
+  /// Connections with no request under way now; other workers read it (through `evictor`) to know whom
+  /// to ask for an eviction.
+  var waitingNow = 0 {
+    didSet { evictor.waiting.store(waitingNow, ordering: .relaxed) }
+  }
+  /// Connections evicted and refused at the limit since the last warning, and when that was (loop ms).
+  var limitEvents = (evicted: 0, refused: 0, warnedAt: UInt64(0))
   private var tunnels: [ObjectIdentifier: Tunnel] = [:]
   private var listeners: [Int: [TCPListener]] = [:]
   public private(set) var draining = false
@@ -32,22 +46,30 @@ public final class Worker: @unchecked Sendable {
   private static let openConnections = Families.connectionsActive.gauge()
   private static let openTunnels = Families.tunnelsActive.gauge()
   private static let tunnelsOpened = Families.tunnelsOpened.counter()
+  static let evictedCounter = Families.connectionsEvicted.counter()
+  static let refusedCounter = Families.connectionsRefused.counter()
   /// Makes the connection series exist before the first connection (a dashboard shows 0, not nothing).
   public static func registerMetrics() {
-    _ = (accepted, openConnections, openTunnels, tunnelsOpened)
+    _ = (accepted, openConnections, openTunnels, tunnelsOpened, evictedCounter, refusedCounter)
   }
   /// ACME HTTP-01 answers, shared with the node's ACME agent.
   public let challenges: HTTPChallenges
   /// Access lines on their way to their files.
   let accessLog: AccessLogBuffer
 
-  public init(loop: EventLoop, routes: RouteTable, logger: Logger, challenges: HTTPChallenges = HTTPChallenges()) {
+  public init(
+    loop: EventLoop, routes: RouteTable, logger: Logger, challenges: HTTPChallenges = HTTPChallenges(),
+    budget: ConnectionBudget = ConnectionBudget(limit: .max)
+  ) {
     self.loop = loop
+    self.budget = budget
     self.challenges = challenges
     self.pool = UpstreamPool(loop: loop, resolver: Resolver(loop: loop))
     self.accessLog = AccessLogBuffer(loop: loop)
     self.logger = logger
     self.routeBox = Locked(routes)
+    evictor = Self.makeEvictor(for: self)
+    budget.register(evictor)
   }
 
   /// The table new requests use.
@@ -74,10 +96,12 @@ public final class Worker: @unchecked Sendable {
 
   private func accept(_ stream: TCPStream, port: Int) {
     if draining { return stream.close() }
+    guard admit() else { return stream.close() }
     let table = routes
     if let listener = table.listeners[port], listener.secure {
       guard let context = listener.tls, let tls = table.tls else {
         logger.error("TLS listener without a TLS set-up; closing the connection", metadata: ["port": "\(port)"])
+        budget.release()
         return stream.close()
       }
       do {
@@ -93,19 +117,26 @@ public final class Worker: @unchecked Sendable {
         }
       } catch {
         logger.error("cannot start TLS", metadata: ["error": "\(error)"])
+        budget.release()
         return stream.close()
       }
     }
     let connection = HTTPConnection(worker: self, client: stream, port: port)
     connections[ObjectIdentifier(connection)] = connection
+    connection.assumeIsolated { $0.startWaiting() }
     live.add(1, ordering: .relaxed)
     Self.accepted.increment()
     Self.openConnections.increment()
   }
 
+  func connection(_ id: ObjectIdentifier) -> HTTPConnection? { connections[id] }
+
+  var connectionCount: Int { connections.count }
+
   func connectionDidClose(_ connection: HTTPConnection) {
     if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil {
       live.subtract(1, ordering: .relaxed)
+      budget.release()
       Self.openConnections.decrement()
     }
   }
@@ -115,6 +146,7 @@ public final class Worker: @unchecked Sendable {
   func adopt(_ tunnel: Tunnel) {
     tunnels[ObjectIdentifier(tunnel)] = tunnel
     live.add(1, ordering: .relaxed)
+    budget.claimReplacing()  // the connection it came from gives its slot back as it leaves `connections`
     Self.openTunnels.increment()
     Self.tunnelsOpened.increment()
   }
@@ -122,6 +154,7 @@ public final class Worker: @unchecked Sendable {
   func tunnelDidClose(_ id: ObjectIdentifier) {
     if tunnels.removeValue(forKey: id) != nil {
       live.subtract(1, ordering: .relaxed)
+      budget.release()
       Self.openTunnels.decrement()
     }
   }

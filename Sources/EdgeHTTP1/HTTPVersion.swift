@@ -26,4 +26,8 @@ public struct HTTPVersion: Equatable, Hashable, Sendable, CustomStringConvertibl
 
   /// Whether this parser speaks the version: 1.0 or 1.1.
   var isSupported: Bool { self == .http1_0 || self == .http1_1 }
+
+  /// HTTP/1.1 for HTTP/1.2 to HTTP/1.9 (RFC 9112 §2.3: a message of a higher minor version is processed
+  /// as one of the highest minor version the recipient implements), else the version itself.
+  var highestSpoken: HTTPVersion { major == 1 && minor > 1 ? .http1_1 : self }
 }

@@ -60,6 +60,12 @@ public struct RequestHeadParser: Sendable {
       method: ASCII.string(bytes, line.method), target: target, version: version, headers: fields.headers,
       framing: framing, keepAlive: false, host: "", path: parts.path ?? target)
     head.host = parts.authority.map { ASCII.string(bytes, $0) } ?? hostValue.map { ASCII.string(bytes, $0) }
+    if let authority = parts.authority, !parts.isConnect {
+      // RFC 9112 §3.2.2: with an absolute-form target the Host field is ignored and replaced by the
+      // target's authority. Done here, so routing, placeholders and the forwarded request all see the
+      // one host the request is routed by (an upstream never gets a Host the site's routes did not).
+      head.headers.set("Host", ASCII.string(bytes, authority))
+    }
     head.keepAlive = !fields.connectionClose && (version == .http1_1 || fields.connectionKeepAlive)
     if version == .http1_1 {
       head.expectContinue = fields.expectContinue

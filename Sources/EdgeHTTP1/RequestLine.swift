@@ -5,7 +5,9 @@ struct RequestLine {
   var version: HTTPVersion
 
   /// Splits and checks `line` (no CRLF): a token method, single spaces, a target of at most
-  /// `maxURIBytes`, and HTTP/1.0 or HTTP/1.1 (another well-formed version: 505).
+  /// `maxURIBytes`, and HTTP/1.0 or HTTP/1.1 — HTTP/1.2 and later minor versions read as HTTP/1.1 (RFC 9112
+  /// §2.3: a recipient SHOULD process a higher minor version as the highest it implements); another
+  /// well-formed version: 505.
   static func parse(
     _ bytes: UnsafeRawBufferPointer, _ line: Range<Int>, limits: HTTP1Limits
   ) throws(HTTP1Error) -> RequestLine {
@@ -17,7 +19,7 @@ struct RequestLine {
     guard firstSpace > line.lowerBound, firstSpace < line.upperBound,
       let lastSpace = bytes[line].lastIndex(of: ASCII.space), lastSpace > firstSpace
     else { throw HTTP1Error(.invalidRequestLine) }
-    guard let version = HTTPVersion.parse(bytes.slice(lastSpace + 1..<line.upperBound)) else {
+    guard let version = HTTPVersion.parse(bytes.slice(lastSpace + 1..<line.upperBound))?.highestSpoken else {
       throw HTTP1Error(.invalidVersion)
     }
     guard version.isSupported else { throw HTTP1Error(.unsupportedVersion) }

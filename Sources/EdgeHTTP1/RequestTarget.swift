@@ -5,6 +5,8 @@ enum RequestTarget {
   struct Parts {
     var path: String?
     var authority: Range<Int>?
+    /// An authority-form target (CONNECT): its authority is where to tunnel, not a replacement for Host.
+    var isConnect = false
   }
 
   static func parse(
@@ -14,8 +16,12 @@ enum RequestTarget {
     let isConnect = method.elementsEqual("CONNECT".utf8)
     let first = bytes[target.lowerBound]
     if isConnect {
-      guard isAuthorityWithPort(bytes, target) else { throw HTTP1Error(.authorityFormNotConnect) }
-      return Parts(path: "", authority: target)
+      // The authority becomes the request's host: it must be one a Host field could carry (an IP literal
+      // closed by its "]", one port), or the target routes by a host no Host field can name.
+      guard isAuthorityWithPort(bytes, target), ASCII.isValidHost(bytes, target) else {
+        throw HTTP1Error(.authorityFormNotConnect)
+      }
+      return Parts(path: "", authority: target, isConnect: true)
     }
     if first == ASCII.slash { return Parts(path: nil, authority: nil) }
     if target.count == 1 && first == 0x2A {
@@ -45,7 +51,7 @@ enum RequestTarget {
     while end < rest.upperBound, bytes[end] != ASCII.slash, bytes[end] != 0x3F, bytes[end] != 0x23 { end += 1 }
     let authority = rest.lowerBound..<end
     if bytes[authority].contains(0x40) { throw HTTP1Error(.userinfoInTarget) }
-    guard !authority.isEmpty, bytes[authority].allSatisfy(ASCII.isHostByte) else {
+    guard !authority.isEmpty, bytes[authority].allSatisfy(ASCII.isHostByte), ASCII.isValidHost(bytes, authority) else {
       throw HTTP1Error(.invalidTarget)
     }
     let path = end..<rest.upperBound

@@ -9,7 +9,9 @@ struct StatusLine {
   static func parse(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) throws(HTTP1Error) -> StatusLine {
     let start = line.lowerBound
     guard line.count >= 12, bytes[start + 8] == ASCII.space else { throw HTTP1Error(.invalidStatusLine) }
-    guard let version = HTTPVersion.parse(bytes.slice(start..<start + 8)) else { throw HTTP1Error(.invalidVersion) }
+    guard let version = HTTPVersion.parse(bytes.slice(start..<start + 8))?.highestSpoken else {
+      throw HTTP1Error(.invalidVersion)
+    }
     guard version.isSupported else { throw HTTP1Error(.unsupportedVersion) }
     let digits = start + 9..<start + 12
     guard digits.allSatisfy({ ASCII.isDigit(bytes[$0]) }), bytes[digits.lowerBound] != 0x30 else {

@@ -1,4 +1,5 @@
 import CoreMetrics
+import EdgeCore
 import Prometheus
 import Synchronization
 
@@ -13,7 +14,7 @@ import Synchronization
 public enum EdgeMetrics {
   public static let registry = PrometheusCollectorRegistry()
 
-  private static let collectors = Mutex<[String: @Sendable () -> Void]>([:])
+  private static let collectors = Locked<[String: @Sendable () -> Void]>([:])
   private static let bootstrapped = Atomic<Bool>(false)
 
   /// Points swift-metrics at `registry` (once per process; later calls do nothing).

@@ -34,6 +34,12 @@ public enum Families {
   public static let responseBytes = Family("edge_http_response_body_bytes_total", "Response body bytes sent, by site.")
   public static let connectionsAccepted = Family("edge_connections_accepted_total", "Client connections accepted.")
   public static let connectionsActive = Family("edge_connections_active", "Client connections open now (tunnels not included).")
+  public static let connectionsEvicted = Family(
+    "edge_connections_evicted_total",
+    "Client connections without a request under way closed to make room for a new one at max_connections.")
+  public static let connectionsRefused = Family(
+    "edge_connections_refused_total",
+    "Client connections closed as soon as accepted: the node was at max_connections and none was waiting.")
   public static let tunnelsActive = Family(
     "edge_tunnels_active", "Upgraded connections (WebSocket and other protocol switches) relayed now.")
   public static let tunnelsOpened = Family("edge_tunnels_opened_total", "Upgraded connections relayed since start.")

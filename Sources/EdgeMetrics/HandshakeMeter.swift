@@ -1,5 +1,5 @@
+import EdgeCore
 import Prometheus
-import Synchronization
 
 /// TLS handshake series: completed ones by what was agreed on, failed ones by the alert edge sent.
 public enum HandshakeMeter {
@@ -9,8 +9,8 @@ public enum HandshakeMeter {
     let alpn: String
     let resumed: Bool
   }
-  private static let completed = Mutex<[Key: Counter]>([:])
-  private static let failed = Mutex<[Int: Counter]>([:])
+  private static let completed = Locked<[Key: Counter]>([:])
+  private static let failed = Locked<[Int: Counter]>([:])
 
   public static func completed(version: String, cipher: String, alpn: String?, resumed: Bool) {
     let key = Key(version: version, cipher: cipher, alpn: alpn ?? "", resumed: resumed)

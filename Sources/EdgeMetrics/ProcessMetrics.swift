@@ -1,11 +1,11 @@
+import EdgeCore
 import Foundation
 import Prometheus
-import Synchronization
 
 /// The standard `process_*` series (Prometheus' client conventions), read from /proc at each rendering.
 enum ProcessMetrics {
   private static let cpu = Family("process_cpu_seconds_total", "User and system CPU time spent, in seconds.").counter()
-  private static let cpuSeen = Mutex<Double>(0)
+  private static let cpuSeen = Locked<Double>(0)
   private static let resident = Family("process_resident_memory_bytes", "Resident memory size in bytes.").gauge()
   private static let virtual = Family("process_virtual_memory_bytes", "Virtual memory size in bytes.").gauge()
   private static let openFDs = Family("process_open_fds", "Open file descriptors.").gauge()

@@ -24,6 +24,10 @@ public final class Node {
   private(set) var shuttingDown = false
   private var upkeep: DispatchSourceTimer?
   private var admin: AdminServer?
+  /// Open client connections and `max_connections`, shared by every worker.
+  let budget = ConnectionBudget(limit: .max)
+  /// The open-file limit the node runs with (raised to the hard limit at start): `max_connections`' default.
+  private var openFiles = 1024
 
   /// The node's certificates (cache, sources, local CA, upkeep).
   public private(set) var certificates: NodeCertificates
@@ -173,10 +177,13 @@ public final class Node {
     manageCertificates()
     let count = config.global.workers ?? ProcessSetup.cpuCount
     let ports = routes.listeners.keys.sorted()
+    openFiles = fileLimit
+    budget.setLimit(maxConnections(config))
     for index in 0..<count {
       let loop = EventLoop(index: index)
       let worker = Worker(
-        loop: loop, routes: routes, logger: Logger(label: "edge.worker.\(index)"), challenges: httpChallenges)
+        loop: loop, routes: routes, logger: Logger(label: "edge.worker.\(index)"), challenges: httpChallenges,
+        budget: budget)
       for port in ports { try Self.bind(worker, port: port) }
       workers.append(worker)
     }
@@ -192,7 +199,7 @@ public final class Node {
       metadata: [
         "workers": "\(count)", "ports": "\(ports.map(String.init).joined(separator: ","))",
         "sites": "\(config.sites.flatMap(\.addresses).map(\.original).joined(separator: " "))",
-        "open_files": "\(fileLimit)",
+        "open_files": "\(fileLimit)", "max_connections": "\(budget.limit)",
       ])
     startMetrics(version: buildVersion)
     startAdmin()
@@ -200,6 +207,12 @@ public final class Node {
     startCluster()
     control.run()
     return 0
+  }
+
+  /// `servers { max_connections }`, or its default for the open-file limit.
+  private func maxConnections(_ config: EdgeConfig) -> Int {
+    config.global.servers.maxConnections
+      ?? ConnectionBudget.defaultLimit(openFiles: openFiles, memoryBytes: ProcessInfo.processInfo.physicalMemory)
   }
 
   /// Binds the dual-stack wildcard address, or IPv4's where IPv6 is unavailable.
@@ -260,6 +273,7 @@ public final class Node {
       }
     }
     let adminChanged = next.global.admin != config.global.admin
+    budget.setLimit(maxConnections(next))
     config = next
     routes = nextRoutes
     if adminChanged { startAdmin() }

@@ -160,7 +160,9 @@ import Testing
     #expect(head?.host == "Example.com:8080")
     #expect(head?.path == "/a/b?c=d")
     #expect(head?.target == "http://Example.com:8080/a/b?c=d")
-    #expect(head?.headers["host"] == "other.org")
+    // RFC 9112 §3.2.2: the received Host is replaced by the target's authority.
+    #expect(head?.headers["host"] == "Example.com:8080")
+    #expect(head?.headers.values("host").count == 1)
   }
 
   @Test(arguments: [

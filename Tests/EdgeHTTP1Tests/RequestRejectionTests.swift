@@ -33,7 +33,7 @@ let hostLine = "Host: a\r\n"
     Rejection("garbage version", "GET / HTTP/1.x\r\n\(hostLine)\r\n", 400, .invalidVersion),
     Rejection("two-digit version", "GET / HTTP/1.10\r\n\(hostLine)\r\n", 400, .invalidVersion),
     Rejection("HTTP/2.0", "GET / HTTP/2.0\r\n\(hostLine)\r\n", 505, .unsupportedVersion),
-    Rejection("HTTP/1.2", "GET / HTTP/1.2\r\n\(hostLine)\r\n", 505, .unsupportedVersion),
+    Rejection("HTTP/3.1", "GET / HTTP/3.1\r\n\(hostLine)\r\n", 505, .unsupportedVersion),
     Rejection("HTTP/0.9", "GET / HTTP/0.9\r\n\(hostLine)\r\n", 505, .unsupportedVersion),
   ]
 

@@ -192,6 +192,10 @@ class ProxyConfig:
     grace_period_s: int = 5
     read_header_s: int = 2
     idle_s: int = 5
+    read_body_s: int | None = None  # None: the proxy's default
+    write_s: int | None = None  # None: the proxy's default
+    # Extra lines inside edge's global `servers { }` block (edge-only tests), e.g. "max_connections 100".
+    server_lines: list[str] = dataclasses.field(default_factory=list)
     max_header_kb: int = 16
     limited_max_mb: int = 1  # request_body max_size for /limited/*
     dial_timeout_s: int = 2
@@ -253,8 +257,11 @@ class EdgeProxy(Proxy):
             "\t\ttimeouts {",
             "\t\t\tread_header %ds" % c.read_header_s,
             "\t\t\tidle %ds" % c.idle_s,
+            *(["\t\t\tread_body %ds" % c.read_body_s] if c.read_body_s else []),
+            *(["\t\t\twrite %ds" % c.write_s] if c.write_s else []),
             "\t\t}",
             "\t\tmax_header_size %dKB" % c.max_header_kb,
+            *["\t\t" + line for line in c.server_lines],
             "\t}",
             "}",
             "http://%s:%d {" % (LOOPBACK, self.port),
@@ -304,6 +311,8 @@ http {{
     scgi_temp_path {p}/tmp_scgi;
 
     client_header_timeout {c.read_header_s}s;
+    {"client_body_timeout %ds;" % c.read_body_s if c.read_body_s else ""}
+    {"send_timeout %ds;" % c.write_s if c.write_s else ""}
     keepalive_timeout {c.idle_s}s;
     keepalive_requests 100000;
     # the request line must fit one buffer (-> 414); a header line too (-> 400, edge gives 431)

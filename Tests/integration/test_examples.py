@@ -46,7 +46,7 @@ def test_environment_reaches_the_site_names(edge_bin, tmp_path):
 
 DOCUMENTS = ["README.md", "docs/configuration.md", "docs/operations.md", "docs/security.md",
              "docs/migrating-from-caddy.md", "docs/migrating-from-nginx-certbot.md", "docs/observability.md",
-             "docs/telemetry.md", "deploy/examples/cluster/README.md"]
+             "docs/telemetry.md", "docs/limits.md", "deploy/examples/cluster/README.md"]
 
 
 def documented_caddyfiles():

@@ -105,7 +105,8 @@ struct HTTPResponseReader {
         while try !line().isEmpty {}  // trailer fields, ignored
         return body
       }
-      guard body.count + size <= Self.maximumBodyBytes else { throw ACMEError(.transport, "response body too large") }
+      // Compared without adding: a size near Int.max plus the body so far would overflow and trap.
+      guard size <= Self.maximumBodyBytes - body.count else { throw ACMEError(.transport, "response body too large") }
       body += try bytes(size)
       guard try line().isEmpty else { throw ACMEError(.transport, "chunk not followed by CRLF") }
     }
