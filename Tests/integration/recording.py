@@ -190,3 +190,36 @@ def split_forwarded(raw: bytes) -> list[tuple[str, list[tuple[str, str]], bytes]
         else:
             out.append((line, fields, b""))
     return out
+
+
+class FixedResponder:
+    """An upstream that answers every request with the bytes in `response` (none: it closes without an
+    answer, like a crashing upstream), then closes; `requests` counts the heads it read."""
+
+    def __init__(self, response: bytes = b""):
+        self.response = response
+        self.requests = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((LOOPBACK, 0))
+        self.sock.listen(64)
+        self.address = "%s:%d" % (LOOPBACK, self.sock.getsockname()[1])
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    more = conn.recv(65536)
+                    if not more:
+                        break
+                    data += more
+                self.requests += 1
+                conn.sendall(self.response)
+
+    def stop(self):
+        self.sock.close()

@@ -2,11 +2,10 @@
 is one), too slow (504)."""
 import collections
 import http.client
-import socket
-import threading
 import time
 
 from harness import LOOPBACK, ProxyConfig, closed_port
+from recording import FixedResponder
 
 
 def test_round_robin_two_upstreams(start_upstream, start_proxy):
@@ -62,37 +61,10 @@ def test_refused_dial_goes_to_the_next_upstream(start_upstream, start_proxy):
     c.close()
 
 
-class DroppingUpstream:
-    """Accepts, reads a request head, then closes without a byte of answer (a crashing upstream)."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind((LOOPBACK, 0))
-        self.sock.listen(64)
-        self.address = "%s:%d" % (LOOPBACK, self.sock.getsockname()[1])
-        self.dropped = 0
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                self.dropped += 1
-
-
 def test_dropped_idempotent_request_goes_to_the_next_upstream(start_upstream, start_proxy):
     # One upstream takes each request and closes without answering. GETs go on to the live upstream;
     # a POST (not idempotent: it may have had an effect) gets the 502.
-    live, dropping = start_upstream("live"), DroppingUpstream()
+    live, dropping = start_upstream("live"), FixedResponder()
     try:
         proxy = start_proxy(ProxyConfig(upstreams=[dropping.address, live.address]))
         for i in range(10):
@@ -102,7 +74,7 @@ def test_dropped_idempotent_request_goes_to_the_next_upstream(start_upstream, st
             r.read()
             assert r.status == 200 and r.getheader("X-Upstream-Id") == "live", (i, r.status)
             c.close()
-        assert dropping.dropped >= 5  # round robin sent about half of them there first
+        assert dropping.requests >= 5  # round robin sent about half of them there first
         statuses = collections.Counter()
         for i in range(6):
             c = http.client.HTTPConnection(LOOPBACK, proxy.port, timeout=10)
@@ -111,7 +83,7 @@ def test_dropped_idempotent_request_goes_to_the_next_upstream(start_upstream, st
             c.close()
         assert statuses[502] >= 1 and statuses[200] >= 1, statuses
     finally:
-        dropping.sock.close()
+        dropping.stop()
 
 
 def test_slow_upstream_is_504(proxy):

@@ -49,7 +49,7 @@ import pytest
 
 from harness import ProxyConfig
 from rawhttp import Conn, ProtocolError, request_bytes
-from recording import RecordingUpstream, split_forwarded
+from recording import FixedResponder, RecordingUpstream, split_forwarded
 
 SMUGGLED = "GET /smuggled HTTP/1.1\r\nHost: {host}\r\n\r\n"
 
@@ -390,38 +390,6 @@ def test_h11_reference(case):
 
 
 # ------------------------------------------------------------------ responses
-
-class FixedResponder:
-    """An upstream that answers every request with the bytes in `response`, then closes."""
-
-    def __init__(self):
-        import socket
-        import threading
-        self.response = b""
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.address = "127.0.0.1:%d" % self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    more = conn.recv(65536)
-                    if not more:
-                        break
-                    data += more
-                conn.sendall(self.response)
-
-    def stop(self):
-        self.sock.close()
-
 
 RESPONSES = [
     # (name, what the upstream sends, the framing the client must get, the body)
