@@ -20,7 +20,6 @@ extension HTTPConnection {
   }
 
   func connectUpstream(_ exchange: ProxyExchange, fresh: Bool) {
-    exchange.attempts += 1
     let transport = exchange.route.config.transport
     let target = exchange.target
     if !fresh, transport.keepAlive != nil, let idle = worker.pool.takeIdle(key: target.key) {
@@ -412,15 +411,15 @@ extension HTTPConnection {
     if !exchange.responseHeadSent {
       // The request may safely run again when it is idempotent (RFC 9110 §9.2.2) and no byte of a body
       // or of an answer has moved: on a new connection to the same upstream when this was a pooled one the
-      // upstream closed while idle, else on the next upstream (the upstream died or dropped it).
+      // upstream closed while idle, else on the next upstream (the upstream died or dropped it). A request
+      // that met a dead upstream and then a stale pooled connection to the next one is still answered.
       if let conn = exchange.upstream, !exchange.receivedAnything, exchange.requestBodyBytes == 0,
         idempotentMethods.contains(exchange.request.method)
       {
         conn.close()
         exchange.upstream = nil
-        if conn.reused, exchange.attempts - exchange.failedUpstreams < 2 {
-          return connectUpstream(exchange, fresh: true)
-        }
+        // A fresh connection is never `reused`, so this retries each upstream at most once.
+        if conn.reused { return connectUpstream(exchange, fresh: true) }
         if tryNextUpstream(exchange) { return }
       }
       worker.logger.warning(

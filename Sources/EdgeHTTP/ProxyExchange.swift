@@ -22,7 +22,6 @@ final class ProxyExchange {
   var encoder: (any ResponseEncoder)?
   let isUpgrade: Bool
   var upstream: UpstreamConnection?
-  var attempts = 0
 
   var requestBody: BodyReader
   var requestBodyDone: Bool

@@ -11,8 +11,9 @@ import Synchronization
 /// Everything one worker loop owns: its listeners, connections, tunnels and upstream pool, and the
 /// current route table. A reload swaps `routes`; a connection reads it once per request.
 public final class Worker: @unchecked Sendable {
-  // Invariant: everything but `routeBox` is used only on `loop`'s thread (`loop.checkIsolated()` guards
-  // the entry points called from elsewhere through `loop.execute`).
+  // Invariant: everything but `routeBox`, `budget` and `evictor` (Sendable; other workers use them) is used
+  // only on `loop`'s thread (`loop.checkIsolated()` guards the entry points called from elsewhere through
+  // `loop.execute`; another worker's eviction request arrives that way too).
   public let loop: EventLoop
   public let pool: UpstreamPool
   public let logger: Logger
