@@ -52,12 +52,10 @@ def open_fds(pid: int) -> int:
         return 0
 
 
-class RssSampler:
-    """Samples a process's RSS every `interval` seconds in a thread, until `stop()`."""
+class Background:
+    """A loop (`_run`, until `_stop` is set) on a thread of its own, for the length of a `with` block."""
 
-    def __init__(self, pid: int, interval: float = 0.25):
-        self.pid, self.interval = pid, interval
-        self.samples: list[int] = []
+    def __init__(self):
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -68,15 +66,26 @@ class RssSampler:
     def __exit__(self, *exc):
         self.stop()
 
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+class RssSampler(Background):
+    """Samples a process's RSS every `interval` seconds in a thread, until `stop()`."""
+
+    def __init__(self, pid: int, interval: float = 0.25):
+        self.pid, self.interval = pid, interval
+        self.samples: list[int] = []
+        super().__init__()
+
+
     def _run(self):
         while not self._stop.is_set():
             self.samples.append(rss_kib(self.pid))
             self._stop.wait(self.interval)
 
-    def stop(self):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
 
     @property
     def peak(self) -> int:
@@ -93,7 +102,7 @@ class LatencySummary:
     errors: list[str]
 
 
-class LegitClient:
+class LegitClient(Background):
     """A client that keeps asking, one GET per new connection every `interval` seconds, while an attack
     runs; each request must complete (status 200) within `timeout` seconds or counts as a failure."""
 
@@ -104,20 +113,9 @@ class LegitClient:
         self.tls_context, self.server_name = tls_context, server_name
         self.latencies: list[float] = []
         self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__()
 
-    def __enter__(self):
-        self._thread.start()
-        return self
 
-    def __exit__(self, *exc):
-        self.stop()
-
-    def stop(self):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
 
     def one(self) -> float:
         t0 = time.monotonic()
