@@ -244,6 +244,34 @@ static void close_conn(conn_t *c) {
   free(c);
 }
 
+// Opens a non-blocking connection to `addr`, watched for the connect's outcome (writable). NULL when no
+// socket could be had; *refused when the connect failed at once.
+static conn_t *dial(const struct sockaddr_in *addr, int *refused) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (s < 0) return NULL;
+  if (s >= MAX_FDS) {
+    close(s);
+    return NULL;
+  }
+  nonblocking(s);
+  conn_t *c = calloc(1, sizeof *c);
+  c->fd = s;
+  c->started = now_ns();
+  conns[s] = c;
+  watch(s, EPOLLIN | EPOLLOUT, 1);
+  c->want_out = 1;
+  *refused = connect(s, (const struct sockaddr *)addr, sizeof *addr) < 0 && errno != EINPROGRESS;
+  return c;
+}
+
+// The outcome of a non-blocking connect once its socket has reported: 0 or the error.
+static int connect_error(conn_t *c) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  return err;
+}
+
 static void accept_key(const char *key, size_t n, char out[32]) {
   char joined[128];
   if (n > 64) n = 64;
@@ -461,23 +489,11 @@ static void client_fail(conn_t *c) {
   close_conn(c);
 }
 
-static int client_open(void) {
-  int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (s < 0) return -1;
-  if (s >= MAX_FDS) { close(s); return -1; }
-  nonblocking(s);
-  conn_t *c = calloc(1, sizeof *c);
-  c->fd = s;
-  c->started = now_ns();
-  conns[s] = c;
-  if (connect(s, (struct sockaddr *)&C.addr, sizeof C.addr) < 0 && errno != EINPROGRESS) {
-    watch(s, EPOLLIN, 1);
-    client_fail(c);
-    return -1;
-  }
-  watch(s, EPOLLIN | EPOLLOUT, 1);
-  c->want_out = 1;
-  return 0;
+static void client_open(void) {
+  int refused;
+  conn_t *c = dial(&C.addr, &refused);
+  if (!c) C.failed++;
+  else if (refused) client_fail(c);
 }
 
 static void client_send_upgrade(conn_t *c) {
@@ -555,10 +571,7 @@ static void client_events(int timeout_ms) {
     conn_t *c = conns[evs[i].data.fd];
     if (!c) continue;
     if (c->state == 0) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err) { client_fail(c); continue; }
+      if (connect_error(c)) { client_fail(c); continue; }
       client_send_upgrade(c);
     }
     if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && client_read(c) < 0) {
@@ -805,15 +818,10 @@ static void announce_end(conn_t *c) {
 }
 
 static void announce_open(void) {
-  int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (s < 0 || s >= MAX_FDS) die("socket");
-  nonblocking(s);
-  conn_t *c = calloc(1, sizeof *c);
-  c->fd = s;
-  conns[s] = c;
-  watch(s, EPOLLIN | EPOLLOUT, 1);
-  c->want_out = 1;
-  if (connect(s, (struct sockaddr *)&A.addr, sizeof A.addr) < 0 && errno != EINPROGRESS) announce_end(c);
+  int refused;
+  conn_t *c = dial(&A.addr, &refused);
+  if (!c) die("socket");
+  if (refused) announce_end(c);
 }
 
 static int announce(int argc, char **argv) {
@@ -878,10 +886,7 @@ static int announce(int argc, char **argv) {
       conn_t *c = conns[evs[i].data.fd];
       if (!c) continue;
       if (c->state == 0) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err) { announce_end(c); continue; }
+        if (connect_error(c)) { announce_end(c); continue; }
         c->state = 2;
         if (now_ns() < A.end) announce_send(c);
       }
