@@ -22,8 +22,8 @@ def fmt(v, digits=0):
     return "{:,}".format(int(round(v)))
 
 
-def ratio(v, base, inverse=False):
-    """v relative to nginx; >1 is better for edge when inverse is False (throughput), else for latency/cost."""
+def ratio(v, base):
+    """v relative to nginx's value (above 1 is better for throughput, below 1 for latency, memory, cost)."""
     if v is None or not base:
         return "–"
     return "%.2f" % (v / base)
