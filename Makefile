@@ -8,10 +8,10 @@ EDGE := .build/$(CONFIG)/edge
 SWIFT_BUILD_FLAGS ?= --static-swift-stdlib
 
 # Debian packages the build and the tests need; the benchmarks add the proxies they compare against.
-DEB_BUILD := pkg-config libuv1-dev libssl-dev libhiredis-dev zlib1g-dev libzstd-dev libpcre2-dev libcrypt-dev binutils
-DEB_TEST := curl openssl python3 python3-pip zstd opentracker iproute2 iptables util-linux pebble redis-server systemd prometheus slowhttptest gcc libc6-dev
+DEB_BUILD := pkg-config libuv1-dev libssl-dev libhiredis-dev zlib1g-dev libzstd-dev libpcre2-dev libcrypt-dev binutils libnghttp2-dev
+DEB_TEST := curl openssl python3 python3-pip zstd opentracker iproute2 iptables util-linux pebble redis-server systemd prometheus slowhttptest gcc libc6-dev nghttp2-client
 DEB_BENCH := nginx-light wrk haproxy caddy testssl.sh valgrind
-PY_TEST := websockets pytest h11
+PY_TEST := websockets pytest h11 h2 wsproto
 
 .PHONY: deps deps-bench build deb run test unit integration cluster-test loadtest bench bench-core bench-observe bench-files bench-tls tls-scan bench-hostile fuzz tsan asan clean
 
@@ -19,7 +19,7 @@ deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
-	@python3 -c 'import websockets, pytest, h11' 2>/dev/null || python3 -m pip install -q $(PY_TEST)
+	@python3 -c 'import websockets, pytest, h11, h2, wsproto' 2>/dev/null || python3 -m pip install -q $(PY_TEST)
 
 deps-bench: deps
 	@missing=""; for p in $(DEB_BENCH); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
