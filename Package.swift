@@ -33,6 +33,7 @@ let package = Package(
     .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
     .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
     .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+    .systemLibrary(name: "CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
     // Compiled C for what Swift cannot call (macros, static inline): one function each.
     .target(
       name: "CEdgeShims", dependencies: ["CLibUV", "COpenSSL"],
@@ -61,7 +62,7 @@ let package = Package(
       ], swiftSettings: hotPath),
     .target(
       name: "EdgeHTTP", dependencies: ["CEdgeShims", "EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeProxy", "EdgeConfig", "EdgeTLS", "EdgeEncode", "EdgeAuth", "EdgeRegex",
-        "EdgeMetrics",
+        "EdgeMetrics", "CNghttp2",
       ],
       swiftSettings: hotPath),
     .target(name: "EdgeStorage", dependencies: ["EdgeCore"]),

@@ -73,7 +73,7 @@ extension GlobalOptions {
 extension ServerOptions {
   private enum Keys: String, CodingKey {
     case readHeaderTimeout, readBodyTimeout, writeTimeout, idleTimeout, maxHeaderBytes, maxURIBytes, maxHeaderCount
-    case maxConnections, minBodyRate
+    case maxConnections, minBodyRate, protocols
   }
 
   public init(from decoder: any Decoder) throws {
@@ -89,6 +89,7 @@ extension ServerOptions {
       maxHeaderCount: try c.decode(.maxHeaderCount, default: d.maxHeaderCount),
       maxConnections: try c.decodeIfPresent(Int.self, forKey: .maxConnections),
       minBodyRate: try c.decode(.minBodyRate, default: d.minBodyRate))
+    protocols = try c.decode(.protocols, default: d.protocols)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -102,6 +103,7 @@ extension ServerOptions {
     try c.encode(maxHeaderCount, forKey: .maxHeaderCount)
     try c.encodeIfPresent(maxConnections, forKey: .maxConnections)
     try c.encode(minBodyRate, forKey: .minBodyRate)
+    try c.encode(protocols, forKey: .protocols)
   }
 }
 

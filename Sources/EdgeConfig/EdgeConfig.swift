@@ -151,6 +151,10 @@ public struct ServerOptions: Codable, Sendable, Equatable {
   /// many bytes per second on average (→ 408); 0 turns it off. Time edge itself was not reading (the
   /// upstream not taking the body) does not count. Default 1,000 bytes/s.
   public var minBodyRate: Int
+  /// `protocols h1 h2 h2c` (Caddy's): the HTTP versions served. `h2` is HTTP/2 over TLS, chosen by ALPN;
+  /// `h2c` is HTTP/2 with prior knowledge on cleartext listeners (off unless listed, as in Caddy).
+  /// Default `h1 h2`.
+  public var protocols: [String] = ["h1", "h2"]
 
   public init(
     readHeaderTimeout: Duration = .seconds(10), readBodyTimeout: Duration = .seconds(60),

@@ -204,14 +204,28 @@ enum GlobalOptionsAdapter {
       case "max_header_count": servers.maxHeaderCount = try d.intArg(atLeast: 1)
       case "max_connections": servers.maxConnections = try d.intArg(atLeast: 1)
       case "min_body_rate": servers.minBodyRate = try d.sizeArg()
+      case "protocols":
+        let args = d.remainingArgTokens()
+        guard !args.isEmpty else { throw ConfigError("'protocols' needs at least one of h1, h2, h2c", at: d.token) }
+        for arg in args where !["h1", "h2", "h2c", "h3"].contains(arg.text) {
+          throw ConfigError("unknown protocol '\(arg.text)'; write h1, h2 or h2c", at: arg)
+        }
+        if let h3 = args.first(where: { $0.text == "h3" }) {
+          throw ConfigError("edge does not serve HTTP/3 (QUIC) yet; write h1, h2 or h2c", at: h3)
+        }
+        guard args.contains(where: { $0.text == "h1" }) else {
+          throw ConfigError("'protocols' must include h1: edge serves HTTP/1.1 on every listener", at: args[0])
+        }
+        servers.protocols = args.map(\.text)
       case "listener_wrappers", "trusted_proxies", "trusted_proxies_strict", "client_ip_headers", "metrics",
-        "enable_full_duplex", "log_credentials", "protocols", "strict_sni_host", "keepalive_interval", "name":
+        "enable_full_duplex", "log_credentials", "strict_sni_host", "keepalive_interval", "name":
         throw .unrecognized("servers option", d.val, caddyOnly: true, candidates: [], at: d.token)
       default:
         throw .unrecognized(
           "servers option", d.val, caddyOnly: false,
           candidates: [
             "timeouts", "max_header_size", "max_uri_length", "max_header_count", "max_connections", "min_body_rate",
+            "protocols",
           ], at: d.token)
       }
     }

@@ -88,16 +88,26 @@ public actor HTTPConnection {
   var isWaiting: Bool { phase == .idle || phase == .readingHead }
   /// The client-side timeouts in milliseconds, converted once per connection.
   let timeouts: ClientTimeouts
+  /// This connection carries one HTTP/2 stream (`HTTP2Stream`): it never waits at `max_connections`
+  /// (its session does) and its requests are logged as HTTP/2.
+  let http2: Bool
+  /// The first bytes were checked for the HTTP/2 preface (or could not be one).
+  var prefaceChecked = false
 
-  init(worker: Worker, client: TCPStream, port: Int) {
+  /// `remoteIP`/`isSecure` default to the socket's; an HTTP/2 stream's connection gets its session's.
+  init(
+    worker: Worker, client: TCPStream, port: Int, remoteIP: String? = nil, isSecure: Bool? = nil, http2: Bool = false
+  ) {
     let loop = worker.loop
     let limits = worker.routes.config.global.servers
     self.loop = loop
     self.worker = worker
     self.client = client
     self.port = port
-    self.remoteIP = client.peerIP() ?? "-"
-    self.isSecure = client.security != nil
+    self.remoteIP = remoteIP ?? client.peerIP() ?? "-"
+    self.isSecure = isSecure ?? (client.security != nil)
+    self.http2 = http2
+    self.prefaceChecked = http2
     self.limits = limits
     self.timeouts = ClientTimeouts(limits)
     self.parser = RequestHeadParser(limits: HTTP1Limits(limits))
@@ -119,6 +129,7 @@ public actor HTTPConnection {
     switch phase {
     case .idle, .readingHead:
       inbound.append(bytes)
+      if !prefaceChecked, startsHTTP2() { return }
       parseRequests()
     case .sendingFile, .authenticating:
       // A pipelined request (or this one's body) waits; stop reading once a whole head's worth is queued.
@@ -437,6 +448,7 @@ public actor HTTPConnection {
   /// No request of this connection is under way from now (accepted, or between requests): it may give way
   /// at `max_connections`.
   func startWaiting() {
+    if http2 { return }
     waitTicket = worker.startsWaiting(self)
     if !countedWaiting {
       countedWaiting = true
@@ -567,5 +579,39 @@ struct ClientTimeouts {
     write = options.writeTimeout.milliseconds
     idle = options.idleTimeout.milliseconds
     minBodyRate = options.minBodyRate
+  }
+}
+
+extension HTTPConnection {
+  /// Whether the connection's first bytes are (or may yet be) the HTTP/2 preface, when this listener
+  /// serves HTTP/2: `h2` over TLS (a client that chose h2 by ALPN sends it first), `h2c` in the clear. True
+  /// when the bytes were handed to a new `HTTP2Session` or more are needed to tell.
+  func startsHTTP2() -> Bool {
+    let preface = HTTP2Session.preface
+    let readable = inbound.readable
+    let n = min(readable.count, preface.count)
+    guard readable.prefix(n).elementsEqual(preface.prefix(n)) else {
+      prefaceChecked = true
+      return false
+    }
+    if n < preface.count { return true }
+    prefaceChecked = true
+    guard limits.protocols.contains(isSecure ? "h2" : "h2c") else { return false }
+    timer.stop()
+    stopWaiting()
+    phase = .tunnelled
+    let session = HTTP2Session(
+      worker: worker, client: client, port: port, remoteIP: remoteIP, isSecure: isSecure,
+      settings: HTTP2Settings(limits))
+    worker.adopt(session)
+    let started = session.start(readable)
+    inbound.removeAll()
+    releaseResources()
+    worker.connectionDidClose(self)
+    if !started {
+      worker.logger.error("cannot start an HTTP/2 session", metadata: ["remote": "\(remoteIP)"])
+      session.close()
+    }
+    return true
   }
 }

@@ -86,8 +86,11 @@ public final class RouteTable: Sendable {
       var context: TLSContext?
       if secure[port] == true, let tls {
         do {
+          var configuration = tls.configuration
+          // HTTP/2 is offered by ALPN, preferred over HTTP/1.1, unless `protocols` leaves it out.
+          configuration.applicationProtocols = config.global.servers.protocols.contains("h2") ? ["h2", "http/1.1"] : ["http/1.1"]
           context = try TLSContext(
-            configuration: tls.configuration, certificates: tls.cache, sitePolicies: policies[port] ?? [:],
+            configuration: configuration, certificates: tls.cache, sitePolicies: policies[port] ?? [:],
             defaultServerName: config.global.defaultSNI, siteNames: names[port] ?? [])
         } catch {
           throw ConfigError("cannot set up TLS for port \(port): \(error)")

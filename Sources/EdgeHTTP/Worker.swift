@@ -34,6 +34,8 @@ public final class Worker: @unchecked Sendable {
   /// Connections evicted and refused at the limit since the last warning, and when that was (loop ms).
   var limitEvents = (evicted: 0, refused: 0, warnedAt: UInt64(0))
   private var tunnels: [ObjectIdentifier: Tunnel] = [:]
+  /// HTTP/2 client connections; their streams' connections are reached through them.
+  private var sessions: [ObjectIdentifier: HTTP2Session] = [:]
   private var listeners: [Int: [TCPListener]] = [:]
   public private(set) var draining = false
   /// Open connections and tunnels, readable from any thread (shutdown waits for it to reach 0).
@@ -152,6 +154,22 @@ public final class Worker: @unchecked Sendable {
     Self.tunnelsOpened.increment()
   }
 
+  /// A connection that began HTTP/2 (it then leaves `connections`) is counted as a session from here on.
+  func adopt(_ session: HTTP2Session) {
+    sessions[ObjectIdentifier(session)] = session
+    live.add(1, ordering: .relaxed)
+    budget.claimReplacing()
+    Self.openConnections.increment()
+  }
+
+  func sessionDidClose(_ session: HTTP2Session) {
+    if sessions.removeValue(forKey: ObjectIdentifier(session)) != nil {
+      live.subtract(1, ordering: .relaxed)
+      budget.release()
+      Self.openConnections.decrement()
+    }
+  }
+
   func tunnelDidClose(_ id: ObjectIdentifier) {
     if tunnels.removeValue(forKey: id) != nil {
       live.subtract(1, ordering: .relaxed)
@@ -176,6 +194,7 @@ public final class Worker: @unchecked Sendable {
     for connection in Array(connections.values) {
       connection.assumeIsolated { $0.drain() }
     }
+    for session in Array(sessions.values) { session.drain() }
     pool.closeAll()
     accessLog.flush()
   }
@@ -189,6 +208,7 @@ public final class Worker: @unchecked Sendable {
     for tunnel in Array(tunnels.values) {
       tunnel.assumeIsolated { $0.close() }
     }
+    for session in Array(sessions.values) { session.close() }
     pool.closeAll()
     accessLog.flush()
   }

@@ -8,6 +8,11 @@ import Synchronization
 /// Jobs and closures from other threads are queued under a pthread mutex and the loop is woken with
 /// `uv_async_send`. libuv callbacks already run on the loop thread, so actors bound to this executor are
 /// entered from them with `assumeIsolated`: no task and no hop per event.
+/// Something with output to produce once per round of the loop (see `EventLoop.flushSoon`).
+public protocol LoopFlusher: AnyObject {
+  func loopWillFlush()
+}
+
 public final class EventLoop: SerialExecutor, @unchecked Sendable {
   // Invariant: `raw`, `pool` and every handle are touched only on the loop thread (checked by
   // `precondition(inLoop)` in `run`'s callers); `pending` only under `mutex`.
@@ -24,6 +29,9 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
   let pool = BufferPool()
   /// Streams with batched writes to send before the loop next waits for I/O.
   var dirtyStreams: [TCPStream] = []
+  /// Owners with output of their own to produce before the loop waits (an HTTP/2 session turning its
+  /// streams' responses into frames), run before the batched writes go out. See `flushSoon`.
+  private var pendingFlushers: [any LoopFlusher] = []
   private let beforePoll: UnsafeMutablePointer<uv_prepare_t>
   private let afterPoll: UnsafeMutablePointer<uv_check_t>
 
@@ -81,11 +89,23 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
   }
 
   private func flushDirtyStreams() {
-    while !dirtyStreams.isEmpty {
+    while !dirtyStreams.isEmpty || !pendingFlushers.isEmpty {
+      if !pendingFlushers.isEmpty {
+        let flushers = pendingFlushers
+        pendingFlushers.removeAll(keepingCapacity: true)
+        for flusher in flushers { flusher.loopWillFlush() }
+      }
       let streams = dirtyStreams
       dirtyStreams.removeAll(keepingCapacity: true)
       for stream in streams { stream.flush() }
     }
+  }
+
+  /// Calls `flusher.loopWillFlush()` once before the loop next waits for I/O (after this round of
+  /// callbacks), however many times it is asked this round. On the loop only. The flusher keeps its own
+  /// "asked" flag; this only queues it.
+  public func flushSoon(_ flusher: any LoopFlusher) {
+    pendingFlushers.append(flusher)
   }
 
   /// True on this loop's thread.

@@ -42,3 +42,24 @@ extension TCPStream {
     delegate?.streamDidFail(self, error)
   }
 }
+
+/// The far side of a stream without a socket (`TCPStream(loop:pipe:)`): an HTTP/2 stream carrying what
+/// an HTTP/1.1 connection reads and writes. Bytes in go through `TCPStream.deliver`, and only while
+/// `isReading`; bytes out arrive here in order, after the stream's own batching.
+///
+/// Called on the stream's loop only.
+public protocol StreamPipe: AnyObject {
+  /// Bytes the stream's owner wrote, valid only during the call.
+  func pipeReceived(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer)
+  /// Bytes taken by `pipeReceived` not yet passed on: part of the stream's `queuedBytes`. The pipe calls
+  /// `stream.pipeDrained()` as they go.
+  var pipeQueued: Int { get }
+  /// The owner started or stopped reading (`stream.isReading`).
+  func pipeReadingChanged(_ stream: TCPStream)
+  /// The owner has written everything it will (FIN).
+  func pipeFinished(_ stream: TCPStream)
+  /// The owner abandons the stream (RST); `pipeClosed` follows.
+  func pipeReset(_ stream: TCPStream)
+  /// The stream closed, after `pipeFinished` or without it.
+  func pipeClosed(_ stream: TCPStream)
+}

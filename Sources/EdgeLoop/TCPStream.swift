@@ -23,13 +23,16 @@ public final class TCPStream {
   public var delegate: (any TCPStreamDelegate)?
   /// TLS (or another layer) between the socket and the owner; set before reading starts. See `StreamSecurity`.
   public var security: (any StreamSecurity)?
+  /// Set on a stream with no socket: one HTTP/2 stream seen by an HTTP/1.1 connection. What the owner
+  /// writes goes to the pipe; what it reads is handed in with `deliver`. See `StreamPipe`.
+  public private(set) var pipe: (any StreamPipe)?
   /// Bytes handed to libuv that the kernel has not taken yet.
   private var libuvQueued = 0
   /// Small writes of this loop iteration, sent together by `flush()` (see `EventLoop.dirtyStreams`).
   private let outgoing = ByteBuffer(capacity: 1024)
   private var flushScheduled = false
   /// Bytes handed to `write` that the kernel has not taken yet.
-  public var queuedBytes: Int { libuvQueued + outgoing.count }
+  public var queuedBytes: Int { libuvQueued + outgoing.count + (pipe?.pipeQueued ?? 0) }
   public private(set) var isReading = false
   public private(set) var isClosed = false
   private var drainPending = false
@@ -50,6 +53,13 @@ public final class TCPStream {
     handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
   }
 
+  /// A stream without a socket whose bytes go through `pipe` (its handle is never opened, only closed,
+  /// so closing works the same way for both kinds).
+  public convenience init(loop: EventLoop, pipe: any StreamPipe) {
+    self.init(loop: loop)
+    self.pipe = pipe
+  }
+
   var stream: UnsafeMutablePointer<uv_stream_t> {
     UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
   }
@@ -64,6 +74,7 @@ public final class TCPStream {
     assert(loop.inLoop, "TCPStream used off its loop")
     guard !isReading, !isClosed else { return }
     isReading = true
+    if let pipe { return pipe.pipeReadingChanged(self) }
     uv_read_start(
       stream,
       { handle, _, buf in
@@ -92,6 +103,7 @@ public final class TCPStream {
   public func stopReading() {
     guard isReading, !isClosed else { return }
     isReading = false
+    if let pipe { return pipe.pipeReadingChanged(self) }
     uv_read_stop(stream)
   }
 
@@ -155,6 +167,11 @@ public final class TCPStream {
   }
 
   private func sendRaw(_ bytes: UnsafeRawBufferPointer) {
+    if let pipe {
+      pipe.pipeReceived(self, bytes)
+      if queuedBytes > highWatermark { drainPending = true }
+      return
+    }
     var offset = 0
     if libuvQueued == 0 {
       var buf = uv_buf_init(
@@ -218,7 +235,7 @@ public final class TCPStream {
   /// which queues it and reports any error as usual: sendfile never waits, nor holds back-pressure.
   public func sendFile(_ descriptor: Int32, offset: Int, count: Int) -> Int? {
     assert(loop.inLoop, "TCPStream used off its loop")
-    guard !isClosed, security == nil, libuvQueued == 0, count > 0 else { return nil }
+    guard !isClosed, security == nil, pipe == nil, libuvQueued == 0, count > 0 else { return nil }
     var fd: uv_os_fd_t = -1
     guard uv_fileno(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self), &fd) == 0 else { return nil }
     if !outgoing.isEmpty {
@@ -242,6 +259,7 @@ public final class TCPStream {
   public func shutdownWrite() {
     guard !isClosed else { return }
     flush()
+    if let pipe { return pipe.pipeFinished(self) }
     sealClose()
     let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
     if uv_shutdown(req, stream, { req, _ in req!.deallocate() }) < 0 { req.deallocate() }
@@ -253,6 +271,10 @@ public final class TCPStream {
     stopReading()
     if let onClose { self.onClose = onClose }
     flush()
+    if let pipe {
+      pipe.pipeFinished(self)
+      return close()
+    }
     sealClose()
     if libuvQueued == 0 { return close() }
     let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
@@ -285,10 +307,12 @@ public final class TCPStream {
     connectTimer?.close()
     connectTimer = nil
     security?.streamClosed(self)
+    pipe?.pipeClosed(self)
     uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { raw in
       let me = Unmanaged<TCPStream>.fromOpaque(raw!.pointee.data).takeRetainedValue()
       me.delegate = nil
       me.security = nil
+      me.pipe = nil
       let done = me.onClose
       me.onClose = nil
       me.handle.deallocate()
@@ -299,12 +323,20 @@ public final class TCPStream {
   /// Closes with RST instead of FIN (SO_LINGER 0): for connections abandoned mid-response.
   public func reset() {
     guard !isClosed else { return }
+    if let pipe { pipe.pipeReset(self) }
     var fd: uv_os_fd_t = -1
     if uv_fileno(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self), &fd) == 0 {
       var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
       setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
     }
     close()
+  }
+
+  /// The pipe took queued bytes: tells the owner when the queue fell to the low watermark.
+  public func pipeDrained() {
+    guard !isClosed, drainPending, queuedBytes <= lowWatermark else { return }
+    drainPending = false
+    delegate?.streamDidDrain(self)
   }
 
   // MARK: Addresses and options

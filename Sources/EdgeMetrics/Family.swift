@@ -43,6 +43,11 @@ public enum Families {
   public static let tunnelsActive = Family(
     "edge_tunnels_active", "Upgraded connections (WebSocket and other protocol switches) relayed now.")
   public static let tunnelsOpened = Family("edge_tunnels_opened_total", "Upgraded connections relayed since start.")
+  public static let http2Sessions = Family("edge_http2_connections_active", "HTTP/2 client connections open now.")
+  public static let http2Streams = Family("edge_http2_streams_total", "HTTP/2 request streams opened by clients.")
+  public static let http2Abuse = Family(
+    "edge_http2_connections_refused_total",
+    "HTTP/2 connections ended for abuse: rapid reset, CONTINUATION or control-frame floods.")
 
   // Upstreams
   public static let upstreamDuration = Family(
