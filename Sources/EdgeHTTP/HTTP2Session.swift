@@ -190,6 +190,7 @@ final class HTTP2Session: TCPStreamDelegate, LoopFlusher {
 
   func submitResponse(_ stream: HTTP2Stream, _ fields: inout [nghttp2_nv], withBody: Bool) -> Bool {
     guard let session else { return false }
+    scheduleFlush()
     if withBody {
       var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: readResponseBody)
       return nghttp2_submit_response(session, stream.id, &fields, fields.count, &provider) == 0
@@ -199,6 +200,7 @@ final class HTTP2Session: TCPStreamDelegate, LoopFlusher {
 
   func submitInterim(_ stream: HTTP2Stream, _ fields: inout [nghttp2_nv]) -> Bool {
     guard let session else { return false }
+    scheduleFlush()
     return nghttp2_submit_headers(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, nil, &fields, fields.count, nil) >= 0
   }
 
