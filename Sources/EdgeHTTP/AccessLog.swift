@@ -51,7 +51,11 @@ public final class AccessLogger: Sendable {
     out.string(record.remoteIP)
     out.raw(",\"client_ip\":")
     out.string(record.remoteIP)
-    out.raw(head.version == .http1_1 ? ",\"proto\":\"HTTP/1.1\",\"method\":" : ",\"proto\":\"HTTP/1.0\",\"method\":")
+    if record.http2 {
+      out.raw(",\"proto\":\"HTTP/2.0\",\"method\":")
+    } else {
+      out.raw(head.version == .http1_1 ? ",\"proto\":\"HTTP/1.1\",\"method\":" : ",\"proto\":\"HTTP/1.0\",\"method\":")
+    }
     out.string(head.method)
     out.raw(",\"host\":")
     out.string(head.host ?? "")
@@ -130,6 +134,8 @@ struct AccessRecord {
   let secure: Bool
   let start: UInt64
   var bytesRead = 0
+  /// The request came on an HTTP/2 stream (its head was made HTTP/1.1 for the connection that served it).
+  var http2 = false
 }
 
 func monotonicNanoseconds() -> UInt64 {

@@ -216,7 +216,7 @@ public actor HTTPConnection {
       let start = monotonicNanoseconds()
       if let meter = site.meter { startMeasuring(meter, head, at: start) }
       accessRecord = site.accessLog.map {
-        AccessRecord(logger: $0, head: head, remoteIP: remoteIP, secure: isSecure, start: start)
+        AccessRecord(logger: $0, head: head, remoteIP: remoteIP, secure: isSecure, start: start, http2: http2)
       }
     }
     currentRoot = resolution.root

@@ -170,6 +170,17 @@ public final class Worker: @unchecked Sendable {
     }
   }
 
+  /// After a reload: an HTTP/2 connection keeps serving (each new stream reads the new table) unless its
+  /// listener is gone or no longer serves its version of HTTP/2; those get GOAWAY and finish their streams.
+  public func reloadedHTTP2(closedPorts: [Int]) {
+    loop.checkIsolated()
+    let protocols = routes.config.global.servers.protocols
+    for session in Array(sessions.values)
+    where closedPorts.contains(session.port) || !protocols.contains(session.isSecure ? "h2" : "h2c") {
+      session.drain()
+    }
+  }
+
   func tunnelDidClose(_ id: ObjectIdentifier) {
     if tunnels.removeValue(forKey: id) != nil {
       live.subtract(1, ordering: .relaxed)

@@ -270,6 +270,7 @@ public final class Node {
         }
         worker.routes = nextRoutes
         for port in closed { worker.stopListening(on: port) }
+        worker.reloadedHTTP2(closedPorts: closed)
       }
     }
     let adminChanged = next.global.admin != config.global.admin
