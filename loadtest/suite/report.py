@@ -111,6 +111,25 @@ def tls_table(rows):
          "errors"], lines)
 
 
+def h2_table(rows):
+    text = ""
+    for kind, title in (("h2-local", "a local response"), ("h2-proxy", "a keep-alive HTTP/1.1 origin behind /api/")):
+        groups = by_proxy(rows, kind)
+        if not groups:
+            continue
+        nginx = dict(groups).get("nginx", [])
+        base_rate, base_cpu = med(nginx, "req_s"), med(nginx, "req_per_cpu_s")
+        lines = []
+        for p, rs in groups:
+            lines.append([p, fmt(med(rs, "req_s")), ratio(med(rs, "req_s"), base_rate), fmt(med(rs, "req_per_cpu_s")),
+                          ratio(med(rs, "req_per_cpu_s"), base_cpu), fmt(med(rs, "mean_ms"), 2),
+                          fmt(med(rs, "max_ms"), 1), fmt(total(rs, "failed"))])
+        text += "### HTTP/2 over TLS (h2load), %s\n\n" % title + table(
+            ["proxy", "requests/s", "× nginx", "per proxy CPU-s", "× nginx", "mean ms", "max ms", "failed"],
+            lines) + "\n"
+    return text
+
+
 def reload_table(rows):
     groups = by_proxy(rows, "reload")
     if not groups:
@@ -256,7 +275,8 @@ def markdown(rows, meta, samples_dir, report_path):
                  size["announce_conns"], size["announce_s"], size["idle_conns"], size["idle_hold_s"],
                  size["chatter_conns"], size["chatter_rate"], size["chatter_s"], size["tls_conns"], size["tls_s"],
                  size["reloads"], size["reload_s"], size["failover_s"]))
-    for part in (announce_table(rows), idle_table(rows), chatter_table(rows), tls_table(rows), reload_table(rows),
+    for part in (announce_table(rows), idle_table(rows), chatter_table(rows), tls_table(rows), h2_table(rows),
+                 reload_table(rows),
                  failover_table(rows)):
         if part:
             text += part + "\n"

@@ -13,6 +13,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -29,13 +30,15 @@ PROXY_CPU = os.environ.get("PROXY_CPU", "0")
 LOAD_CPU = os.environ.get("LOAD_CPU", "1")
 HZ = os.sysconf("SC_CLK_TCK")
 ALL_PROXIES = ["edge", "nginx", "haproxy", "caddy"]
-ALL_SCENARIOS = ["announce", "ws-idle", "ws-chatter", "tls-storm", "reload", "failover"]
+ALL_SCENARIOS = ["announce", "ws-idle", "ws-chatter", "tls-storm", "h2", "reload", "failover"]
 
 # Sizes: the full run and the smoke run (make loadtest, under 3 minutes).
 FULL = dict(rounds=5, announce_s=10, announce_conns=64, idle_conns=9800, idle_hold_s=10, chatter_conns=1000,
-            chatter_rate=20000, chatter_s=10, tls_s=8, tls_conns=32, reload_s=10, reloads=4, failover_s=10)
+            chatter_rate=20000, chatter_s=10, tls_s=8, tls_conns=32, reload_s=10, reloads=4, failover_s=10,
+            h2_s=8, h2_conns=32, h2_streams=32)
 SMOKE = dict(rounds=1, announce_s=3, announce_conns=32, idle_conns=500, idle_hold_s=3, chatter_conns=100,
-             chatter_rate=2000, chatter_s=3, tls_s=2, tls_conns=16, reload_s=6, reloads=2, failover_s=6)
+             chatter_rate=2000, chatter_s=3, tls_s=2, tls_conns=16, reload_s=6, reloads=2, failover_s=6,
+             h2_s=2, h2_conns=8, h2_streams=16)
 
 
 def log(*args):
@@ -171,7 +174,11 @@ class Bed:
         self.fo_proc = {}
         for side in ("a", "b"):
             self.fo_port[side], self.fo_proc[side] = self.start_tracker("tracker-fo-" + side)
-        self.ws = free_port()
+        self.origin, self.ws = free_port(), free_port()
+        config = self.render("origin")
+        proc = self.procs.start("origin", ["nginx", "-c", config, "-p", self.work, "-e",
+                                           os.path.join(self.work, "origin-error.log"), "-g", "daemon off;"], LOAD_CPU)
+        wait_port(self.origin, proc, "origin")
         proc = self.procs.start("ws-upstream", [self.edgeload, "ws-serve", str(self.ws), "1000", "64"], LOAD_CPU)
         wait_port(self.ws, proc, "ws-upstream")
 
@@ -184,10 +191,12 @@ class Bed:
 
     def render(self, name):
         template = {"edge": "edge.Caddyfile", "caddy": "caddy.Caddyfile", "nginx": "nginx.conf",
-                    "haproxy": "haproxy.cfg"}[name]
+                    "haproxy": "haproxy.cfg", "origin": "origin.conf"}[name]
         with open(os.path.join(HERE, template)) as f:
             text = f.read()
-        values = {"PORT": self.port[name], "ADMIN": self.admin[name], "TLS_PORT": self.tls_port[name], "TRACKER": "127.0.0.1:%d" % self.tracker,
+        values = {"PORT": self.port.get(name), "ADMIN": self.admin.get(name), "TLS_PORT": self.tls_port.get(name),
+                  "ORIGIN": "127.0.0.1:%d" % self.origin, "ORIGIN_PORT": self.origin,
+                  "TRACKER": "127.0.0.1:%d" % self.tracker,
                   "WS": "127.0.0.1:%d" % self.ws, "FO_A": "127.0.0.1:%d" % self.fo_port["a"],
                   "FO_B": "127.0.0.1:%d" % self.fo_port["b"], "DIR": self.work, "GEN": self.generation}
         for key, value in values.items():
@@ -410,6 +419,54 @@ def scenario_tls_storm(bed, names, size, rows, samples_dir):
                 r + 1, name, float(res["rate"]), res["errors"], cpu))
 
 
+def h2load(bed, name, path, seconds, conns, streams):
+    """h2load over TLS (ALPN h2) to bench.test on the proxy's TLS port; its summary as numbers."""
+    url = "https://bench.test:%d%s" % (bed.tls_port[name], path)
+    r = subprocess.run(["taskset", "-c", LOAD_CPU, "h2load", "-D", str(seconds), "-c", str(conns), "-m", str(streams),
+                        "-t", "1", "--connect-to", "127.0.0.1:%d" % bed.tls_port[name], url],
+                       capture_output=True, text=True, timeout=seconds + 120)
+    out = r.stdout
+    done = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, "
+                     r"(\d+) errored, (\d+) timeout", out)
+    codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
+    rate = re.search(r"finished in [\d.]+s, ([\d.]+) req/s", out)
+    latency = re.search(r"time for request:\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", out)
+    proto = re.search(r"Application protocol: (\S+)", out)
+    if r.returncode != 0 or not (done and codes and rate and latency):
+        raise SystemExit("h2load against %s failed: %s %s" % (name, out[-2000:], r.stderr[-1000:]))
+
+    def ms(text):
+        for unit, scale in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+            if text.endswith(unit):
+                return float(text[:-len(unit)]) * scale
+        return float(text)
+    # Failed: requests not answered, or answered 4xx/5xx (h2load's "failed" counts neither alone).
+    failed = int(done.group(5)) + int(done.group(6)) + int(done.group(7)) + int(codes.group(3)) + int(codes.group(4))
+    return dict(req_s=float(rate.group(1)), ok=int(codes.group(1)), failed=failed, mean_ms=ms(latency.group(3)),
+                max_ms=ms(latency.group(2)), proto=proto.group(1) if proto else "?")
+
+
+def scenario_h2(bed, names, size, rows, samples_dir):
+    """HTTP/2 over TLS with h2load: many streams per connection, to a local response and to a keep-alive
+    HTTP/1.1 origin behind /api/."""
+    for name in names:
+        check = h2load(bed, name, "/api/check", 1, 1, 1)
+        if check["proto"] != "h2" or check["ok"] == 0:
+            raise SystemExit("HTTP/2 through %s does not work: %s" % (name, check))
+    for r in range(size["rounds"]):
+        for path, kind in (("/", "h2-local"), ("/api/x", "h2-proxy")):
+            for name in rotated(names, r):
+                pid = bed.proc[name].pid
+                c0 = cpu_seconds(pid)
+                res = h2load(bed, name, path, size["h2_s"], size["h2_conns"], size["h2_streams"])
+                cpu = cpu_seconds(pid) - c0
+                rows.append(dict(scenario=kind, round=r + 1, proxy=name, req_s=res["req_s"], mean_ms=res["mean_ms"],
+                                 max_ms=res["max_ms"], failed=res["failed"], cpu_s=cpu,
+                                 req_per_cpu_s=res["ok"] / cpu if cpu else None))
+                log("%s r%d %-8s %8.0f req/s mean %.2f ms failed %d cpu %.2f s" % (
+                    kind, r + 1, name, res["req_s"], res["mean_ms"], res["failed"], cpu))
+
+
 def scenario_reload(bed, names, size, rows, samples_dir):
     """Announces and 200 chatting WebSockets while the proxy reloads its configuration `reloads` times."""
     for name in names:
@@ -456,7 +513,8 @@ def scenario_failover(bed, names, size, rows, samples_dir):
 
 
 SCENARIOS = {"announce": scenario_announce, "ws-idle": scenario_ws_idle, "ws-chatter": scenario_ws_chatter,
-             "tls-storm": scenario_tls_storm, "reload": scenario_reload, "failover": scenario_failover}
+             "tls-storm": scenario_tls_storm, "h2": scenario_h2, "reload": scenario_reload,
+             "failover": scenario_failover}
 
 
 def main():
