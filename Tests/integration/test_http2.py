@@ -296,3 +296,31 @@ def test_goaway_on_shutdown_lets_the_stream_under_way_finish(start_upstream, sta
     assert re.search(r":status: 200", out) and out.rstrip().endswith("slow") or "slow" in out, out
     assert client.returncode == 0, out
     proxy.proc.proc.wait(timeout=15)
+
+
+def _reload(proxy, text: str) -> None:
+    """Rewrites the proxy's Caddyfile, sends SIGHUP and waits for the log to say it was applied."""
+    path = proxy.workdir / "Caddyfile"
+    before = proxy.proc.stderr_path.read_text(errors="replace").count("configuration reloaded")
+    path.write_text(text)
+    proxy.proc.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while proxy.proc.stderr_path.read_text(errors="replace").count("configuration reloaded") == before:
+        assert time.monotonic() < deadline, proxy.proc.stderr_path.read_text(errors="replace")[-2000:]
+        time.sleep(0.05)
+
+
+def test_reload_keeps_h2_connections_unless_it_removes_h2c(start_upstream, start_proxy):
+    up = start_upstream("a")
+    proxy = h2c_proxy(start_proxy, up)
+    original = (proxy.workdir / "Caddyfile").read_text()
+    with H2Client(proxy.port) as c:
+        assert c.response(c.request("GET", "/hello")).data == b"hello"
+        # A reload that changes a route: the same connection serves the new route, no GOAWAY.
+        _reload(proxy, original.replace('respond /hello "hello" 200', 'respond /hello "hello again" 200'))
+        assert c.response(c.request("GET", "/hello")).data == b"hello again"
+        assert c.goaway is None
+        # A reload that turns h2c off: GOAWAY (the shutdown notice first), and no new stream is taken.
+        _reload(proxy, original.replace("protocols h1 h2 h2c", "protocols h1 h2"))
+        c.wait(lambda: c.goaway is not None, 10)
+        assert c.goaway.error_code == 0

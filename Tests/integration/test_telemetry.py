@@ -149,8 +149,10 @@ def test_counts_match_the_handshakes_made(edge_bin, tmp_path, other_ca):
     assert counters["versions"] == {"TLSv1.3": 4, "TLSv1.2": 1}
     assert counters["resumption"] == {"full": 5}
     assert counters["sni"] == {"present": 6, "absent": 1}
-    # edge's ALPN preference is http/1.1: chosen whenever offered; `s_client -noservername` offers none.
-    assert counters["alpn"] == {"http/1.1": 4, "none": 1}
+    # edge prefers h2, then http/1.1: the three completed handshakes that offered h2 (curl and
+    # `s_client -alpn h2,http/1.1`) chose it, the one offering http/1.1 alone got that, and
+    # `s_client -noservername` offers none.
+    assert counters["alpn"] == {"h2": 3, "http/1.1": 1, "none": 1}
     assert counters["groups"] == {"x25519": 5}
     assert counters["ciphers"] == {"TLS_AES_128_GCM_SHA256": 4, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": 1}
 

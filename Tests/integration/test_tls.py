@@ -330,7 +330,7 @@ old.test {
 # ---------------------------------------------------------------- 6. ALPN
 
 
-def test_alpn_selects_http_1_1(edge_node):
+def test_alpn_prefers_h2_then_http_1_1(edge_node):
     node = edge_node()
     node.start("""
 a.test {
@@ -340,10 +340,10 @@ a.test {
 """)
     r = tlsutil.s_client(node.https_port, "a.test", "-alpn", "http/1.1", cafile=node.root)
     assert r.connected and r.alpn == "http/1.1", r.tail()
-    h = tlsutil.handshake(node.https_port, "a.test", cafile=node.root, alpn=["h2", "http/1.1"])
-    assert h.alpn == "http/1.1"
+    h = tlsutil.handshake(node.https_port, "a.test", cafile=node.root, alpn=["http/1.1", "h2"])
+    assert h.alpn == "h2"  # the server's preference wins
     assert tlsutil.handshake(node.https_port, "a.test", cafile=node.root).alpn is None  # none offered, none chosen
-    with TLSConn(node.https_port, "a.test", cafile=node.root, alpn=["h2", "http/1.1"]) as c:
+    with TLSConn(node.https_port, "a.test", cafile=node.root, alpn=["http/1.1"]) as c:
         r = get(c, "a.test")
     assert r.status == 200 and r.version == "HTTP/1.1" and r.body == b"site a"
 
