@@ -109,7 +109,7 @@ extension ServerOptions {
 
 extension ReverseProxy {
   private enum Keys: String, CodingKey {
-    case upstreams, loadBalancing, headerUp, headerDown, streamIdleTimeout, streamTimeout, transport
+    case upstreams, loadBalancing, healthChecks, headerUp, headerDown, streamIdleTimeout, streamTimeout, transport
   }
 
   public init(from decoder: any Decoder) throws {
@@ -118,6 +118,7 @@ extension ReverseProxy {
     self.init(
       upstreams: try c.decode([Upstream].self, forKey: .upstreams),
       loadBalancing: try c.decode(.loadBalancing, default: d.loadBalancing),
+      healthChecks: try c.decode(.healthChecks, default: d.healthChecks),
       headerUp: try c.decode(.headerUp, default: d.headerUp),
       headerDown: try c.decode(.headerDown, default: d.headerDown),
       streamIdleTimeout: try c.decodeOptionalDuration(.streamIdleTimeout, default: d.streamIdleTimeout),
@@ -129,6 +130,7 @@ extension ReverseProxy {
     var c = encoder.container(keyedBy: Keys.self)
     try c.encode(upstreams, forKey: .upstreams)
     try c.encode(loadBalancing, forKey: .loadBalancing)
+    if !healthChecks.isEmpty { try c.encode(healthChecks, forKey: .healthChecks) }
     try c.encode(headerUp, forKey: .headerUp)
     try c.encode(headerDown, forKey: .headerDown)
     try c.encodeDuration(streamIdleTimeout, forKey: .streamIdleTimeout)

@@ -149,9 +149,8 @@ extension ReverseProxy {
       try EdgeConfig.checkPort(upstream.port, "upstream '\(upstream)'", at: location)
       if upstream.host.isEmpty { throw ConfigError("upstream with an empty host; write host:port", at: location) }
     }
-    if loadBalancing != "round_robin" {
-      throw ConfigError("lb_policy '\(loadBalancing)' is not supported yet; use round_robin", at: location)
-    }
+    try loadBalancing.validate(upstreams: upstreams.count, at: location)
+    try healthChecks.validate(at: location)
     for (name, value) in [("stream_idle_timeout", streamIdleTimeout), ("stream_timeout", streamTimeout), ("keepalive", transport.keepAlive)] {
       if let value, value <= .zero { throw ConfigError("\(name) must be positive (got \(value.caddyfileString))", at: location) }
     }

@@ -2,7 +2,10 @@
 /// ```
 /// reverse_proxy [<matcher>] [<upstreams…>] {
 ///     to <upstreams…>
-///     lb_policy round_robin            # only round_robin for now
+///     lb_policy <policy> [<args…>]     # default round_robin; see LoadBalancing
+///     lb_retries | lb_try_duration | lb_try_interval …
+///     health_uri | health_port | health_interval … # active checks; see ActiveHealthCheck
+///     fail_duration | max_fails | unhealthy_status … # passive checks; see PassiveHealthCheck
 ///     header_up   [+|-]<field> [<value>]
 ///     header_down [+|-]<field> [<value>]
 ///     flush_interval <duration>|-1     # accepted; edge always streams
@@ -18,8 +21,10 @@
 /// ```
 public struct ReverseProxy: Codable, Sendable, Equatable {
   public var upstreams: [Upstream]
-  /// Only "round_robin" for now.
-  public var loadBalancing: String
+  /// Which upstream each request goes to, and the retries when it cannot be reached.
+  public var loadBalancing: LoadBalancing
+  /// When an upstream is skipped for being unhealthy.
+  public var healthChecks: HealthChecks
   public var headerUp: [HeaderOperation]
   public var headerDown: [HeaderOperation]
   public var streamIdleTimeout: Duration?
@@ -27,12 +32,13 @@ public struct ReverseProxy: Codable, Sendable, Equatable {
   public var transport: HTTPTransport
 
   public init(
-    upstreams: [Upstream], loadBalancing: String = "round_robin", headerUp: [HeaderOperation] = [],
-    headerDown: [HeaderOperation] = [], streamIdleTimeout: Duration? = .seconds(3600),
+    upstreams: [Upstream], loadBalancing: LoadBalancing = LoadBalancing(), healthChecks: HealthChecks = HealthChecks(),
+    headerUp: [HeaderOperation] = [], headerDown: [HeaderOperation] = [], streamIdleTimeout: Duration? = .seconds(3600),
     streamTimeout: Duration? = nil, transport: HTTPTransport = .init()
   ) {
     self.upstreams = upstreams
     self.loadBalancing = loadBalancing
+    self.healthChecks = healthChecks
     self.headerUp = headerUp
     self.headerDown = headerDown
     self.streamIdleTimeout = streamIdleTimeout

@@ -3,27 +3,20 @@ import EdgeCaddyfile
 /// `reverse_proxy [<matcher>] [<upstreams…>] { … }` with the subdirectives documented on `ReverseProxy`.
 enum ReverseProxyDirective {
   private static let options = [
-    "to", "lb_policy", "header_up", "header_down", "flush_interval", "stream_idle_timeout", "stream_timeout",
-    "transport",
-  ]
+    "to", "header_up", "header_down", "flush_interval", "stream_idle_timeout", "stream_timeout", "transport",
+  ] + balancingOptions
   private static let notYet: Set<String> = [
-    "lb_retries", "lb_try_duration", "lb_try_interval", "lb_retry_match", "health_uri", "health_path",
-    "health_port", "health_interval", "health_timeout", "health_status", "health_body", "health_headers",
-    "health_passes", "health_fails", "health_method", "health_request_body", "health_follow_redirects",
-    "fail_duration", "max_fails", "unhealthy_status", "unhealthy_latency", "unhealthy_request_count",
-    "request_buffers", "response_buffers", "stream_close_delay", "trusted_proxies", "method", "rewrite",
-    "handle_response", "replace_status", "verbose_logs", "dynamic", "copy_response", "copy_response_headers",
+    "lb_retry_match", "health_request_body", "health_follow_redirects", "health_upstream", "request_buffers",
+    "response_buffers", "stream_close_delay", "trusted_proxies", "method", "rewrite", "handle_response",
+    "replace_status", "verbose_logs", "dynamic", "copy_response", "copy_response_headers",
   ]
   private static let transportOptions = ["dial_timeout", "response_header_timeout", "keepalive", "keepalive_idle_conns"]
-  private static let lbPolicies: Set<String> = [
-    "random", "random_choose", "least_conn", "first", "ip_hash", "client_ip_hash", "uri_hash", "query",
-    "header", "cookie", "weighted_round_robin",
-  ]
 
   static func parse(_ d: inout Dispenser) throws(ConfigError) -> Route {
     let name = d.token
     let (_, matcher) = try CaddyfileAdapter.matcher(&d)
     var proxy = ReverseProxy(upstreams: [])
+    var balancing = BalancingLines()
     for arg in d.remainingArgTokens() { proxy.upstreams.append(try upstream(arg)) }
     let level = d.nesting
     while d.nextBlock(level) {
@@ -33,17 +26,6 @@ enum ReverseProxyDirective {
         let args = d.remainingArgTokens()
         guard !args.isEmpty else { throw ConfigError("'to' needs at least one upstream, e.g. 'to app:8080'", at: option) }
         for arg in args { proxy.upstreams.append(try upstream(arg)) }
-      case "lb_policy":
-        let policy = try d.singleArg()
-        if policy.text == "round_robin" {
-          proxy.loadBalancing = "round_robin"
-        } else if lbPolicies.contains(policy.text) {
-          throw ConfigError("lb_policy '\(policy.text)' is not supported yet; use round_robin", at: policy)
-        } else {
-          let hint = DirectiveCatalog.suggestion(for: policy.text, among: lbPolicies.union(["round_robin"]))
-          throw ConfigError("unknown lb_policy '\(policy.text)'\(hint); edge supports round_robin", at: policy)
-        }
-        try d.rejectBlock("lb_policy")
       case "header_up": proxy.headerUp.append(try headerOperation(&d))
       case "header_down": proxy.headerDown.append(try headerOperation(&d))
       case "flush_interval":
@@ -55,9 +37,11 @@ enum ReverseProxyDirective {
       case "stream_idle_timeout": proxy.streamIdleTimeout = try d.positiveDurationArg()
       case "stream_timeout": proxy.streamTimeout = try d.positiveDurationArg()
       case "transport": proxy.transport = try transport(&d, proxy.transport)
-      case let other where transportOptions.contains(other):
-        throw ConfigError("'\(other)' is a transport option; write it inside 'transport http { … }'", at: option)
       case let other:
+        if try parseBalancing(option, &d, &proxy, &balancing) { continue }
+        if transportOptions.contains(other) {
+          throw ConfigError("'\(other)' is a transport option; write it inside 'transport http { … }'", at: option)
+        }
         throw .unrecognized(
           "reverse_proxy option", other, caddyOnly: notYet.contains(other), candidates: options, at: option)
       }
@@ -66,6 +50,7 @@ enum ReverseProxyDirective {
       throw ConfigError(
         "reverse_proxy needs at least one upstream; write it after the directive or in a 'to' line", at: name)
     }
+    try finishBalancing(&proxy, balancing)
     return Route(matcher: matcher, handler: .reverseProxy(proxy), location: SourceLocation(name))
   }
 

@@ -11,11 +11,21 @@ extension HTTPConnection {
 
   func startProxy(_ head: RequestHead, route: ProxyRoute, bodyLimit: Int?, responseFields: [HeaderOperation]) {
     upstreamInbound.removeAll()
+    let target = route.select(head, remoteIP: remoteIP)
+    if target == nil, !route.config.loadBalancing.retriesLater {
+      worker.logger.warning("no upstream available", metadata: ["upstreams": "\(route.targets.count)"])
+      return fail(status: 503, "no upstreams available", head: head, fields: responseFields, close: head.framing != .none)
+    }
     let exchange = ProxyExchange(
-      request: head, route: route, target: route.nextUpstream(), bodyLimit: bodyLimit, upstreamInbound: upstreamInbound)
+      request: head, route: route, target: target, startedAt: loop.now, bodyLimit: bodyLimit,
+      upstreamInbound: upstreamInbound)
     exchange.responseFields = responseFields
     self.exchange = exchange
     phase = .proxying
+    guard target != nil else {
+      exchange.noneAvailable = true
+      return waitToRetry(exchange)
+    }
     connectUpstream(exchange, fresh: false)
   }
 
@@ -45,6 +55,7 @@ extension HTTPConnection {
     case .failure(let error):
       worker.logger.warning(
         "upstream unreachable", metadata: ["upstream": "\(exchange.target)", "error": "\(error)"])
+      exchange.route.balancer.recordFailure(of: exchange.target)
       // Nothing has been sent, so any request may go to the next upstream.
       if tryNextUpstream(exchange) { return }
       return failExchange(status: 502, "upstream unreachable")
@@ -64,6 +75,8 @@ extension HTTPConnection {
         exchange.bodyStartedAt = loop.now
         armBodyTimer(exchange)
         pumpRequestBody()
+        // Reading may have stopped while no upstream took the body.
+        if self.exchange === exchange, exchange.bodyPausedAt == nil, !exchange.requestBodyDone { client.startReading() }
       }
     }
   }
@@ -198,6 +211,7 @@ extension HTTPConnection {
       case .invalid(let error):
         worker.logger.warning(
           "bad response from upstream", metadata: ["upstream": "\(exchange.target)", "error": "\(error)"])
+        exchange.route.balancer.recordFailure(of: exchange.target)
         return failExchange(status: 502, "bad response from upstream")
       case .complete(let head, let consumed):
         exchange.upstreamInbound.consume(consumed)
@@ -222,8 +236,10 @@ extension HTTPConnection {
 
   func startResponse(_ exchange: ProxyExchange, _ upstreamHead: consuming ResponseHead) {
     upstreamTimer.stop()
-    exchange.target.stats.meter.responseHead(after: Double(monotonicNanoseconds() - exchange.sentAt) / 1e9)
+    let latency = monotonicNanoseconds() - exchange.sentAt
+    exchange.target.stats.meter.responseHead(after: Double(latency) / 1e9)
     let head = upstreamHead
+    notePassiveHealth(exchange, status: head.status, latency: latency)
     exchange.upstreamKeepAlive = head.keepAlive
     exchange.responseStatus = head.status
     exchange.responseBody = BodyReader(head.framing)
@@ -267,6 +283,9 @@ extension HTTPConnection {
       headers.apply(headerDown, context)
       headers.apply(exchange.responseFields, context)
       headers.write(into: &scratch)
+    }
+    if let cookie = exchange.route.balancer.stickyCookie(for: exchange.target, request: exchange.request, secure: isSecure) {
+      scratch.appendField("Set-Cookie", cookie)
     }
     if let ownLength { scratch.appendField("Content-Length", String(ownLength)) }
     if exchange.chunkedToClient { scratch.appendField("Transfer-Encoding", "chunked") }
@@ -382,7 +401,7 @@ extension HTTPConnection {
   /// Ends the exchange with an error status if the response has not started, else by closing.
   func failExchange(status: Int, _ message: String) {
     guard let exchange else { return }
-    if status == 502 || status == 504 { exchange.target.stats.meter.failed() }
+    if status == 502 || status == 504, exchange.selected { exchange.target.stats.meter.failed() }
     exchange.upstream?.close()
     exchange.upstream = nil
     upstreamTimer.stop()
@@ -393,17 +412,6 @@ extension HTTPConnection {
     self.exchange = nil
     phase = .readingHead  // so the local response path treats the connection as live
     fail(status: status, message, head: exchange.request, fields: exchange.responseFields, close: true)
-  }
-
-  /// Moves the exchange to the next upstream when one is left that it has not given up on (each upstream
-  /// is tried once per request). Remembering failed upstreams across requests (passive health) is not
-  /// built yet.
-  func tryNextUpstream(_ exchange: ProxyExchange) -> Bool {
-    exchange.failedUpstreams += 1
-    guard exchange.failedUpstreams < exchange.route.targets.count else { return false }
-    exchange.retarget(exchange.route.upstream(after: exchange.target))
-    connectUpstream(exchange, fresh: false)
-    return true
   }
 
   func upstreamEnded(_ stream: TCPStream, error: UVError?) {
@@ -420,7 +428,10 @@ extension HTTPConnection {
         exchange.upstream = nil
         // A fresh connection is never `reused`, so this retries each upstream at most once.
         if conn.reused { return connectUpstream(exchange, fresh: true) }
+        exchange.route.balancer.recordFailure(of: exchange.target)
         if tryNextUpstream(exchange) { return }
+      } else if let conn = exchange.upstream, !conn.reused || exchange.receivedAnything {
+        exchange.route.balancer.recordFailure(of: exchange.target)
       }
       worker.logger.warning(
         "upstream closed before responding",
@@ -446,8 +457,11 @@ extension HTTPConnection {
   }
 
   func upstreamTimedOut() {
-    guard let exchange, !exchange.responseHeadSent else { return }
+    guard let exchange else { return }
+    if exchange.waitingToRetry { return lookAgain(exchange) }
+    guard !exchange.responseHeadSent else { return }
     worker.logger.warning("upstream response timed out", metadata: ["upstream": "\(exchange.target)"])
+    exchange.route.balancer.recordFailure(of: exchange.target)
     failExchange(status: 504, "upstream timed out")
   }
 

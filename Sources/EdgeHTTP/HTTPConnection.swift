@@ -138,8 +138,11 @@ public actor HTTPConnection {
     case .proxying:
       inbound.append(bytes)
       pumpRequestBody()
-      // Bytes of a pipelined request wait; stop reading once a whole head's worth is queued.
-      if exchange?.requestBodyDone ?? true, inbound.count > limits.maxHeaderBytes { client.stopReading() }
+      // Bytes of a pipelined request wait; stop reading once a whole head's worth is queued. So does a
+      // body while no upstream takes it (a dial, or a wait for lb_try_interval).
+      if exchange?.requestBodyDone ?? true || exchange?.upstream == nil, inbound.count > limits.maxHeaderBytes {
+        client.stopReading()
+      }
     case .tunnelled, .closed:
       break
     }
@@ -520,8 +523,8 @@ public actor HTTPConnection {
       logAccess(status: transfer.status, size: transfer.length - transfer.remaining)
     }
     if requestOpen {
-      let sent = exchange.map { ($0.responseStatus, $0.bytesOut, $0.target.description, $0.requestBodyBytes) }
-      logAccess(status: sent?.0 ?? 0, size: sent?.1 ?? 0, upstream: sent?.2, bytesRead: sent?.3 ?? 0)
+      let sent = exchange.map { ($0.responseStatus, $0.bytesOut, $0.selected ? $0.target.description : nil, $0.requestBodyBytes) }
+      logAccess(status: sent?.0 ?? 0, size: sent?.1 ?? 0, upstream: sent.flatMap { $0.2 }, bytesRead: sent?.3 ?? 0)
     }
     fileTransfer = nil
     timer.close()

@@ -11,9 +11,23 @@ final class ProxyExchange {
   var request: RequestHead
   var headEncoded = false
   let route: ProxyRoute
+  /// The upstream the request goes to. Before the first pick (every upstream was unavailable and the
+  /// request waits for one) it is the route's first, uncounted and unused.
   private(set) var target: UpstreamTarget
-  /// Upstreams given up on for this request: unreachable, or closed before answering (each is tried once).
-  var failedUpstreams = 0
+  /// The exchange counts as a request in flight to `target` (not while it waits to look again).
+  private(set) var counted: Bool
+  /// An upstream was picked at some point (the access log names it).
+  private(set) var selected: Bool
+  /// Upstreams given up on in this round of tries: unreachable, or closed before answering.
+  var tried = UpstreamSet()
+  /// Tries after the first, across rounds (`lb_retries`).
+  var retries = 0
+  /// Loop time (ms) the request started looking for an upstream (`lb_try_duration`).
+  let startedAt: UInt64
+  /// Waiting `lb_try_interval` before looking again.
+  var waitingToRetry = false
+  /// The last look found no upstream available: a 503 rather than a 502 when tries run out.
+  var noneAvailable = false
   let bodyLimit: Int?
   /// The site's `header` operations, applied to the response after `header_down`.
   var responseFields: [HeaderOperation] = []
@@ -53,21 +67,36 @@ final class ProxyExchange {
   var sentAt: UInt64 = 0
 
   /// The exchange ends when it is let go (answered, failed, abandoned or become a tunnel).
-  deinit { target.stats.end() }
+  deinit { if counted { target.stats.end() } }
 
-  /// Moves the request to another upstream, before anything was sent (its dial failed).
+  /// Moves the request to another upstream, before anything was sent (its dial failed), or to its first.
   func retarget(_ next: UpstreamTarget) {
-    target.stats.end()
+    if counted { target.stats.end() }
     next.stats.begin()
     target = next
+    counted = true
+    selected = true
   }
 
-  init(request: RequestHead, route: ProxyRoute, target: UpstreamTarget, bodyLimit: Int?, upstreamInbound: ByteBuffer) {
-    target.stats.begin()
+  /// The request is no longer in flight to `target` (it waits to look for an upstream again).
+  func stopCounting() {
+    if counted { target.stats.end() }
+    counted = false
+  }
+
+  /// `target` nil: no upstream is available yet.
+  init(
+    request: RequestHead, route: ProxyRoute, target: UpstreamTarget?, startedAt: UInt64, bodyLimit: Int?,
+    upstreamInbound: ByteBuffer
+  ) {
+    target?.stats.begin()
+    counted = target != nil
+    selected = target != nil
+    self.startedAt = startedAt
     self.upstreamInbound = upstreamInbound
     self.request = request
     self.route = route
-    self.target = target
+    self.target = target ?? route.targets[0]
     self.bodyLimit = bodyLimit
     self.isUpgrade = request.upgrade != nil
     self.requestBody = BodyReader(request.framing)

@@ -555,33 +555,49 @@ public struct StaticResponse: Sendable {
   }
 }
 
-/// A `reverse_proxy` handler: its settings and the round-robin cursor shared by all workers.
+/// A `reverse_proxy` handler: its settings, and the balancer whose cursors all workers share.
 public final class ProxyRoute: Sendable {
   public let config: ReverseProxy
   public let targets: [UpstreamTarget]
+  public let balancer: Balancer
   /// Transport timeouts in loop milliseconds, converted once.
   public let dialMilliseconds: UInt64
   public let responseHeaderMilliseconds: UInt64
   public let keepAliveMilliseconds: UInt64?
-  private let cursor = Atomic<UInt>(0)
+  /// `lb_try_duration` and `lb_try_interval` in loop milliseconds.
+  public let tryDurationMilliseconds: UInt64
+  public let tryIntervalMilliseconds: UInt64
+  /// Response statuses that count as failures (passive health).
+  let unhealthyStatuses: [ClosedRange<Int>]
+  /// A response head later than this (ns) counts as a failure; nil: never.
+  let unhealthyLatencyNanoseconds: UInt64?
+
   init(_ config: ReverseProxy) {
     self.config = config
-    targets = config.upstreams.map(UpstreamTarget.init)
+    let active = config.healthChecks.active
+    let selection = config.loadBalancing.selection
+    let secret = selection.kind == .cookie ? selection.secret ?? "" : nil
+    targets = config.upstreams.enumerated().map { UpstreamTarget($1, index: $0, active: active, cookieSecret: secret) }
+    balancer = Balancer(config, hasActiveChecks: active != nil)
     dialMilliseconds = config.transport.dialTimeout.milliseconds
     responseHeaderMilliseconds = config.transport.responseHeaderTimeout.milliseconds
     keepAliveMilliseconds = config.transport.keepAlive?.milliseconds
+    tryDurationMilliseconds = config.loadBalancing.tryDuration.milliseconds
+    tryIntervalMilliseconds = config.loadBalancing.tryInterval.milliseconds
+    let passive = config.healthChecks.passive
+    let remembered = passive.failDuration > .zero
+    unhealthyStatuses = remembered ? StatusPattern.ranges(passive.unhealthyStatus) ?? [] : []
+    unhealthyLatencyNanoseconds = remembered ? passive.unhealthyLatency.map { $0.milliseconds * 1_000_000 } : nil
   }
 
-  /// The next upstream in round-robin order.
-  public func nextUpstream() -> UpstreamTarget {
-    let n = cursor.add(1, ordering: .relaxed).oldValue
-    return targets[Int(n % UInt(targets.count))]
-  }
-
-  /// The upstream listed after `target` (wrapping), for trying the others when a dial fails.
-  public func upstream(after target: UpstreamTarget) -> UpstreamTarget {
-    guard let i = targets.firstIndex(where: { $0 === target }) else { return nextUpstream() }
-    return targets[(i + 1) % targets.count]
+  /// The upstream for a request, by the route's `lb_policy`, among the available upstreams not in
+  /// `tried`; nil when there is none. `remoteIP` is the connection's peer, `clientIP` the client
+  /// (`client_ip_hash`; the peer when not given).
+  public func select(
+    _ head: RequestHead, remoteIP: String, clientIP: String? = nil, excluding tried: UpstreamSet = UpstreamSet(),
+    now: UInt64? = nil
+  ) -> UpstreamTarget? {
+    balancer.select(targets, head, remoteIP: remoteIP, clientIP: clientIP ?? remoteIP, excluding: tried, now: now)
   }
 }
 
@@ -591,11 +607,32 @@ public final class UpstreamTarget: Sendable, CustomStringConvertible {
   public let port: Int
   public let key: PoolKey
   public let stats: UpstreamStats
-  init(_ upstream: Upstream) {
+  /// Its place in the route's list (the bit a request sets when it tried this upstream).
+  public let index: Int
+  /// The address's stable hash, for rendezvous hashing.
+  public let addressHash: UInt64
+  /// What active health checks say about it (nil: the route has none).
+  public let health: UpstreamHealth?
+  /// The checker that decides `health`: one per address and settings on a node.
+  public let healthKey: HealthCheckKey?
+  /// The `cookie` policy's cookie value naming this upstream (hex HMAC-SHA256 of the address).
+  public let cookieValue: String?
+  init(_ upstream: Upstream, index: Int = 0, active: ActiveHealthCheck? = nil, cookieSecret: String? = nil) {
     host = upstream.host
     port = upstream.port
     key = PoolKey(upstream.description)
     stats = UpstreamStats.named(upstream.description)
+    self.index = index
+    addressHash = StableHash.of(upstream.description)
+    if let active {
+      let key = HealthCheckKey(address: upstream.description, host: upstream.host, port: upstream.port, check: active)
+      healthKey = key
+      health = HealthCheckKey.health(for: key)
+    } else {
+      healthKey = nil
+      health = nil
+    }
+    cookieValue = cookieSecret.map { HMACSHA256.hex(key: $0, upstream.description) }
   }
   public var description: String { key.text }
 }
@@ -606,6 +643,8 @@ public final class UpstreamStats: Sendable {
   /// Requests sent or being sent and not yet answered in full.
   public let active = Atomic<Int>(0)
   public let total = Atomic<Int>(0)
+  /// Recent failures (passive health), shared like the counts.
+  public let failures = FailureLog()
   /// The same counts and more (failures, response-head latency) for `/metrics`.
   public let meter: UpstreamMeter
 
@@ -629,32 +668,6 @@ public final class UpstreamStats: Sendable {
       let stats = UpstreamStats(address: address)
       known[address] = stats
       return stats
-    }
-  }
-}
-
-extension RouteTable {
-  /// Every upstream address of this table, with its counters, sorted by address.
-  public func upstreamStatus() -> [(address: String, active: Int, total: Int)] {
-    func targets(_ routes: [CompiledRoute]) -> [UpstreamTarget] {
-      routes.flatMap { route -> [UpstreamTarget] in
-        switch route.handler {
-        case .proxy(let proxy): proxy.targets
-        case .group(let group), .route(let group): targets(group.routes)
-        default: []
-        }
-      }
-    }
-    var seen: [String: UpstreamStats] = [:]
-    for listener in listeners.values {
-      for site in listener.sites {
-        for target in targets(site.routes) + site.errorRoutes.flatMap({ targets($0.routes) }) {
-          seen[target.description] = target.stats
-        }
-      }
-    }
-    return seen.sorted { $0.key < $1.key }.map {
-      ($0.key, $0.value.active.load(ordering: .relaxed), $0.value.total.load(ordering: .relaxed))
     }
   }
 }

@@ -54,6 +54,9 @@ public enum Families {
     "edge_upstream_response_header_seconds", "Time from sending a request upstream to its response head, by upstream.")
   public static let upstreamActive = Family("edge_upstream_requests_active", "Requests in flight to an upstream.")
   public static let upstreamRequests = Family("edge_upstream_requests_total", "Requests sent to an upstream.")
+  public static let upstreamHealthy = Family(
+    "edge_upstream_healthy",
+    "1 while load balancing may pick an upstream (no active health check says unhealthy and passive checks count fewer than max_fails recent failures), else 0, by upstream.")
   public static let upstreamFailures = Family(
     "edge_upstream_failures_total", "Requests to an upstream that failed (connection refused or lost, timeout), by upstream.")
 

@@ -18,7 +18,7 @@ import Logging
 ///                          changes the value at `path` (see `ConfigTree`) and loads the result; with
 ///                          `If-Match`, only if the configuration is still the one that ETag names
 ///     GET  /reverse_proxy/upstreams
-///                          every upstream address with its requests in flight
+///                          every upstream address with its requests in flight and its health
 ///     GET  /metrics        Prometheus metrics (text format 0.0.4)
 ///     GET  /health         200 while the node's control loop answers
 ///     GET  /ready          200 when listeners are up, a configuration is loaded and storage answers;
@@ -262,10 +262,14 @@ final class AdminServer {
   }
 
   /// `GET /reverse_proxy/upstreams`: Caddy's list (`address`, `num_requests`, `fails`) for every upstream
-  /// of the running configuration. `fails` stays 0 until passive health checks exist.
+  /// of the running configuration, with edge's `healthy` (load balancing may pick it), `active_health`
+  /// (healthy, unhealthy or unchecked) and `requests_total`.
   private func upstreams(_ node: Node) -> Reply {
     let list = node.routes.upstreamStatus().map { status -> [String: Any] in
-      ["address": status.address, "num_requests": status.active, "fails": 0, "requests_total": status.total]
+      [
+        "address": status.address, "num_requests": status.active, "fails": status.fails, "healthy": status.healthy,
+        "active_health": status.activeHealth.name, "requests_total": status.total,
+      ]
     }
     guard let data = try? JSONSerialization.data(withJSONObject: list, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     else { return Reply(500, "cannot encode the upstreams\n") }

@@ -26,12 +26,15 @@ extension Node {
       _ = (ClusterAgent.redisConnectedGauge, ClusterAgent.configVersionGauge, ClusterAgent.refusedCounter, ClusterAgent.lagHistogram)
     }
     let serving = self.serving
+    let servingRoutes = self.servingRoutes
     let cluster = self.cluster
     let expiry = ExpiryGauges()
+    let upstreamHealth = UpstreamHealthGauges()
     EdgeMetrics.setCollector("node") {
       let snapshot = serving.withLock { $0 }.snapshot
       Self.certificateCount.set(Double(snapshot.byName.count))
       expiry.update(snapshot.byName.mapValues(\.notAfter))
+      upstreamHealth.update(servingRoutes.withLock { $0 }.upstreamStatus())
       cluster?.collect()
     }
   }
@@ -62,6 +65,27 @@ final class ExpiryGauges: Sendable {
         let gauge = gauges[name] ?? Families.certificateExpiry.gauge([("name", name)])
         gauges[name] = gauge
         gauge.set(Double(seconds))
+      }
+    }
+  }
+}
+
+/// `edge_upstream_healthy`, one series per upstream of the table in service; an upstream a reload
+/// removed loses its series.
+final class UpstreamHealthGauges: Sendable {
+  private let gauges = Locked<[String: Gauge]>([:])
+
+  func update(_ upstreams: [UpstreamStatus]) {
+    gauges.withLock { gauges in
+      let current = Set(upstreams.map(\.address))
+      for (address, gauge) in gauges where !current.contains(address) {
+        EdgeMetrics.registry.unregisterGauge(gauge)
+        gauges[address] = nil
+      }
+      for upstream in upstreams {
+        let gauge = gauges[upstream.address] ?? Families.upstreamHealthy.gauge([("upstream", upstream.address)])
+        gauges[upstream.address] = gauge
+        gauge.set(upstream.healthy ? 1.0 : 0.0)
       }
     }
   }

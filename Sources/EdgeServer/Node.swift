@@ -50,6 +50,10 @@ public final class Node {
   public var buildVersion = "unknown"
   /// The certificate cache in service, readable from any thread (`/metrics`).
   let serving: Locked<CertificateCache>
+  /// The route table in service, readable from any thread (`/metrics` renders on workers too).
+  let servingRoutes: Locked<RouteTable>
+  /// Active health checks of the table in service (made when the node runs).
+  private var healthCheckers: HealthCheckers?
 
   /// `validateOnly`: check everything (certificate files included) but create nothing in storage.
   /// `reader`: where SIGHUP reads the new configuration from.
@@ -68,6 +72,7 @@ public final class Node {
     self.logger = logger
     self.reader = reader
     serving = Locked(certificates.cache)
+    servingRoutes = Locked(routes)
   }
 
   /// The configuration as this node runs it: a cluster member keeps its own files (the local copy of
@@ -188,6 +193,9 @@ public final class Node {
       workers.append(worker)
     }
     for (index, worker) in workers.enumerated() { worker.loop.runOnNewThread(name: "edge-worker-\(index)") }
+    let checkers = HealthCheckers(loop: control, logger: Logger(label: "edge.health"))
+    checkers.reconcile(routes)
+    healthCheckers = checkers
     upkeep = certificates.startUpkeep()
     if let ca = certificates.localCA {
       logger.info(
@@ -277,6 +285,8 @@ public final class Node {
     budget.setLimit(maxConnections(next))
     config = next
     routes = nextRoutes
+    servingRoutes.withLock { $0 = nextRoutes }
+    healthCheckers?.reconcile(nextRoutes)
     if adminChanged { startAdmin() }
     autosave()
     certificates = nextCertificates
@@ -412,6 +422,7 @@ public final class Node {
     }
     shuttingDown = true
     admin?.stop()
+    healthCheckers?.stopAll()
     telemetryPublisher?.stop()
     cluster?.stop()
     if let manager { Task { await manager.stop() } }

@@ -187,7 +187,7 @@ func corpusFailure(_ text: String) -> String {
     .init("upstream port", "a.com {\n\treverse_proxy :0\n}", "Caddyfile:2:16: invalid port '0' in upstream ':0'; use a number from 1 to 65535"),
     .init("empty 'to'", "a.com {\n\treverse_proxy x:1 {\n\t\tto\n\t}\n}", "Caddyfile:3:3: 'to' needs at least one upstream, e.g. 'to app:8080'"),
     .init("lb_policy typo", "a.com {\n\treverse_proxy x:1 {\n\t\tlb_policy round_robn\n\t}\n}",
-      "Caddyfile:3:13: unknown lb_policy 'round_robn' (did you mean 'round_robin'?); edge supports round_robin"),
+      "Caddyfile:3:13: unknown lb_policy 'round_robn' (did you mean 'round_robin'?); edge has random, random_choose, round_robin, weighted_round_robin, least_conn, ip_hash, client_ip_hash, first, uri_hash, query, header, cookie"),
     .init("transport duration", "a.com {\n\treverse_proxy x:1 {\n\t\ttransport http {\n\t\t\tdial_timeout fast\n\t\t}\n\t}\n}",
       "Caddyfile:4:17: 'fast' is not a duration; write e.g. 500ms, 10s, 5m, 1h or 1m30s"),
     .init("transport option typo", "a.com {\n\treverse_proxy x:1 {\n\t\ttransport http {\n\t\t\tdial_timout 1s\n\t\t}\n\t}\n}",
