@@ -51,7 +51,7 @@ let package = Package(
     .target(name: "EdgeCluster", dependencies: ["EdgeCore", "EdgeLoop", "EdgeRedis", "EdgeStorage", "COpenSSL"]),
     .target(name: "EdgeEncode", dependencies: ["CZlib", "CZstd"], swiftSettings: hotPath),
     .target(name: "EdgeRegex", dependencies: ["CPCRE2"], swiftSettings: hotPath),
-    .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeRegex"], swiftSettings: hotPath),
+    .target(name: "EdgeProxy", dependencies: ["EdgeCore", "EdgeLoop", "EdgeHTTP1", "EdgeRegex", "EdgeTLS"], swiftSettings: hotPath),
     // Prometheus exposition: swift-prometheus' registry, fed through swift-metrics (cold paths) and through
     // cached handles (per request and per handshake).
     .target(

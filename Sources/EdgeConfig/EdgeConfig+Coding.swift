@@ -73,7 +73,7 @@ extension GlobalOptions {
 extension ServerOptions {
   private enum Keys: String, CodingKey {
     case readHeaderTimeout, readBodyTimeout, writeTimeout, idleTimeout, maxHeaderBytes, maxURIBytes, maxHeaderCount
-    case maxConnections, minBodyRate, protocols
+    case maxConnections, minBodyRate, protocols, proxyProtocol, trustedProxies, clientIPHeaders
   }
 
   public init(from decoder: any Decoder) throws {
@@ -90,6 +90,9 @@ extension ServerOptions {
       maxConnections: try c.decodeIfPresent(Int.self, forKey: .maxConnections),
       minBodyRate: try c.decode(.minBodyRate, default: d.minBodyRate))
     protocols = try c.decode(.protocols, default: d.protocols)
+    proxyProtocol = try c.decodeIfPresent(ProxyProtocolListener.self, forKey: .proxyProtocol)
+    trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies)
+    clientIPHeaders = try c.decodeIfPresent([String].self, forKey: .clientIPHeaders)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -104,6 +107,9 @@ extension ServerOptions {
     try c.encodeIfPresent(maxConnections, forKey: .maxConnections)
     try c.encode(minBodyRate, forKey: .minBodyRate)
     try c.encode(protocols, forKey: .protocols)
+    try c.encodeIfPresent(proxyProtocol, forKey: .proxyProtocol)
+    try c.encodeIfPresent(trustedProxies, forKey: .trustedProxies)
+    try c.encodeIfPresent(clientIPHeaders, forKey: .clientIPHeaders)
   }
 }
 
@@ -141,7 +147,7 @@ extension ReverseProxy {
 
 extension HTTPTransport {
   private enum Keys: String, CodingKey {
-    case dialTimeout, responseHeaderTimeout, keepAlive, keepAliveIdleConns
+    case dialTimeout, responseHeaderTimeout, keepAlive, keepAliveIdleConns, tls, maxConnsPerHost, proxyProtocol
   }
 
   public init(from decoder: any Decoder) throws {
@@ -152,6 +158,9 @@ extension HTTPTransport {
       responseHeaderTimeout: try c.decodeDuration(.responseHeaderTimeout) ?? d.responseHeaderTimeout,
       keepAlive: try c.decodeOptionalDuration(.keepAlive, default: d.keepAlive),
       keepAliveIdleConns: try c.decode(.keepAliveIdleConns, default: d.keepAliveIdleConns))
+    tls = try c.decodeIfPresent(UpstreamTLS.self, forKey: .tls)
+    maxConnsPerHost = try c.decodeIfPresent(Int.self, forKey: .maxConnsPerHost)
+    proxyProtocol = try c.decodeIfPresent(ProxyProtocolVersion.self, forKey: .proxyProtocol)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -160,6 +169,9 @@ extension HTTPTransport {
     try c.encodeDuration(responseHeaderTimeout, forKey: .responseHeaderTimeout)
     try c.encodeDuration(keepAlive, forKey: .keepAlive)
     try c.encode(keepAliveIdleConns, forKey: .keepAliveIdleConns)
+    try c.encodeIfPresent(tls, forKey: .tls)
+    try c.encodeIfPresent(maxConnsPerHost, forKey: .maxConnsPerHost)
+    try c.encodeIfPresent(proxyProtocol, forKey: .proxyProtocol)
   }
 }
 

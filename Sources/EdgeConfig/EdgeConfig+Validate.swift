@@ -81,6 +81,7 @@ extension ServerOptions {
       throw ConfigError("servers option 'max_connections' must be at least 1 (got \(maxConnections))")
     }
     if minBodyRate < 0 { throw ConfigError("servers option 'min_body_rate' must not be negative (got \(minBodyRate))") }
+    try validateForwarding()
   }
 }
 
@@ -157,6 +158,7 @@ extension ReverseProxy {
     if transport.dialTimeout <= .zero || transport.responseHeaderTimeout <= .zero {
       throw ConfigError("transport timeouts must be positive", at: location)
     }
+    try transport.validate(upstreams: upstreams, at: location)
     for operation in headerUp + headerDown {
       try operation.validate(at: location)
       // A second framing field set on a request or response edge frames itself could be read two ways.

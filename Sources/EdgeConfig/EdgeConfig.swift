@@ -155,6 +155,15 @@ public struct ServerOptions: Codable, Sendable, Equatable {
   /// `h2c` is HTTP/2 with prior knowledge on cleartext listeners (off unless listed, as in Caddy).
   /// Default `h1 h2`.
   public var protocols: [String] = ["h1", "h2"]
+  /// `listener_wrappers { proxy_protocol { … } tls }`: read a PROXY header from load balancers before
+  /// TLS and HTTP. Default nil: connections are served as they come.
+  public var proxyProtocol: ProxyProtocolListener?
+  /// `trusted_proxies static <ranges…>` (`private_ranges` expanded): peers whose forwarding fields are
+  /// believed (see `TrustedProxyRanges`). Default nil: no peer is.
+  public var trustedProxies: [String]?
+  /// `client_ip_headers <fields…>`: where a trusted peer's client address is read, in order. Default
+  /// nil: `X-Forwarded-For`.
+  public var clientIPHeaders: [String]?
 
   public init(
     readHeaderTimeout: Duration = .seconds(10), readBodyTimeout: Duration = .seconds(60),

@@ -1,7 +1,8 @@
 import EdgeCaddyfile
 
 /// Reads the global options block: `workers`, `http_port`, `https_port`, `grace_period`, `email`,
-/// `admin`, `log { level }`, `servers { timeouts { … } max_header_size … max_connections … }` and `telemetry`.
+/// `admin`, `log { level }`, `servers { timeouts { … } max_header_size … max_connections … listener_wrappers …
+/// trusted_proxies … }` and `telemetry`.
 enum GlobalOptionsAdapter {
   static func adapt(_ block: ServerBlock) throws(ConfigError) -> GlobalOptions {
     var options = GlobalOptions()
@@ -217,15 +218,30 @@ enum GlobalOptionsAdapter {
           throw ConfigError("'protocols' must include h1: edge serves HTTP/1.1 on every listener", at: args[0])
         }
         servers.protocols = args.map(\.text)
-      case "listener_wrappers", "trusted_proxies", "trusted_proxies_strict", "client_ip_headers", "metrics",
-        "enable_full_duplex", "log_credentials", "strict_sni_host", "keepalive_interval", "name":
+      case "listener_wrappers": servers.proxyProtocol = try listenerWrappers(&d)
+      case "trusted_proxies": servers.trustedProxies = try trustedProxies(&d, servers.trustedProxies)
+      case "trusted_proxies_strict":
+        // Accepted: edge always reads client addresses the strict way (right to left).
+        try d.noMoreArgs()
+      case "client_ip_headers":
+        let names = d.remainingArgTokens()
+        guard !names.isEmpty else {
+          throw ConfigError("'client_ip_headers' needs at least one field name, e.g. 'client_ip_headers X-Forwarded-For'", at: d.token)
+        }
+        for name in names {
+          do { try HeaderOperation(kind: .delete, name: name.text).validate(at: nil) } catch {
+            throw ConfigError("'\(name.text)' is not a header field name", at: name)
+          }
+        }
+        servers.clientIPHeaders = names.map(\.text)
+      case "metrics", "enable_full_duplex", "log_credentials", "strict_sni_host", "keepalive_interval", "name":
         throw .unrecognized("servers option", d.val, caddyOnly: true, candidates: [], at: d.token)
       default:
         throw .unrecognized(
           "servers option", d.val, caddyOnly: false,
           candidates: [
             "timeouts", "max_header_size", "max_uri_length", "max_header_count", "max_connections", "min_body_rate",
-            "protocols",
+            "protocols", "listener_wrappers", "trusted_proxies", "trusted_proxies_strict", "client_ip_headers",
           ], at: d.token)
       }
     }

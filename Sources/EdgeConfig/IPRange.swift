@@ -18,7 +18,13 @@ public struct IPRange: Sendable, Equatable {
 
   /// Whether `ip` (text, as `TCPStream.peerIP()` gives it) is in the range.
   public func contains(_ ip: String) -> Bool {
-    guard let bytes = Self.bytes(ip), bytes.count == network.count else { return false }
+    guard let bytes = Self.bytes(ip) else { return false }
+    return contains(address: bytes)
+  }
+
+  /// Whether the address `bytes` (4 or 16, as `IPRange.address(_:)` gives them) is in the range.
+  public func contains(address bytes: [UInt8]) -> Bool {
+    guard bytes.count == network.count else { return false }
     var remaining = prefixLength
     for index in 0..<bytes.count where remaining > 0 {
       let bits = min(8, remaining)
@@ -27,6 +33,24 @@ public struct IPRange: Sendable, Equatable {
       remaining -= bits
     }
     return true
+  }
+
+  /// The address `text` names, 4 bytes for IPv4 and 16 for IPv6 (an IPv4-mapped IPv6 address as the
+  /// IPv4 one); nil when it is not an IP address.
+  public static func address(_ text: String) -> [UInt8]? {
+    guard let bytes = bytes(text) else { return nil }
+    if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+      return Array(bytes[12...])
+    }
+    return bytes
+  }
+
+  /// `bytes` (4 or 16) as text, IPv6 in its shortest form.
+  public static func text(_ bytes: [UInt8]) -> String {
+    var out = [CChar](repeating: 0, count: 64)
+    let family = bytes.count == 4 ? AF_INET : AF_INET6
+    let ok = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &out, socklen_t(out.count)) != nil }
+    return ok ? out.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } : ""
   }
 
   /// 4 bytes for IPv4, 16 for IPv6, nil otherwise.

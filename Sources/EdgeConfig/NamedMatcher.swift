@@ -88,7 +88,13 @@ enum NamedMatcher {
       }
       matcher.protocols = (matcher.protocols ?? []) + values.map { $0.lowercased() }
     case "client_ip", "remote_ip":
-      matcher.clientIPs = (matcher.clientIPs ?? []) + values
+      // `private_ranges` as in Caddy: loopback and the private IPv4 and IPv6 ranges.
+      let ranges = values.flatMap { $0 == "private_ranges" ? TrustedProxyRanges.privateRanges : [$0] }
+      if kind.text == "client_ip" {
+        matcher.clientIPs = (matcher.clientIPs ?? []) + ranges
+      } else {
+        matcher.remoteIPs = (matcher.remoteIPs ?? []) + ranges
+      }
     case "path_regexp":
       guard args.count <= 2 else {
         throw ConfigError("unexpected '\(args[2].text)': path_regexp takes [<name>] <pattern>", at: args[2])

@@ -7,6 +7,9 @@ extension RequestMatcher {
     for range in clientIPs ?? [] where IPRange(range) == nil {
       throw ConfigError("client_ip '\(range)' is not an IP address or CIDR range", at: location)
     }
+    for range in remoteIPs ?? [] where IPRange(range) == nil {
+      throw ConfigError("remote_ip '\(range)' is not an IP address or CIDR range", at: location)
+    }
     for condition in (pathRegexps ?? []) + (headerRegexps ?? []) {
       do {
         _ = try CompiledRegex(condition.pattern)

@@ -16,6 +16,9 @@
 ///         response_header_timeout <duration>   # default 60s (→ 504)
 ///         keepalive <duration>|off             # idle pooled connection lifetime, default 90s
 ///         keepalive_idle_conns <n>             # per upstream per worker, default 64
+///         max_conns_per_host <n>               # per upstream per worker, default no limit
+///         proxy_protocol v1|v2                 # a PROXY header first on each connection
+///         tls …                                # see UpstreamTLS
 ///     }
 /// }
 /// ```
@@ -47,14 +50,18 @@ public struct ReverseProxy: Codable, Sendable, Equatable {
   }
 }
 
-/// An upstream address: `host:port`, `http://host:port`, `localhost:9000`, `[::1]:8080`, `:9000`
-/// (meaning localhost). https:// upstreams come with [proxy+h2].
+/// An upstream address: `host:port`, `http://host:port`, `https://host[:port]`, `localhost:9000`,
+/// `[::1]:8080`, `:9000` (meaning localhost).
 public struct Upstream: Codable, Sendable, Equatable, CustomStringConvertible {
   public var host: String
   public var port: Int
-  public init(host: String, port: Int) {
+  /// The scheme as written: "http", "https", or nil for none. `https` needs the transport's `tls` (the
+  /// Caddyfile adapter turns it on); all upstreams of one `reverse_proxy` use the same scheme.
+  public var scheme: String?
+  public init(host: String, port: Int, scheme: String? = nil) {
     self.host = host
     self.port = port
+    self.scheme = scheme
   }
   public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
@@ -83,6 +90,15 @@ public struct HTTPTransport: Codable, Sendable, Equatable {
   /// nil: keep-alive to upstreams off.
   public var keepAlive: Duration?
   public var keepAliveIdleConns: Int
+  /// `tls`, `tls_*`, or `https://` upstreams: TLS to the upstreams. Default nil: plain TCP.
+  public var tls: UpstreamTLS?
+  /// `max_conns_per_host <n>`: connections (busy and idle) each worker holds to one upstream; requests
+  /// beyond wait, first come first served, for one to come free — up to `dialTimeout` (502 after).
+  /// Default nil: no limit.
+  public var maxConnsPerHost: Int?
+  /// `proxy_protocol v1|v2`: a PROXY header first on each new connection. Such a connection describes one
+  /// client connection, so it is reused only for requests of that same client connection. Default nil.
+  public var proxyProtocol: ProxyProtocolVersion?
   public init(
     dialTimeout: Duration = .seconds(3), responseHeaderTimeout: Duration = .seconds(60),
     keepAlive: Duration? = .seconds(90), keepAliveIdleConns: Int = 64

@@ -10,7 +10,11 @@ enum ReverseProxyDirective {
     "response_buffers", "stream_close_delay", "trusted_proxies", "method", "rewrite", "handle_response",
     "replace_status", "verbose_logs", "dynamic", "copy_response", "copy_response_headers",
   ]
-  private static let transportOptions = ["dial_timeout", "response_header_timeout", "keepalive", "keepalive_idle_conns"]
+  private static let transportOptions = [
+    "dial_timeout", "response_header_timeout", "keepalive", "keepalive_idle_conns", "keepalive_idle_conns_per_host",
+    "max_conns_per_host", "proxy_protocol", "tls", "tls_server_name", "tls_trusted_ca_certs", "tls_insecure_skip_verify",
+    "tls_timeout",
+  ]
 
   static func parse(_ d: inout Dispenser) throws(ConfigError) -> Route {
     let name = d.token
@@ -51,6 +55,7 @@ enum ReverseProxyDirective {
         "reverse_proxy needs at least one upstream; write it after the directive or in a 'to' line", at: name)
     }
     try finishBalancing(&proxy, balancing)
+    try settleScheme(&proxy, at: name)
     return Route(matcher: matcher, handler: .reverseProxy(proxy), location: SourceLocation(name))
   }
 
@@ -75,7 +80,8 @@ enum ReverseProxyDirective {
     var transport = start
     let level = d.nesting
     while d.nextBlock(level) {
-      switch d.val {
+      let option = d.token
+      switch option.text {
       case "dial_timeout": transport.dialTimeout = try d.positiveDurationArg()
       case "response_header_timeout": transport.responseHeaderTimeout = try d.positiveDurationArg()
       case "keepalive":
@@ -90,17 +96,72 @@ enum ReverseProxyDirective {
         if let keepAlive = transport.keepAlive, keepAlive <= .zero {
           throw ConfigError("'keepalive' must be positive; write e.g. 90s, or off", at: arg)
         }
-      case "keepalive_idle_conns": transport.keepAliveIdleConns = try d.intArg()
-      case "read_buffer", "write_buffer", "max_response_header", "proxy_protocol", "dial_fallback_delay",
-        "expect_continue_timeout", "resolvers", "tls", "tls_client_auth", "tls_insecure_skip_verify",
-        "tls_timeout", "tls_trusted_ca_certs", "tls_server_name", "tls_renegotiation", "tls_except_ports",
-        "keepalive_interval", "keepalive_idle_conns_per_host", "versions", "compression", "max_conns_per_host",
-        "forward_proxy_url", "network_proxy", "local_address", "tls_trust_pool", "tls_curves":
-        throw .unrecognized("transport option", d.val, caddyOnly: true, candidates: [], at: d.token)
+      // Caddy counts idle connections in all and per host; edge keeps them per upstream per worker only.
+      case "keepalive_idle_conns", "keepalive_idle_conns_per_host":
+        transport.keepAliveIdleConns = try d.intArg()
+      case "max_conns_per_host":
+        // Caddy's 0 is "no limit".
+        let limit = try d.intArg(atLeast: 0)
+        transport.maxConnsPerHost = limit == 0 ? nil : limit
+      case "proxy_protocol":
+        let arg = try d.singleArg()
+        guard let version = ProxyProtocolVersion(rawValue: arg.text) else {
+          throw ConfigError("proxy_protocol '\(arg.text)' is not a PROXY protocol version; write v1 or v2", at: arg)
+        }
+        transport.proxyProtocol = version
+      case "tls", "tls_server_name", "tls_trusted_ca_certs", "tls_insecure_skip_verify", "tls_timeout":
+        transport.tls = try tlsOption(&d, transport.tls ?? UpstreamTLS())
+      case "read_buffer", "write_buffer", "max_response_header", "dial_fallback_delay", "expect_continue_timeout",
+        "resolvers", "tls_client_auth", "tls_renegotiation", "tls_except_ports", "keepalive_interval", "versions",
+        "compression", "forward_proxy_url", "network_proxy", "local_address", "tls_trust_pool", "tls_curves":
+        throw .unrecognized("transport option", option.text, caddyOnly: true, candidates: [], at: option)
       default:
-        throw .unrecognized("transport option", d.val, caddyOnly: false, candidates: transportOptions, at: d.token)
+        throw .unrecognized("transport option", option.text, caddyOnly: false, candidates: transportOptions, at: option)
       }
     }
     return transport
+  }
+
+  /// One `tls*` line of `transport http`: each turns TLS on, as in Caddy.
+  private static func tlsOption(_ d: inout Dispenser, _ start: UpstreamTLS) throws(ConfigError) -> UpstreamTLS {
+    var tls = start
+    switch d.val {
+    case "tls", "tls_insecure_skip_verify":
+      let name = d.val
+      try d.noMoreArgs()
+      if name == "tls_insecure_skip_verify" { tls.insecureSkipVerify = true }
+    case "tls_server_name":
+      let arg = try d.singleArg()
+      guard !arg.text.isEmpty, !arg.text.contains("{"), !arg.text.contains(" ") else {
+        throw ConfigError("tls_server_name '\(arg.text)' is not a host name; write the name the upstream's certificate carries", at: arg)
+      }
+      tls.serverName = arg.text
+    case "tls_trusted_ca_certs":
+      let files = d.remainingArgTokens()
+      guard !files.isEmpty else {
+        throw ConfigError("'tls_trusted_ca_certs' needs at least one PEM file, e.g. 'tls_trusted_ca_certs /etc/edge/ca.pem'", at: d.token)
+      }
+      tls.trustedCACerts = (tls.trustedCACerts ?? []) + files.map(\.text)
+    default:  // tls_timeout
+      tls.handshakeTimeout = try d.positiveDurationArg()
+    }
+    return tls
+  }
+
+  /// After the whole block: `https://` upstreams turn TLS on; one `reverse_proxy` speaks one scheme, as in
+  /// Caddy (a transport holds one TLS setting for all its upstreams).
+  static func settleScheme(_ proxy: inout ReverseProxy, at directive: Token) throws(ConfigError) {
+    let written = Set(proxy.upstreams.compactMap(\.scheme))
+    if written.count > 1 {
+      throw ConfigError(
+        "reverse_proxy mixes http:// and https:// upstreams; all upstreams of one reverse_proxy use the same "
+          + "scheme (split them into two reverse_proxy directives with matchers)", at: directive)
+    }
+    if written == ["https"], proxy.transport.tls == nil { proxy.transport.tls = UpstreamTLS() }
+    if written == ["http"], proxy.transport.tls != nil {
+      throw ConfigError(
+        "upstreams are written http:// but the transport has TLS on; write https:// (or nothing) before them, "
+          + "or remove the tls options", at: directive)
+    }
   }
 }

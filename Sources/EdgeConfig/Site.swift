@@ -113,8 +113,12 @@ public struct RequestMatcher: Codable, Sendable, Equatable {
   public var query: [String: [String]]?
   /// `protocol http|https`.
   public var protocols: [String]?
-  /// `client_ip 10.0.0.0/8 ::1`: the client's address is in one of the ranges.
+  /// `client_ip 10.0.0.0/8 ::1`: the client's address is in one of the ranges — the peer's, or the one
+  /// a trusted proxy forwarded (`trusted_proxies`).
   public var clientIPs: [String]?
+  /// `remote_ip 10.0.0.0/8`: the immediate peer's address (after a PROXY header from a load balancer) is
+  /// in one of the ranges, whatever forwarding fields say.
+  public var remoteIPs: [String]?
   /// `not { … }` / `not <matcher> …`: none of these match.
   public var not: [RequestMatcher]?
   /// `path_regexp [<name>] <pattern>`: the percent-decoded path matches each pattern.
@@ -127,7 +131,7 @@ public struct RequestMatcher: Codable, Sendable, Equatable {
   /// Whether only paths are set (the common case, matched without looking at the rest of the request).
   public var isPathOnly: Bool {
     hosts == nil && methods == nil && headers == nil && query == nil && protocols == nil && clientIPs == nil
-      && not == nil && pathRegexps == nil && headerRegexps == nil
+      && remoteIPs == nil      && not == nil && pathRegexps == nil && headerRegexps == nil
   }
 }
 

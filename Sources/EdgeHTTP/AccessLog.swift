@@ -50,7 +50,7 @@ public final class AccessLogger: Sendable {
     out.raw(",\"logger\":\"http.log.access\",\"msg\":\"handled request\",\"request\":{\"remote_ip\":")
     out.string(record.remoteIP)
     out.raw(",\"client_ip\":")
-    out.string(record.remoteIP)
+    out.string(record.clientIP)
     if record.http2 {
       out.raw(",\"proto\":\"HTTP/2.0\",\"method\":")
     } else {
@@ -131,6 +131,8 @@ struct AccessRecord {
   /// The request as it arrived (before rewrites).
   let head: RequestHead
   let remoteIP: String
+  /// The client a trusted proxy forwarded, else `remoteIP`.
+  let clientIP: String
   let secure: Bool
   let start: UInt64
   var bytesRead = 0

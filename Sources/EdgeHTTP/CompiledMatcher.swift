@@ -8,23 +8,28 @@ import EdgeTLS
 public struct MatchRequest {
   public let head: RequestHead
   public let secure: Bool
+  /// The peer's address (`remote_ip`).
   public let remoteIP: String
+  /// The client's: the peer's, or what a trusted proxy forwarded (`client_ip`).
+  public let clientIP: String
   /// Inside `handle_errors`: the error answered.
   let error: RequestError?
-  public init(head: RequestHead, secure: Bool, remoteIP: String) {
-    self.init(head: head, secure: secure, remoteIP: remoteIP, error: nil)
+  public init(head: RequestHead, secure: Bool, remoteIP: String, clientIP: String? = nil) {
+    self.init(head: head, secure: secure, remoteIP: remoteIP, clientIP: clientIP, error: nil)
   }
-  init(head: RequestHead, secure: Bool, remoteIP: String, error: RequestError?) {
+  init(head: RequestHead, secure: Bool, remoteIP: String, clientIP: String?, error: RequestError?) {
     self.head = head
     self.secure = secure
     self.remoteIP = remoteIP
+    self.clientIP = clientIP ?? remoteIP
     self.error = error
   }
 
   /// What placeholders mean for this request, with `head` in place of the request's own.
   func placeholders(_ head: RequestHead? = nil, captures: RegexCaptures) -> PlaceholderContext {
     PlaceholderContext(
-      request: head ?? self.head, scheme: secure ? "https" : "http", remoteIP: remoteIP, error: error, captures: captures)
+      request: head ?? self.head, scheme: secure ? "https" : "http", remoteIP: remoteIP, error: error, captures: captures,
+      clientIP: clientIP)
   }
 }
 
@@ -37,6 +42,7 @@ public final class CompiledMatcher: Sendable {
   let query: [(key: String, values: [String])]?
   let protocols: Set<String>?
   let clientIPs: [IPRange]?
+  let remoteIPs: [IPRange]?
   let not: [CompiledMatcher]
   let pathRegexps: [(name: String, regex: CompiledRegex)]?
   let headerRegexps: [(name: String, field: String, regex: CompiledRegex)]?
@@ -50,6 +56,7 @@ public final class CompiledMatcher: Sendable {
     protocols = matcher.protocols.map(Set.init)
     // Validation has checked the ranges; one that does not parse matches nothing.
     clientIPs = matcher.clientIPs.map { $0.compactMap(IPRange.init) }
+    remoteIPs = matcher.remoteIPs.map { $0.compactMap(IPRange.init) }
     not = (matcher.not ?? []).map(CompiledMatcher.init)
     // Validation has compiled every pattern; one that fails here matches nothing.
     pathRegexps = matcher.pathRegexps.map { $0.map { ($0.name, (try? CompiledRegex($0.pattern)) ?? .never) } }
@@ -106,7 +113,8 @@ public final class CompiledMatcher: Sendable {
         }
       }
     }
-    if let clientIPs, !clientIPs.contains(where: { $0.contains(request.remoteIP) }) { return false }
+    if let clientIPs, !clientIPs.contains(where: { $0.contains(request.clientIP) }) { return false }
+    if let remoteIPs, !remoteIPs.contains(where: { $0.contains(request.remoteIP) }) { return false }
     for negated in not {
       var ignored = RegexCaptures()
       if negated.matches(path: path, request, captures: &ignored) { return false }

@@ -3,6 +3,7 @@ import EdgeConfig
 import EdgeCore
 import EdgeLoop
 import EdgeMetrics
+import EdgeProxy
 import Logging
 
 /// One HTTP/2 client connection (RFC 9113), framed by nghttp2.
@@ -27,6 +28,9 @@ final class HTTP2Session: TCPStreamDelegate, LoopFlusher {
   let client: TCPStream
   let port: Int
   let remoteIP: String
+  /// The client's and edge's addresses (from a PROXY header, or the socket's), for every stream.
+  let source: ProxyEndpoint?
+  let destination: ProxyEndpoint?
   let isSecure: Bool
   let settings: HTTP2Settings
   private var session: OpaquePointer?
@@ -53,11 +57,16 @@ final class HTTP2Session: TCPStreamDelegate, LoopFlusher {
   static let streamsTotal = Families.http2Streams.counter()
   static let refusedTotal = Families.http2Abuse.counter()
 
-  init(worker: Worker, client: TCPStream, port: Int, remoteIP: String, isSecure: Bool, settings: HTTP2Settings) {
+  init(
+    worker: Worker, client: TCPStream, port: Int, remoteIP: String, source: ProxyEndpoint?,
+    destination: ProxyEndpoint?, isSecure: Bool, settings: HTTP2Settings
+  ) {
     self.worker = worker
     self.client = client
     self.port = port
     self.remoteIP = remoteIP
+    self.source = source
+    self.destination = destination
     self.isSecure = isSecure
     self.settings = settings
     self.timer = DeadlineTimer(loop: worker.loop)

@@ -166,8 +166,8 @@ final class HTTP2Stream: StreamPipe {
     // Its init starts reading, which queues the head for the next flush (never delivered from inside
     // nghttp2's callback, nor during the connection's own init).
     let connection = HTTPConnection(
-      worker: session.worker, client: virtual, port: session.port, remoteIP: session.remoteIP,
-      isSecure: session.isSecure, http2: true)
+      worker: session.worker, client: virtual, port: session.port, source: session.source,
+      destination: session.destination, isSecure: session.isSecure, http2: true)
     _ = connection
   }
 

@@ -9,7 +9,7 @@ extension HTTPConnection {
   func tryNextUpstream(_ exchange: ProxyExchange) -> Bool {
     exchange.tried.insert(exchange.target.index)
     if let cap = exchange.route.config.loadBalancing.retries, exchange.retries >= cap { return false }
-    if let next = exchange.route.select(exchange.request, remoteIP: remoteIP, excluding: exchange.tried) {
+    if let next = exchange.route.select(exchange.request, remoteIP: remoteIP, clientIP: clientIP, excluding: exchange.tried) {
       exchange.retries += 1
       exchange.retarget(next)
       connectUpstream(exchange, fresh: false)
@@ -43,7 +43,7 @@ extension HTTPConnection {
   func lookAgain(_ exchange: ProxyExchange) {
     exchange.waitingToRetry = false
     exchange.retries += 1
-    if let next = exchange.route.select(exchange.request, remoteIP: remoteIP) {
+    if let next = exchange.route.select(exchange.request, remoteIP: remoteIP, clientIP: clientIP) {
       exchange.noneAvailable = false
       exchange.retarget(next)
       return connectUpstream(exchange, fresh: false)

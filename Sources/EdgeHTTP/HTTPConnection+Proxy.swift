@@ -11,7 +11,7 @@ extension HTTPConnection {
 
   func startProxy(_ head: RequestHead, route: ProxyRoute, bodyLimit: Int?, responseFields: [HeaderOperation]) {
     upstreamInbound.removeAll()
-    let target = route.select(head, remoteIP: remoteIP)
+    let target = route.select(head, remoteIP: remoteIP, clientIP: clientIP)
     if target == nil, !route.config.loadBalancing.retriesLater {
       worker.logger.warning("no upstream available", metadata: ["upstreams": "\(route.targets.count)"])
       return fail(status: 503, "no upstreams available", head: head, fields: responseFields, close: head.framing != .none)
@@ -30,23 +30,52 @@ extension HTTPConnection {
   }
 
   func connectUpstream(_ exchange: ProxyExchange, fresh: Bool) {
-    let transport = exchange.route.config.transport
+    let route = exchange.route
+    let transport = route.transport
     let target = exchange.target
-    if !fresh, transport.keepAlive != nil, let idle = worker.pool.takeIdle(key: target.key) {
+    var key = transport.key(for: target)
+    var proxyHeader: [UInt8]?
+    if let version = transport.proxyProtocol {
+      // The connection will speak for this client connection only (see `ownUpstreamKeys`).
+      let (header, client) = proxyProtocolHeader(version)
+      proxyHeader = header
+      key = PoolKey(key, client: client)
+      if !ownUpstreamKeys.contains(key) { ownUpstreamKeys.append(key) }
+    }
+    if !fresh, route.keepAliveMilliseconds != nil, let idle = worker.pool.takeIdle(key: key) {
       return upstreamConnected(exchange, .success(idle))
     }
-    let timeout = exchange.route.dialMilliseconds
-    let done: (Result<UpstreamConnection, UVError>) -> Void = { [weak self] result in
-      guard let self else {
+    guard
+      let dial = transport.dial(
+        target, key: key, timeoutMilliseconds: route.dialMilliseconds, proxyHeader: proxyHeader)
+    else {
+      worker.logger.error(
+        "upstream TLS is not set up", metadata: ["upstream": "\(target)", "error": "\(transport.tlsError ?? "-")"])
+      return failExchange(status: 502, "upstream TLS is not set up")
+    }
+    // Weak: a request waiting for a free connection must not outlive its client.
+    let waiter = worker.pool.connect(dial, limit: transport.maxConnsPerHost) { [weak self, weak exchange] result in
+      guard let self, let exchange else {
         if case .success(let conn) = result { conn.close() }
         return
       }
       self.assumeIsolated { $0.upstreamConnected(exchange, result) }
     }
-    worker.pool.dial(key: target.key, host: target.host, port: target.port, dialTimeoutMilliseconds: timeout, done)
+    // (A dial that failed at once may already have moved the exchange on, to a wait of its own.)
+    if let waiter { exchange.waiter = waiter }
   }
 
-  func upstreamConnected(_ exchange: ProxyExchange, _ result: Result<UpstreamConnection, UVError>) {
+  /// The PROXY header for upstream connections of this client connection, and the client's address as
+  /// text for their pool key.
+  func proxyProtocolHeader(_ version: ProxyHeader.Version) -> ([UInt8], String) {
+    let source = proxiedSource ?? client.peerEndpoint().flatMap { ProxyEndpoint(ip: $0.ip, port: $0.port) }
+    let destination = proxiedDestination ?? client.localEndpoint().flatMap { ProxyEndpoint(ip: $0.ip, port: $0.port) }
+    guard let source, let destination else { return (ProxyHeader.unknown.encoded(version), "unknown") }
+    return (ProxyHeader.proxied(source: source, destination: destination).encoded(version), source.description)
+  }
+
+  func upstreamConnected(_ exchange: ProxyExchange, _ result: Result<UpstreamConnection, UpstreamDialError>) {
+    exchange.waiter = nil
     guard self.exchange === exchange, phase == .proxying else {
       if case .success(let conn) = result { conn.close() }
       return
@@ -54,11 +83,12 @@ extension HTTPConnection {
     switch result {
     case .failure(let error):
       worker.logger.warning(
-        "upstream unreachable", metadata: ["upstream": "\(exchange.target)", "error": "\(error)"])
+        error.stage == .tls ? "upstream TLS handshake failed" : "upstream unreachable",
+        metadata: ["upstream": "\(exchange.target)", "error": "\(error)"])
       exchange.route.balancer.recordFailure(of: exchange.target)
       // Nothing has been sent, so any request may go to the next upstream.
       if tryNextUpstream(exchange) { return }
-      return failExchange(status: 502, "upstream unreachable")
+      return failExchange(status: 502, error.stage == .tls ? "upstream TLS handshake failed" : "upstream unreachable")
     case .success(let conn):
       exchange.upstream = conn
       conn.stream.delegate = UpstreamEvents(self)
@@ -87,16 +117,18 @@ extension HTTPConnection {
       exchange.headEncoded = true
       upstreamHead.removeAll(keepingCapacity: true)
       let rules = exchange.route.config.headerUp
+      // What a trusted proxy forwarded, read before the fields are dropped below.
+      let prior = peerTrusted ? PriorForwarding(exchange.request.headers) : nil
       if rules.isEmpty {
         // The usual case: one filtered pass over the client's fields, then edge's own.
         exchange.request.encodeRequestLine(into: &upstreamHead)
         exchange.request.headers.writeForwarded(into: &upstreamHead, also: replacedRequestFields)
-        forEachForwardingField(exchange) { upstreamHead.appendField($0, $1) }
+        forEachForwardingField(exchange, prior: prior) { upstreamHead.appendField($0, $1) }
         upstreamHead.append(contentsOf: [13, 10])
       } else {
         // With header_up rules: rewrite the fields in place so the rules see edge's own fields too.
         exchange.request.headers.removeHopByHopFields(also: replacedRequestFields)
-        forEachForwardingField(exchange) { exchange.request.headers.add($0.description, $1) }
+        forEachForwardingField(exchange, prior: prior) { exchange.request.headers.add($0.description, $1) }
         exchange.request.headers.apply(rules, placeholders(exchange.request, upstream: exchange.target.description))
         exchange.request.encode(into: &upstreamHead)
       }
@@ -105,11 +137,19 @@ extension HTTPConnection {
   }
 
   /// The fields edge adds to every request it forwards: X-Forwarded-*, the protocol switch it passes on,
-  /// and the framing it re-encodes the body with.
-  func forEachForwardingField(_ exchange: ProxyExchange, _ field: (StaticString, String) -> Void) {
-    field("X-Forwarded-For", remoteIP)
-    field("X-Forwarded-Proto", isSecure ? "https" : "http")
-    if let host = exchange.request.host { field("X-Forwarded-Host", host) }
+  /// and the framing it re-encodes the body with. The client's X-Forwarded-* are replaced, unless the
+  /// peer is a trusted proxy (`prior`): then edge adds the peer to its X-Forwarded-For and keeps its
+  /// X-Forwarded-Proto and -Host, as Caddy does.
+  func forEachForwardingField(_ exchange: ProxyExchange, prior: PriorForwarding? = nil, _ field: (StaticString, String) -> Void) {
+    if let prior {
+      field("X-Forwarded-For", prior.forwardedFor.map { $0 + ", " + remoteIP } ?? remoteIP)
+      field("X-Forwarded-Proto", prior.proto ?? (isSecure ? "https" : "http"))
+      if let host = prior.host ?? exchange.request.host { field("X-Forwarded-Host", host) }
+    } else {
+      field("X-Forwarded-For", remoteIP)
+      field("X-Forwarded-Proto", isSecure ? "https" : "http")
+      if let host = exchange.request.host { field("X-Forwarded-Host", host) }
+    }
     if let upgrade = exchange.request.upgrade {
       field("Connection", "Upgrade")
       field("Upgrade", upgrade)
@@ -512,5 +552,28 @@ final class UpstreamEvents: TCPStreamDelegate {
   }
   func streamDidDrain(_ stream: TCPStream) {
     connection.assumeIsolated { $0.upstreamDidDrain(stream) }
+  }
+}
+
+/// The X-Forwarded-* a trusted proxy sent: every X-Forwarded-For line joined, the last -Proto and -Host.
+struct PriorForwarding {
+  let forwardedFor: String?
+  let proto: String?
+  let host: String?
+
+  init(_ headers: HTTPHeaders) {
+    let chain = headers.values("X-Forwarded-For").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
+    forwardedFor = chain.isEmpty ? nil : chain.joined(separator: ", ")
+    proto = headers.values("X-Forwarded-Proto").last.map(\.trimmingSpaces).flatMap { $0.isEmpty ? nil : $0 }
+    host = headers.values("X-Forwarded-Host").last.map(\.trimmingSpaces).flatMap { $0.isEmpty ? nil : $0 }
+  }
+}
+
+extension String {
+  fileprivate var trimmingSpaces: String {
+    var text = Substring(self)
+    while text.first == " " || text.first == "\t" { text = text.dropFirst() }
+    while text.last == " " || text.last == "\t" { text = text.dropLast() }
+    return String(text)
   }
 }

@@ -34,7 +34,21 @@ public actor HTTPConnection {
   let worker: Worker
   let client: TCPStream
   let port: Int
+  /// The peer's address — the client's, as a load balancer's PROXY header gave it, when one did.
   let remoteIP: String
+  /// The addresses a PROXY header gave the connection (source: the client; destination: where it
+  /// connected), nil when it had none; the PROXY header edge writes to upstreams repeats them.
+  let proxiedSource: ProxyEndpoint?
+  let proxiedDestination: ProxyEndpoint?
+  /// The current request's client: `remoteIP`, or the address a trusted proxy forwarded
+  /// (`trusted_proxies`). Matched by `client_ip`, logged as `client_ip`, `{client_ip}`.
+  var clientIP: String
+  /// `trusted_proxies` and `client_ip_headers`, from the table the connection started with.
+  let forwarding: ClientForwarding
+  /// Whether the peer is a trusted proxy, decided once per connection.
+  let peerTrusted: Bool
+  /// Pool keys of upstream connections that carry this connection's PROXY header: closed with it.
+  var ownUpstreamKeys: [PoolKey] = []
   /// Whether the client speaks TLS to edge (`X-Forwarded-Proto`, redirects).
   let isSecure: Bool
   let inbound = ByteBuffer()
@@ -94,17 +108,27 @@ public actor HTTPConnection {
   /// The first bytes were checked for the HTTP/2 preface (or could not be one).
   var prefaceChecked = false
 
-  /// `remoteIP`/`isSecure` default to the socket's; an HTTP/2 stream's connection gets its session's.
+  /// `source`/`destination`: the client's and edge's addresses when they are not the socket's (a PROXY
+  /// header; an HTTP/2 stream, whose socketless stream gets its session's). `isSecure` defaults to the
+  /// socket's.
   init(
-    worker: Worker, client: TCPStream, port: Int, remoteIP: String? = nil, isSecure: Bool? = nil, http2: Bool = false
+    worker: Worker, client: TCPStream, port: Int, source: ProxyEndpoint? = nil, destination: ProxyEndpoint? = nil,
+    isSecure: Bool? = nil, http2: Bool = false
   ) {
     let loop = worker.loop
-    let limits = worker.routes.config.global.servers
+    let table = worker.routes
+    let limits = table.config.global.servers
     self.loop = loop
     self.worker = worker
     self.client = client
     self.port = port
-    self.remoteIP = remoteIP ?? client.peerIP() ?? "-"
+    let remoteIP = source?.ip ?? client.peerIP() ?? "-"
+    self.remoteIP = remoteIP
+    self.clientIP = remoteIP
+    self.proxiedSource = source
+    self.proxiedDestination = destination
+    self.forwarding = table.forwarding
+    self.peerTrusted = table.forwarding.trusts(remoteIP)
     self.isSecure = isSecure ?? (client.security != nil)
     self.http2 = http2
     self.prefaceChecked = http2
@@ -181,6 +205,7 @@ public actor HTTPConnection {
     timer.stop()
     stopWaiting()
     currentError = nil
+    if peerTrusted { clientIP = forwarding.clientIP(head.headers, peer: remoteIP) }
     if head.method == "CONNECT" {
       // A reverse proxy opens no tunnels. Forwarded, a CONNECT a backend accepted would turn a pooled
       // upstream connection into a tunnel the next request from another client would go through.
@@ -219,7 +244,8 @@ public actor HTTPConnection {
       let start = monotonicNanoseconds()
       if let meter = site.meter { startMeasuring(meter, head, at: start) }
       accessRecord = site.accessLog.map {
-        AccessRecord(logger: $0, head: head, remoteIP: remoteIP, secure: isSecure, start: start, http2: http2)
+        AccessRecord(
+          logger: $0, head: head, remoteIP: remoteIP, clientIP: clientIP, secure: isSecure, start: start, http2: http2)
       }
     }
     currentRoot = resolution.root
@@ -253,7 +279,7 @@ public actor HTTPConnection {
       // Remember the answer only when the Host alone decides it.
       if !listener.hasPathSites { (lastSite, lastTable, lastHost) = (found, table, head.host) }
     }
-    resolution.resolve(site.routes, path: pathOnly, MatchRequest(head: head, secure: isSecure, remoteIP: remoteIP))
+    resolution.resolve(site.routes, path: pathOnly, MatchRequest(head: head, secure: isSecure, remoteIP: remoteIP, clientIP: clientIP))
     return site
   }
 
@@ -324,7 +350,7 @@ public actor HTTPConnection {
     resolution.responseFields = fields
     resolution.captures = currentCaptures
     var path = String(OriginTarget.split(head.path).path)
-    let request = MatchRequest(head: head, secure: isSecure, remoteIP: remoteIP, error: error)
+    let request = MatchRequest(head: head, secure: isSecure, remoteIP: remoteIP, clientIP: clientIP, error: error)
     _ = path.withUTF8 { raw in
       let rawPath = UnsafeRawBufferPointer(raw)
       guard let normal = MatchPath.normalized(rawPath) else { return resolution.resolve(routes, path: rawPath, request) }
@@ -359,7 +385,7 @@ public actor HTTPConnection {
   func placeholders(_ request: RequestHead, upstream: String? = nil) -> PlaceholderContext {
     PlaceholderContext(
       request: request, scheme: isSecure ? "https" : "http", remoteIP: remoteIP, upstream: upstream, error: currentError,
-      captures: currentCaptures)
+      captures: currentCaptures, clientIP: clientIP)
   }
 
   // MARK: Local responses
@@ -529,6 +555,9 @@ public actor HTTPConnection {
     fileTransfer = nil
     timer.close()
     upstreamTimer.close()
+    // Upstream connections that carry this client's PROXY header can serve nobody else.
+    for key in ownUpstreamKeys { worker.pool.closeIdle(key: key) }
+    ownUpstreamKeys.removeAll()
   }
 }
 
@@ -604,8 +633,10 @@ extension HTTPConnection {
     stopWaiting()
     phase = .tunnelled
     let session = HTTP2Session(
-      worker: worker, client: client, port: port, remoteIP: remoteIP, isSecure: isSecure,
-      settings: HTTP2Settings(limits))
+      worker: worker, client: client, port: port, remoteIP: remoteIP,
+      source: proxiedSource ?? client.peerEndpoint().flatMap { ProxyEndpoint(ip: $0.ip, port: $0.port) },
+      destination: proxiedDestination ?? client.localEndpoint().flatMap { ProxyEndpoint(ip: $0.ip, port: $0.port) },
+      isSecure: isSecure, settings: HTTP2Settings(limits))
     worker.adopt(session)
     let started = session.start(readable)
     inbound.removeAll()

@@ -12,11 +12,14 @@ struct PlaceholderContext {
   var error: RequestError?
   /// Regexp groups of the matchers that matched: `name.1`, `name.group`.
   var captures = RegexCaptures()
+  /// The client's address when a trusted proxy forwarded it; nil: `remoteIP`.
+  var clientIP: String?
 }
 
 /// Caddy's request placeholders, the short forms and their `http.request.*` names: `{host}`,
 /// `{hostport}`, `{uri}`, `{path}`, `{query}`, `{method}`, `{scheme}`, `{remote_host}` (also `{remote}`,
-/// which is the client's address without its port here), `{header.Name}`, and `{upstream_hostport}`
+/// which is the peer's address without its port here), `{client_ip}` (the client a trusted proxy
+/// forwarded, else the peer), `{header.Name}`, and `{upstream_hostport}`
 /// in `header_up`, `{err.status_code}`, `{err.status_text}`, `{err.message}` in `handle_errors`, and
 /// `{re.<name>.<group>}` for the groups of `path_regexp`/`header_regexp` matchers.
 /// Anything else in braces is left as written (a JSON body stays a JSON body), as Caddy's
@@ -54,7 +57,8 @@ enum Placeholders {
     case "query", "http.request.uri.query": return OriginTarget.split(target).query.map(String.init) ?? ""
     case "method", "http.request.method": return request.method
     case "scheme", "http.request.scheme": return context.scheme
-    case "remote_host", "remote", "client_ip", "http.request.remote.host": return context.remoteIP
+    case "remote_host", "remote", "http.request.remote.host": return context.remoteIP
+    case "client_ip", "http.vars.client_ip": return context.clientIP ?? context.remoteIP
     case "upstream_hostport", "http.reverse_proxy.upstream.hostport": return context.upstream
     case "err.status_code", "http.error.status_code": return context.error.map { String($0.status) }
     case "err.status_text", "http.error.status_text": return context.error.map { StatusText.reason($0.status) }

@@ -66,8 +66,14 @@ final class ProxyExchange {
   /// When the request head went upstream (monotonic ns), for the response-head latency.
   var sentAt: UInt64 = 0
 
+  /// Waiting for a connection under `max_conns_per_host`; cancelled when the exchange goes first.
+  var waiter: PoolWaiter?
+
   /// The exchange ends when it is let go (answered, failed, abandoned or become a tunnel).
-  deinit { if counted { target.stats.end() } }
+  deinit {
+    waiter?.cancel()
+    if counted { target.stats.end() }
+  }
 
   /// Moves the request to another upstream, before anything was sent (its dial failed), or to its first.
   func retarget(_ next: UpstreamTarget) {

@@ -21,10 +21,15 @@ public final class RouteTable: Sendable {
 
   /// Requests for a host no site serves (nil with `metrics off`).
   public let unmatchedMeter: SiteMeter?
+  /// PROXY headers from load balancers and trusted proxies' forwarding fields.
+  public let forwarding: ClientForwarding
 
   public init(config: EdgeConfig, tls: TLSEnvironment? = nil) throws(ConfigError) {
     self.config = config
     self.tls = tls
+    forwarding = ClientForwarding(config.global.servers)
+    // Upstream TLS contexts: a CA file that cannot be read is an error at its reverse_proxy.
+    try CompiledTransport.prepare(config)
     unmatchedMeter = config.global.requestMetrics ? SiteMeter(site: "unmatched") : nil
     var byPort: [Int: [(SiteAddress, CompiledSite)]] = [:]
     var secure: [Int: Bool] = [:]
@@ -572,6 +577,9 @@ public final class ProxyRoute: Sendable {
   /// A response head later than this (ns) counts as a failure; nil: never.
   let unhealthyLatencyNanoseconds: UInt64?
 
+  /// TLS, PROXY headers and connection limits towards the upstreams.
+  public let transport: CompiledTransport
+
   init(_ config: ReverseProxy) {
     self.config = config
     let active = config.healthChecks.active
@@ -579,6 +587,7 @@ public final class ProxyRoute: Sendable {
     let secret = selection.kind == .cookie ? selection.secret ?? "" : nil
     targets = config.upstreams.enumerated().map { UpstreamTarget($1, index: $0, active: active, cookieSecret: secret) }
     balancer = Balancer(config, hasActiveChecks: active != nil)
+    transport = CompiledTransport(config.transport, targets: targets)
     dialMilliseconds = config.transport.dialTimeout.milliseconds
     responseHeaderMilliseconds = config.transport.responseHeaderTimeout.milliseconds
     keepAliveMilliseconds = config.transport.keepAlive?.milliseconds

@@ -101,6 +101,39 @@ public final class Worker: @unchecked Sendable {
     if draining { return stream.close() }
     guard admit() else { return stream.close() }
     let table = routes
+    if let inbound = table.forwarding.proxyProtocol {
+      let policy = inbound.policy(for: stream.peerIP())
+      if policy != .skip {
+        // The load balancer's PROXY header comes before TLS and HTTP: read it first.
+        ProxyHeaderReader.start(stream, policy: policy, timeoutMilliseconds: inbound.timeoutMilliseconds) {
+          [weak self] outcome in
+          guard let self else { return stream.close() }
+          switch outcome {
+          case .serve(let source, let destination, let rest):
+            self.serve(stream, port: port, source: source, destination: destination, rest: rest)
+          case .close(let reason):
+            self.logger.debug("connection closed", metadata: ["remote": "\(stream.peerIP() ?? "-")", "reason": "\(reason)"])
+            self.budget.release()
+            stream.close()
+          }
+        }
+        return
+      }
+    }
+    serve(stream, port: port, table: table)
+  }
+
+  /// Starts TLS when the port speaks it, then HTTP. `source`/`destination`: the addresses a PROXY header
+  /// gave the connection; `rest`: bytes already read after it.
+  private func serve(
+    _ stream: TCPStream, port: Int, table: RouteTable? = nil, source: ProxyEndpoint? = nil,
+    destination: ProxyEndpoint? = nil, rest: [UInt8] = []
+  ) {
+    if draining {
+      budget.release()
+      return stream.close()
+    }
+    let table = table ?? routes
     if let listener = table.listeners[port], listener.secure {
       guard let context = listener.tls, let tls = table.tls else {
         logger.error("TLS listener without a TLS set-up; closing the connection", metadata: ["port": "\(port)"])
@@ -114,8 +147,9 @@ public final class Worker: @unchecked Sendable {
         // Only at debug level: a closure per connection otherwise made for nothing.
         if logger.logLevel <= .debug {
           let logger = self.logger
+          let remote = source?.ip
           layer.onFailure = { [unowned stream] failure in
-            logger.debug("TLS failed", metadata: ["remote": "\(stream.peerIP() ?? "-")", "error": "\(failure)"])
+            logger.debug("TLS failed", metadata: ["remote": "\(remote ?? stream.peerIP() ?? "-")", "error": "\(failure)"])
           }
         }
       } catch {
@@ -124,12 +158,23 @@ public final class Worker: @unchecked Sendable {
         return stream.close()
       }
     }
-    let connection = HTTPConnection(worker: self, client: stream, port: port)
+    let connection = HTTPConnection(worker: self, client: stream, port: port, source: source, destination: destination)
     connections[ObjectIdentifier(connection)] = connection
     connection.assumeIsolated { $0.startWaiting() }
     live.add(1, ordering: .relaxed)
     Self.accepted.increment()
     Self.openConnections.increment()
+    if !rest.isEmpty {
+      // What came with the PROXY header is the connection's first input (TLS records, or HTTP).
+      rest.withUnsafeBytes { bytes in
+        if let security = stream.security {
+          security.streamReceived(stream, bytes)
+        } else {
+          nonisolated(unsafe) let bytes = bytes
+          connection.assumeIsolated { $0.clientDidRead(bytes) }
+        }
+      }
+    }
   }
 
   func connection(_ id: ObjectIdentifier) -> HTTPConnection? { connections[id] }

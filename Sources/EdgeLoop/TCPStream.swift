@@ -363,12 +363,18 @@ public final class TCPStream {
   }
 
   /// The peer's IP address as text (no port), or nil if the socket has none.
-  public func peerIP() -> String? { address(peer: true) }
+  public func peerIP() -> String? { endpoint(peer: true)?.ip }
 
   /// This side's IP address as text (the address the peer connected to).
-  public func localIP() -> String? { address(peer: false) }
+  public func localIP() -> String? { endpoint(peer: false)?.ip }
 
-  private func address(peer: Bool) -> String? {
+  /// The peer's address and port (IPv4-mapped addresses as IPv4), or nil if the socket has none.
+  public func peerEndpoint() -> (ip: String, port: Int)? { endpoint(peer: true) }
+
+  /// This side's address and port: where the peer connected to.
+  public func localEndpoint() -> (ip: String, port: Int)? { endpoint(peer: false) }
+
+  private func endpoint(peer: Bool) -> (ip: String, port: Int)? {
     var storage = sockaddr_storage()
     var len = Int32(MemoryLayout<sockaddr_storage>.size)
     let status = withUnsafeMutablePointer(to: &storage) {
@@ -377,10 +383,11 @@ public final class TCPStream {
       }
     }
     guard status == 0 else { return nil }
-    let ip = SocketAddress(storage: storage).ip
+    let address = SocketAddress(storage: storage)
+    let ip = address.ip
     // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; show them as the IPv4 they are.
-    if ip.hasPrefix("::ffff:") && ip.contains(".") { return String(ip.dropFirst(7)) }
-    return ip
+    if ip.hasPrefix("::ffff:") && ip.contains(".") { return (String(ip.dropFirst(7)), address.port) }
+    return (ip, address.port)
   }
 
   // MARK: Connecting

@@ -10,21 +10,30 @@ public final class UpstreamConnection {
   /// Made at the first parking and kept for the connection's life, so parking allocates nothing.
   var idleTimer: LoopTimer?
   var idleWatcher: (any TCPStreamDelegate)?
+  /// The `max_conns_per_host` count this connection holds a place in (nil without a limit); given back
+  /// once, when the connection closes or leaves for a tunnel.
+  var slots: HostSlots?
 
   init(key: PoolKey, stream: TCPStream) {
     self.key = key
     self.stream = stream
   }
 
+  /// A connection dropped without `close()` still gives its place back.
+  deinit { slots?.give() }
+
   /// Closes the socket and releases what parking it made.
   public func close() {
     releaseParkingState()
     stream.close()
+    giveSlotBack()
   }
 
-  /// Hands the socket to another owner (a tunnel): the pool's timer and watcher go away.
+  /// Hands the socket to another owner (a tunnel): the pool's timer and watcher go away, and the
+  /// connection no longer counts against `max_conns_per_host`.
   public func detach() -> TCPStream {
     releaseParkingState()
+    giveSlotBack()
     return stream
   }
 
@@ -32,6 +41,12 @@ public final class UpstreamConnection {
     idleTimer?.close()
     idleTimer = nil
     idleWatcher = nil
+  }
+
+  private func giveSlotBack() {
+    let held = slots
+    slots = nil
+    held?.give()
   }
 }
 

@@ -1,9 +1,12 @@
-/// How edge speaks TLS as a client: to Redis (`rediss://`) now, to HTTPS upstreams later. Each field's
+/// How edge speaks TLS as a client: to Redis (`rediss://`) and to HTTPS upstreams. Each field's
 /// comment gives its meaning and default; the defaults verify the server like a browser would.
 public struct TLSClientConfiguration: Sendable, Hashable {
   /// A PEM file of the CA certificates to trust *instead of* the system's roots (a private CA, as
   /// `redis-cli --cacert` takes it). Default nil: OpenSSL's default store (`/etc/ssl/certs` on Debian).
   public var trustedCAFile: String?
+  /// More PEM files of CA certificates, trusted with `trustedCAFile`, also instead of the system's roots
+  /// (HTTPS upstreams' `tls_trusted_ca_certs`). Default none.
+  public var moreTrustedCAFiles: [String]
   /// A PEM file with the client certificate (leaf first, then any intermediates), for servers that ask
   /// for one (mutual TLS). Default nil: no client certificate.
   public var certificateFile: String?
@@ -21,9 +24,11 @@ public struct TLSClientConfiguration: Sendable, Hashable {
 
   public init(
     trustedCAFile: String? = nil, certificateFile: String? = nil, privateKeyFile: String? = nil,
-    insecureSkipVerify: Bool = false, minVersion: TLSVersion = .tls12, applicationProtocols: [String] = []
+    insecureSkipVerify: Bool = false, minVersion: TLSVersion = .tls12, applicationProtocols: [String] = [],
+    moreTrustedCAFiles: [String] = []
   ) {
     self.trustedCAFile = trustedCAFile
+    self.moreTrustedCAFiles = moreTrustedCAFiles
     self.certificateFile = certificateFile
     self.privateKeyFile = privateKeyFile
     self.insecureSkipVerify = insecureSkipVerify

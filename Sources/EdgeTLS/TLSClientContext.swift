@@ -12,6 +12,8 @@ public final class TLSClientContext: Sendable {
   nonisolated(unsafe) let raw: OpaquePointer
   // Invariant: `raw` is fully configured in init and never changed after; OpenSSL allows SSL_new on such a
   // context from any thread.
+  /// Sessions to resume, by resumption key (see `TLSClientSession.init`).
+  let sessions = ClientSessionCache()
 
   public init(configuration: TLSClientConfiguration = TLSClientConfiguration()) throws(OpenSSLError) {
     guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw OpenSSLError("SSL_CTX_new") }
@@ -33,13 +35,17 @@ public final class TLSClientContext: Sendable {
     } else {
       // The handshake fails on a bad chain; the session sets the name to check on each connection.
       SSL_CTX_set_verify(raw, SSL_VERIFY_PEER, nil)
-      if let file = configuration.trustedCAFile {
-        try check(SSL_CTX_load_verify_locations(raw, file, nil), "loading trusted CA certificates from \(file)")
+      let files = (configuration.trustedCAFile.map { [$0] } ?? []) + configuration.moreTrustedCAFiles
+      if !files.isEmpty {
+        for file in files {
+          try check(SSL_CTX_load_verify_locations(raw, file, nil), "loading trusted CA certificates from \(file)")
+        }
       } else {
         try check(SSL_CTX_set_default_verify_paths(raw), "loading the system's trusted roots")
       }
     }
     try loadClientCertificate()
+    enableResumption()
     if !configuration.applicationProtocols.isEmpty {
       let wire = try TLSContext.wireFormat(configuration.applicationProtocols)
       // 0 is success here, unlike nearly everywhere else in OpenSSL.

@@ -29,9 +29,11 @@ public final class TLSClientLayer: StreamSecurity {
   /// is what the certificate must name (host name or IP address). The owner sets its delegate and starts
   /// reading; it may write at once.
   public static func attach(
-    to stream: TCPStream, context: TLSClientContext, serverName: String, plaintext: ByteBuffer = ByteBuffer()
+    to stream: TCPStream, context: TLSClientContext, serverName: String, plaintext: ByteBuffer = ByteBuffer(),
+    resumptionKey: String? = nil
   ) throws(OpenSSLError) -> TLSClientLayer {
-    let layer = TLSClientLayer(session: try TLSClientSession(context: context, serverName: serverName), plaintext: plaintext)
+    let session = try TLSClientSession(context: context, serverName: serverName, resumptionKey: resumptionKey)
+    let layer = TLSClientLayer(session: session, plaintext: plaintext)
     stream.security = layer
     layer.session.takeOutput { stream.writeRaw($0) }
     return layer

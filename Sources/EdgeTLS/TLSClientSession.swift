@@ -19,6 +19,8 @@ public final class TLSClientSession {
   public let context: TLSClientContext
   /// The name the server's certificate must carry, and the SNI sent when it is a DNS name.
   public let serverName: String
+  /// Where sessions from this server are kept in the context for the next connection (nil: none are).
+  let resumptionKey: String?
   let ssl: OpaquePointer
   /// Ciphertext from the server (owned by `ssl`).
   let readBIO: OpaquePointer
@@ -39,7 +41,9 @@ public final class TLSClientSession {
   /// What the handshake agreed on, once it completed.
   public private(set) var handshake: TLSHandshake?
 
-  public init(context: TLSClientContext, serverName: String) throws(OpenSSLError) {
+  /// `resumptionKey`: connections made with the same key (say, the server's `host:port` and name) offer
+  /// the session the previous one got, and skip the certificate exchange when the server takes it.
+  public init(context: TLSClientContext, serverName: String, resumptionKey: String? = nil) throws(OpenSSLError) {
     guard let ssl = SSL_new(context.raw) else { throw OpenSSLError("SSL_new") }
     guard let readBIO = BIO_new(BIO_s_mem()) else {
       SSL_free(ssl)
@@ -55,18 +59,29 @@ public final class TLSClientSession {
     SSL_set_bio(ssl, readBIO, writeBIO)  // from here on, `ssl` owns both
     self.context = context
     self.serverName = serverName
+    self.resumptionKey = resumptionKey
     self.ssl = ssl
     self.readBIO = readBIO
     self.writeBIO = writeBIO
     try expect(serverName)
     SSL_set_connect_state(ssl)
+    if let resumptionKey {
+      SSL_set_ex_data(ssl, Self.exDataIndex, Unmanaged.passUnretained(self).toOpaque())
+      context.sessions.offer(resumptionKey, to: ssl)
+    }
     // The first step writes the ClientHello and waits for the server.
     ERR_clear_error()
     let status = SSL_do_handshake(ssl)
     guard SSL_get_error(ssl, status) == SSL_ERROR_WANT_READ else { throw OpenSSLError("starting the TLS handshake") }
   }
 
-  deinit { SSL_free(ssl) }
+  deinit {
+    SSL_set_ex_data(ssl, Self.exDataIndex, nil)
+    // Freed without close_notify (a pooled connection closed while idle), OpenSSL would mark the session
+    // not resumable; a connection that did not fail may leave it to the next one.
+    if phase != .failed { SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN) }
+    SSL_free(ssl)
+  }
 
   /// Sets the name the certificate is checked against, and SNI for a DNS name.
   private func expect(_ name: String) throws(OpenSSLError) {

@@ -61,7 +61,7 @@ func proxy(_ route: Route) -> ReverseProxy? {
   @Test func upstreamForms() throws {
     let p = proxy(try routes("reverse_proxy a:1 http://b:2 localhost:9000 :9001 [::1]:9002 plain")[0])
     #expect(p?.upstreams == [
-      Upstream(host: "a", port: 1), Upstream(host: "b", port: 2), Upstream(host: "localhost", port: 9000),
+      Upstream(host: "a", port: 1), Upstream(host: "b", port: 2, scheme: "http"), Upstream(host: "localhost", port: 9000),
       Upstream(host: "localhost", port: 9001), Upstream(host: "::1", port: 9002), Upstream(host: "plain", port: 80),
     ])
     #expect(p?.upstreams[4].description == "[::1]:9002")
@@ -108,8 +108,6 @@ func proxy(_ route: Route) -> ReverseProxy? {
   @Test func errors() {
     #expect(failure("a.com {\n\treverse_proxy\n}")
       == "Caddyfile:2:2: reverse_proxy needs at least one upstream; write it after the directive or in a 'to' line")
-    #expect(failure("a.com {\n\treverse_proxy https://x:443\n}")
-      == "Caddyfile:2:16: https upstreams are not supported yet; use http://x:443")
     #expect(failure("a.com {\n\treverse_proxy x:99999\n}").hasPrefix("Caddyfile:2:16: invalid port '99999'"))
     #expect(failure("a.com {\n\treverse_proxy x:1 {\n\t\tlb_retry_match {\n\t\t\tmethod POST\n\t\t}\n\t}\n}")
       == "Caddyfile:3:3: reverse_proxy option 'lb_retry_match' is not supported yet")

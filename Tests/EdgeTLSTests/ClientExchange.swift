@@ -16,6 +16,12 @@ final class ClientExchange {
     server = try TLSSession(context: context)
   }
 
+  /// With a client context shared between exchanges (sessions resumed under `resumptionKey`).
+  init(_ context: TLSClientContext, serverName: String, resumptionKey: String?, server: TLSContext) throws {
+    client = try TLSClientSession(context: context, serverName: serverName, resumptionKey: resumptionKey)
+    self.server = try TLSSession(context: server)
+  }
+
   /// Moves records both ways until neither side has anything more to say.
   func pump() {
     for _ in 0..<100 {
