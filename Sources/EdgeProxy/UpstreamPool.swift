@@ -33,23 +33,6 @@ public final class UpstreamPool {
     return nil
   }
 
-  /// A new connection to `host:port`, pooled under `key` when released (plain TCP; see `connect`).
-  public func dial(
-    key: PoolKey, host: String, port: Int, dialTimeoutMilliseconds: UInt64,
-    _ done: @escaping (Result<UpstreamConnection, UVError>) -> Void
-  ) {
-    let loop = self.loop
-    resolver.resolve(host: host, port: port) { result in
-      switch result {
-      case .failure(let error): done(.failure(error))
-      case .success(let addresses):
-        TCPStream.connect(on: loop, to: addresses[0], timeoutMilliseconds: dialTimeoutMilliseconds) { result in
-          done(result.map { UpstreamConnection(key: key, stream: $0) })
-        }
-      }
-    }
-  }
-
   /// A new connection as `request` describes it: resolved, connected, its PROXY header written and its
   /// TLS handshake done. With a `limit` (`max_conns_per_host`) the connection takes a place among the
   /// upstream's; when none is free the request waits, first come first served, for a connection to be
